@@ -1,0 +1,95 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependency graph (arrows point down; nothing points up):
+//
+//   mvlm (CLI)
+//     └─ MVLMCheckpoint ── format detection, checkpoint folders, architecture recognition, inspect
+//          ├─ MVLMSafetensors ─┐
+//          ├─ MVLMPyTorch ─────┤
+//          ├─ MVLMGGUF ────────┼─ MVLMFileIO ── mmap owner, bounds-checked byte reading, atomic writes
+//          ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5)
+//          └─ MVLMCompression ── CMVLMZstd (libzstd)
+//   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
+//                                                   └─ MVLMGraph (graph IR, no I/O)
+//   everything above ── MVLMCore: dtypes, shapes, tensors, f16/bf16 conversion (no I/O, no C)
+
+let package = Package(
+    name: "MobileVLMKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mvlm", targets: ["mvlm"]),
+        .library(name: "MVLMCore", targets: ["MVLMCore"]),
+        .library(name: "MVLMCheckpoint", targets: ["MVLMCheckpoint"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Core: no I/O, no C.
+        .target(name: "MVLMCore"),
+
+        // I/O primitives.
+        .target(name: "MVLMFileIO", dependencies: ["MVLMCore"]),
+
+        // System libraries, each wrapped by exactly one Swift module.
+        .systemLibrary(
+            name: "CMVLMZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CMVLMHDF5", pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]),
+        .target(name: "MVLMCompression", dependencies: ["CMVLMZstd", "MVLMCore"]),
+
+        // One module per file format.
+        .target(name: "MVLMSafetensors", dependencies: ["MVLMCore", "MVLMFileIO"]),
+        .target(name: "MVLMPyTorch", dependencies: ["MVLMCore", "MVLMFileIO"]),
+        .target(name: "MVLMGGUF", dependencies: ["MVLMCore", "MVLMFileIO"]),
+        .target(name: "MVLMHDF5", dependencies: ["MVLMCore", "CMVLMHDF5"]),
+
+        // Checkpoints as users have them: files, folders, shards, config.json.
+        .target(
+            name: "MVLMCheckpoint",
+            dependencies: [
+                "MVLMCore", "MVLMFileIO", "MVLMSafetensors", "MVLMPyTorch", "MVLMGGUF", "MVLMHDF5",
+            ]),
+
+        // The float engine: graph IR (no I/O), architecture builders, interpreter.
+        .target(name: "MVLMGraph", dependencies: ["MVLMCore"]),
+        .target(name: "MVLMRuntime", dependencies: ["MVLMCore", "MVLMGraph"]),
+        .target(
+            name: "MVLMModels",
+            dependencies: ["MVLMCore", "MVLMGraph", "MVLMRuntime", "MVLMCheckpoint"]),
+
+        // The command-line tool stays thin.
+        .executableTarget(
+            name: "mvlm",
+            dependencies: [
+                "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Tests.
+        .target(name: "MVLMTestSupport", dependencies: ["MVLMCore"], path: "Tests/MVLMTestSupport"),
+        .testTarget(name: "MVLMCoreTests", dependencies: ["MVLMCore", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMFileIOTests", dependencies: ["MVLMFileIO", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMCompressionTests", dependencies: ["MVLMCompression", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMSafetensorsTests", dependencies: ["MVLMSafetensors", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMPyTorchTests", dependencies: ["MVLMPyTorch", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMGGUFTests", dependencies: ["MVLMGGUF", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMHDF5Tests", dependencies: ["MVLMHDF5", "MVLMTestSupport"]),
+        .testTarget(
+            name: "MVLMCheckpointTests",
+            dependencies: ["MVLMCheckpoint", "mvlm", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMTestSupport"]),
+        .testTarget(
+            name: "MVLMModelsTests",
+            dependencies: ["MVLMModels", "MVLMCheckpoint", "mvlm", "MVLMTestSupport"]),
+        .testTarget(
+            name: "MVLMRealFileTests", dependencies: ["MVLMCheckpoint", "MVLMTestSupport"]),
+        .testTarget(
+            name: "MVLMBenchmarks",
+            dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMRuntime", "MVLMTestSupport"]),
+    ]
+)

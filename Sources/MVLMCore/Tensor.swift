@@ -1,0 +1,160 @@
+/// An n-dimensional array view over `TensorStorage`.
+///
+/// Scalar tensors may be strided views (PyTorch checkpoints hold transposes and slices of shared
+/// storages); block-quantized tensors are always contiguous. Creating a tensor validates that every
+/// element it can address lies inside the storage, so no later access can leave it.
+public struct Tensor: Sendable {
+    public let dtype: DType
+    public let shape: [Int]
+    /// Strides in elements (row-major for a contiguous tensor).
+    public let strides: [Int]
+    /// Offset of element 0 from the start of `storage`, in bytes.
+    public let byteOffset: Int
+    public let storage: TensorStorage
+
+    /// Number of elements.
+    public let elementCount: Int
+
+    /// Creates a view and checks it lies within `storage`.
+    /// - Throws: `MVLMError` (`.outOfBounds`) when the shape overflows, a stride is negative, or an
+    ///   addressable element lies outside the storage; `.invalidArgument` for a strided block tensor.
+    public init(
+        storage: TensorStorage, dtype: DType, shape: [Int], strides: [Int]? = nil,
+        byteOffset: Int = 0
+    ) throws {
+        guard let count = Shape.elementCount(shape) else {
+            throw MVLMError(
+                .outOfBounds,
+                "shape \(Shape.describe(shape)) has a negative dimension or its element count overflows")
+        }
+        let strides = strides ?? Shape.contiguousStrides(shape)
+        guard strides.count == shape.count else {
+            throw MVLMError(
+                .malformed, "shape \(Shape.describe(shape)) and strides \(Shape.describe(strides)) differ in rank")
+        }
+        guard byteOffset >= 0 else {
+            throw MVLMError(.outOfBounds, "negative byte offset \(byteOffset)")
+        }
+        let span: Int  // bytes from element 0 to one past the last addressable byte
+        if count == 0 {
+            span = 0
+        } else if let elementSize = dtype.scalarByteSize {
+            var last = 0
+            for (dimension, stride) in zip(shape, strides) {
+                guard stride >= 0 else {
+                    throw MVLMError(.outOfBounds, "negative stride \(stride) in \(Shape.describe(strides))")
+                }
+                let (term, o1) = (dimension - 1).multipliedReportingOverflow(by: stride)
+                let (sum, o2) = last.addingReportingOverflow(term)
+                guard !o1, !o2 else {
+                    throw MVLMError(.outOfBounds, "strides \(Shape.describe(strides)) overflow")
+                }
+                last = sum
+            }
+            let (bytes, o3) = (last + 1).multipliedReportingOverflow(by: elementSize)
+            guard !o3 else { throw MVLMError(.outOfBounds, "byte span overflows") }
+            span = bytes
+        } else {
+            guard strides == Shape.contiguousStrides(shape) else {
+                throw MVLMError(.invalidArgument, "a \(dtype.name) tensor must be contiguous")
+            }
+            guard let bytes = dtype.byteCount(elementCount: count) else {
+                throw MVLMError(
+                    .malformed,
+                    "\(count) elements are not a whole number of \(dtype.name) blocks")
+            }
+            span = bytes
+        }
+        let (end, o4) = byteOffset.addingReportingOverflow(span)
+        guard !o4, end <= storage.count else {
+            throw MVLMError(
+                .outOfBounds,
+                "view needs bytes \(byteOffset)..<\(o4 ? Int.max : end) but its storage has \(storage.count)")
+        }
+        self.storage = storage
+        self.dtype = dtype
+        self.shape = shape
+        self.strides = strides
+        self.byteOffset = byteOffset
+        self.elementCount = count
+    }
+
+    /// True when the elements are stored in row-major order without gaps.
+    public var isContiguous: Bool {
+        var expected = 1
+        for index in shape.indices.reversed() where shape[index] != 1 {
+            if strides[index] != expected { return false }
+            expected = expected &* shape[index]
+        }
+        return true
+    }
+
+    /// The number of bytes the elements occupy when contiguous.
+    public var byteCount: Int { dtype.byteCount(elementCount: elementCount) ?? 0 }
+
+    /// Calls `body` with the tensor's bytes in row-major order. A strided view is copied first.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let tensor = isContiguous ? self : contiguous()
+        let length = tensor.byteCount
+        return try tensor.storage.withUnsafeBytes { all in
+            try body(UnsafeRawBufferPointer(rebasing: all[tensor.byteOffset..<(tensor.byteOffset + length)]))
+        }
+    }
+
+    /// A contiguous tensor with the same elements: `self` if already contiguous, else a copy.
+    public func contiguous() -> Tensor {
+        if isContiguous { return self }
+        let elementSize = dtype.scalarByteSize!  // block tensors are always contiguous
+        let storage = TensorStorage(byteCount: elementCount * elementSize) { destination in
+            self.storage.withUnsafeBytes { source in
+                Tensor.gather(
+                    from: source, offset: byteOffset, shape: shape, strides: strides,
+                    elementSize: elementSize, into: destination)
+            }
+        }
+        // The copy is row-major and exactly sized, so this cannot fail.
+        return try! Tensor(storage: storage, dtype: dtype, shape: shape)
+    }
+
+    private static func gather(
+        from source: UnsafeRawBufferPointer, offset: Int, shape: [Int], strides: [Int],
+        elementSize: Int, into destination: UnsafeMutableRawBufferPointer
+    ) {
+        let rank = shape.count
+        var index = [Int](repeating: 0, count: rank)
+        var written = 0
+        let total = destination.count
+        guard let sourceBase = source.baseAddress, let destinationBase = destination.baseAddress,
+            total > 0
+        else { return }
+        // Copy runs along the innermost dimension; the view was bounds-checked at creation.
+        let innerCount = rank == 0 ? 1 : shape[rank - 1]
+        let innerStride = rank == 0 ? 1 : strides[rank - 1]
+        while written < total {
+            var elementOffset = 0
+            for axis in 0..<max(rank - 1, 0) { elementOffset &+= index[axis] &* strides[axis] }
+            let rowStart = offset &+ elementOffset &* elementSize
+            if innerStride == 1 {
+                (destinationBase + written).copyMemory(
+                    from: sourceBase + rowStart, byteCount: innerCount &* elementSize)
+                written &+= innerCount &* elementSize
+            } else {
+                for inner in 0..<innerCount {
+                    (destinationBase + written).copyMemory(
+                        from: sourceBase + (rowStart &+ inner &* innerStride &* elementSize),
+                        byteCount: elementSize)
+                    written &+= elementSize
+                }
+            }
+            // Advance the outer index (odometer over all but the last axis).
+            var axis = rank - 2
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+            if axis < 0 { break }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MVLMCore
+
+/// Writes a file so that the destination name holds either the old content or the complete new
+/// content, never a partial file: data goes to a temporary file in the same directory, which is
+/// fsynced and then renamed over the destination (and the directory fsynced).
+///
+/// Call `commit()` to publish; a writer that is discarded without `commit()` removes its temporary.
+public final class AtomicFileWriter {
+    public let destination: String
+    public let temporaryPath: String
+    private var descriptor: Int32
+    private var committed = false
+    /// Bytes written so far.
+    public private(set) var bytesWritten: Int = 0
+
+    /// Creates the temporary file next to `destination`.
+    /// - Throws: `MVLMError` (`.io`) when it cannot be created.
+    public init(destination: String) throws {
+        self.destination = destination
+        let directory: String
+        if let slash = destination.lastIndex(of: "/") {
+            directory = String(destination[..<slash]).isEmpty ? "/" : String(destination[..<slash])
+        } else {
+            directory = "."
+        }
+        let name = destination.split(separator: "/").last.map(String.init) ?? destination
+        var template = Array("\(directory)/.\(name).tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw MVLMError(
+                .io, "cannot create a temporary file in \(directory): \(MappedFile.errnoText())",
+                file: destination)
+        }
+        self.descriptor = fd
+        self.temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        fchmod(fd, 0o644)
+    }
+
+    deinit {
+        if !committed {
+            if descriptor >= 0 { close(descriptor) }
+            unlink(temporaryPath)
+        }
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var written = 0
+        while written < bytes.count {
+            let result = Glibc.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw MVLMError(.io, "write failed: \(MappedFile.errnoText())", file: destination)
+            }
+            written += result
+        }
+        bytesWritten += bytes.count
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Flushes to disk and renames the temporary file to the destination.
+    public func commit() throws {
+        guard !committed else { return }
+        guard fsync(descriptor) == 0 else {
+            throw MVLMError(.io, "fsync failed: \(MappedFile.errnoText())", file: destination)
+        }
+        close(descriptor)
+        descriptor = -1
+        guard rename(temporaryPath, destination) == 0 else {
+            throw MVLMError(.io, "cannot rename the temporary file into place: \(MappedFile.errnoText())", file: destination)
+        }
+        committed = true
+        let directory = destination.lastIndex(of: "/").map { String(destination[..<$0]) } ?? "."
+        let directoryDescriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY)
+        if directoryDescriptor >= 0 {
+            fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+    }
+}
