@@ -1,9 +1,17 @@
 import ArgumentParser
-import MVLMCheckpoint
 
 @main
 struct MVLM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mvlm",
-        abstract: "Turn downloaded checkpoints into compact, verified models for phones.")
+        abstract: "Turn downloaded checkpoints into compact, verified models for phones.",
+        discussion: """
+            Reads safetensors (single or sharded), PyTorch .bin/.pt (zip-pickle, single or sharded),
+            HDF5 (Keras 3 .weights.h5, tf_model.h5) and GGUF files, or a Hugging Face folder holding
+            them.
+
+            Exit codes: 0 success; 1 the input is invalid or an operation failed (one-line reason on
+            stderr); 64 bad command-line usage.
+            """,
+        subcommands: [InspectCommand.self])
 }

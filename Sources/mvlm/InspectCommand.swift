@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import MVLMCheckpoint
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "List the tensors, totals, config and architecture of a checkpoint.",
+        discussion: """
+            PATH is a weights file (.safetensors, .bin/.pt/.pth, .gguf, .h5) or a folder with
+            config.json and weights (sharded checkpoints are read through their .index.json). Only
+            headers are read: listing a multi-GB checkpoint takes milliseconds.
+
+            Examples:
+              mvlm inspect model.safetensors
+              mvlm inspect ./MobileVLM_V2-1.7B
+              mvlm inspect SmolLM2-135M-Instruct.Q4_1.gguf --json | jq '.tensors | length'
+
+            --json prints one object: format, architecture, tensors [{name, dtype, shape, bytes,
+            file}], totals, config, metadata (schema in docs/inspect-json.md).
+            """)
+
+    @Argument(help: "A weights file or a checkpoint folder.")
+    var path: String
+
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    func run() throws {
+        let checkpoint = try Checkpoint.open(path)
+        let report = InspectReport(checkpoint: checkpoint)
+        if json {
+            print(try report.jsonString())
+        } else {
+            print(report.text(width: Terminal.columns))
+        }
+    }
+}
