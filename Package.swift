@@ -9,7 +9,7 @@ import PackageDescription
 //          ├─ MVLMPyTorch ─────┤
 //          ├─ MVLMGGUF ────────┼─ MVLMFileIO ── mmap owner, bounds-checked byte reading, atomic writes
 //          ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5)
-//          └─ MVLMCompression ── CMVLMZstd (libzstd)
+//          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
 //   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
 //                                                   └─ MVLMGraph (graph IR, no I/O)
 //   everything above ── MVLMCore: dtypes, shapes, tensors, f16/bf16 conversion (no I/O, no C)
@@ -39,7 +39,10 @@ let package = Package(
         .systemLibrary(
             name: "CMVLMHDF5", pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]),
-        .target(name: "MVLMCompression", dependencies: ["CMVLMZstd", "MVLMCore"]),
+        .systemLibrary(
+            name: "CMVLMZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "MVLMCompression", dependencies: ["CMVLMZstd", "CMVLMZlib", "MVLMCore"]),
 
         // One module per file format.
         .target(name: "MVLMSafetensors", dependencies: ["MVLMCore", "MVLMFileIO"]),
@@ -61,11 +64,16 @@ let package = Package(
             name: "MVLMModels",
             dependencies: ["MVLMCore", "MVLMGraph", "MVLMRuntime", "MVLMCheckpoint"]),
 
+        // Random-weight checkpoints with real shapes, for benchmarks without downloads.
+        .target(
+            name: "MVLMSynthetic",
+            dependencies: ["MVLMCore", "MVLMFileIO", "MVLMSafetensors", "MVLMPyTorch"]),
+
         // The command-line tool stays thin.
         .executableTarget(
             name: "mvlm",
             dependencies: [
-                "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels",
+                "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -80,14 +88,15 @@ let package = Package(
         .testTarget(name: "MVLMHDF5Tests", dependencies: ["MVLMHDF5", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMCheckpointTests",
-            dependencies: ["MVLMCheckpoint", "mvlm", "MVLMTestSupport"]),
+            dependencies: ["MVLMCheckpoint", "MVLMSynthetic", "MVLMSafetensors", "mvlm", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMModelsTests",
             dependencies: ["MVLMModels", "MVLMCheckpoint", "mvlm", "MVLMTestSupport"]),
         .testTarget(
-            name: "MVLMRealFileTests", dependencies: ["MVLMCheckpoint", "MVLMTestSupport"]),
+            name: "MVLMRealFileTests",
+            dependencies: ["MVLMCheckpoint", "MVLMCompression", "mvlm", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMBenchmarks",
             dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMRuntime", "MVLMTestSupport"]),

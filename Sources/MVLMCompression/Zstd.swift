@@ -3,13 +3,19 @@ import MVLMCore
 
 /// zstd compression through libzstd (`ZSTD_compress`, `ZSTD_decompress`).
 public enum Zstd {
-    /// Compresses `bytes` at `level` (1...19; 3 is zstd's default).
+    /// Compresses `bytes` at `level` (1...19; 3 is zstd's default) into one frame that records its
+    /// content size and a content checksum (so corruption is detected on decompression).
     /// - Throws: `MVLMError` (`.io`) with zstd's own message when compression fails.
     public static func compress(_ bytes: UnsafeRawBufferPointer, level: Int32 = 3) throws -> [UInt8] {
         let bound = ZSTD_compressBound(bytes.count)
         var output = [UInt8](repeating: 0, count: bound)
+        guard let context = ZSTD_createCCtx() else { throw MVLMError(.io, "zstd: out of memory") }
+        defer { ZSTD_freeCCtx(context) }
+        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
+        ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1)
         let written = output.withUnsafeMutableBytes { destination in
-            ZSTD_compress(destination.baseAddress, bound, bytes.baseAddress, bytes.count, level)
+            ZSTD_compress2(context, destination.baseAddress, bound, bytes.baseAddress, bytes.count)
         }
         if ZSTD_isError(written) != 0 {
             throw MVLMError(.io, "zstd compression failed: \(String(cString: ZSTD_getErrorName(written)))")
