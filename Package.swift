@@ -10,6 +10,7 @@ import PackageDescription
 //          ├─ MVLMGGUF ────────┼─ MVLMFileIO ── mmap owner, bounds-checked byte reading, atomic writes
 //          ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5)
 //          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
+//   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
 //   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
 //                                                   └─ MVLMGraph (graph IR, no I/O)
 //   everything above ── MVLMCore: dtypes, shapes, tensors, f16/bf16 conversion (no I/O, no C)
@@ -64,6 +65,9 @@ let package = Package(
             name: "MVLMModels",
             dependencies: ["MVLMCore", "MVLMGraph", "MVLMRuntime", "MVLMCheckpoint"]),
 
+        // Quantization schemes: pure functions over float rows and packed blocks (no I/O).
+        .target(name: "MVLMQuant", dependencies: ["MVLMCore"]),
+
         // Random-weight checkpoints with real shapes, for benchmarks without downloads.
         .target(
             name: "MVLMSynthetic",
@@ -89,6 +93,7 @@ let package = Package(
         .testTarget(
             name: "MVLMCheckpointTests",
             dependencies: ["MVLMCheckpoint", "MVLMSynthetic", "MVLMSafetensors", "mvlm", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMTestSupport"]),
         .testTarget(
