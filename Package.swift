@@ -10,6 +10,7 @@ import PackageDescription
 //          ├─ MVLMGGUF ────────┼─ MVLMFileIO ── mmap owner, bounds-checked byte reading, atomic writes
 //          ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5)
 //          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
+//   MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression)
 //   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
 //   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
 //                                                   └─ MVLMGraph (graph IR, no I/O)
@@ -56,6 +57,7 @@ let package = Package(
             name: "MVLMCheckpoint",
             dependencies: [
                 "MVLMCore", "MVLMFileIO", "MVLMSafetensors", "MVLMPyTorch", "MVLMGGUF", "MVLMHDF5",
+                "MVLMModelFile",
             ]),
 
         // The float engine: graph IR (no I/O), architecture builders, interpreter.
@@ -68,6 +70,9 @@ let package = Package(
         // Quantization schemes: pure functions over float rows and packed blocks (no I/O).
         .target(name: "MVLMQuant", dependencies: ["MVLMCore"]),
 
+        // The .mvlm model file: reader, streaming writer, zstd distribution form (Formats/mvlm.md).
+        .target(name: "MVLMModelFile", dependencies: ["MVLMCore", "MVLMFileIO", "MVLMCompression"]),
+
         // Random-weight checkpoints with real shapes, for benchmarks without downloads.
         .target(
             name: "MVLMSynthetic",
@@ -78,6 +83,7 @@ let package = Package(
             name: "mvlm",
             dependencies: [
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
+                "MVLMModelFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -93,6 +99,7 @@ let package = Package(
         .testTarget(
             name: "MVLMCheckpointTests",
             dependencies: ["MVLMCheckpoint", "MVLMSynthetic", "MVLMSafetensors", "mvlm", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMModelFileTests", dependencies: ["MVLMModelFile", "MVLMCompression", "MVLMTestSupport"]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMTestSupport"]),

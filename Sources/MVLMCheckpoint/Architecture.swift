@@ -1,4 +1,5 @@
 import MVLMCore
+import MVLMModelFile
 
 /// The model architectures `inspect` recognizes, and how it recognized them.
 public struct Architecture: Sendable, Hashable, Codable {
@@ -105,6 +106,11 @@ public struct Architecture: Sendable, Hashable, Codable {
 extension Checkpoint {
     /// The architecture recognized from this checkpoint's config, metadata and tensor names.
     public var architecture: Architecture {
-        Architecture.recognize(config: config, metadata: reader.metadata, tensorNames: reader.tensorInfos.map(\.name))
+        if let modelFile = reader as? ModelFileReader,
+            let kind = Architecture.Kind(rawValue: modelFile.manifest.architecture)
+        {
+            return Architecture(kind: kind, evidence: ".mvlm manifest", modelType: config["model_type"]?.stringValue)
+        }
+        return Architecture.recognize(config: config, metadata: reader.metadata, tensorNames: reader.tensorInfos.map(\.name))
     }
 }

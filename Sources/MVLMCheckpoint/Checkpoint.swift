@@ -1,5 +1,6 @@
 import Foundation
 import MVLMCore
+import MVLMModelFile
 
 /// A checkpoint as a user has it: one weights file, or a Hugging Face-style folder (config.json plus
 /// weights, possibly sharded with an index), opened for reading.
@@ -72,6 +73,12 @@ public struct Checkpoint: Sendable {
 
         var config: [String: MetadataValue] = [:]
         var configPath: String?
+        if let modelFile = reader as? ModelFileReader {
+            // An .mvlm file carries its own config; a config.json beside it is not its source of truth.
+            return Checkpoint(
+                path: path, format: format, reader: reader, files: files, config: modelFile.manifest.config,
+                configPath: nil, notes: notes)
+        }
         let candidate = directory.isEmpty ? "config.json" : "\(directory)/config.json"
         if FileManager.default.fileExists(atPath: candidate) {
             config = try readConfig(candidate)

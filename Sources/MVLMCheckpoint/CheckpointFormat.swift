@@ -3,6 +3,7 @@ import MVLMCore
 import MVLMFileIO
 import MVLMGGUF
 import MVLMHDF5
+import MVLMModelFile
 import MVLMPyTorch
 import MVLMSafetensors
 
@@ -12,6 +13,8 @@ public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
     case pytorch
     case gguf
     case hdf5
+    /// MobileVLMKit's own model file (Formats/mvlm.md).
+    case mvlm
 
     /// Identifies the format of the file at `path` from its first bytes.
     ///
@@ -19,6 +22,7 @@ public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
     /// - PyTorch: a zip archive (`PK\u{3}\u{4}`), or the legacy pickle/tar forms, which the PyTorch
     ///   reader refuses with a message that names them;
     /// - GGUF: the magic `GGUF`;
+    /// - .mvlm: the magic `MVLM\r\n\u{1A}\n`;
     /// - HDF5: the signature `\u{89}HDF\r\n\u{1A}\n` at offset 0 (or 512, 1024, ... after a user block).
     /// - Throws: `MVLMError` (`.unsupported`) when the bytes match no format.
     public static func detect(path: String) throws -> CheckpointFormat {
@@ -32,6 +36,13 @@ public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
                 return zip(bytes[offset..<(offset + prefix.count)], prefix).allSatisfy { $0 == $1 }
             }
             if starts(with: Array("GGUF".utf8)) { return .gguf }
+            if starts(with: ModelFileHeader.magic) { return .mvlm }
+            if starts(with: [0x28, 0xB5, 0x2F, 0xFD]) {
+                throw MVLMError(
+                    .unsupported,
+                    "zstd-compressed file; if it is an .mvlm distribution file, unpack it first: mvlm unpack FILE -o OUT.mvlm",
+                    file: path)
+            }
             let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
             var offset = 0
             while offset + 8 <= bytes.count, offset <= 1 << 20 {
@@ -59,6 +70,7 @@ public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
         case .pytorch: try PyTorchReader(path: path)
         case .gguf: try GGUFReader(path: path)
         case .hdf5: try HDF5Reader(path: path)
+        case .mvlm: try ModelFileReader(path: path)
         }
     }
 }

@@ -51,3 +51,72 @@ public enum Zstd {
         return output
     }
 }
+
+extension Zstd {
+    /// Compresses `input` as one zstd frame (content size and checksum recorded), handing the
+    /// compressed bytes to `output` in chunks, so a multi-GB input needs only a few MB of memory
+    /// (the input itself may be a lazily read file mapping).
+    public static func compressStream(
+        _ input: UnsafeRawBufferPointer, level: Int32 = 3, output: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        guard let context = ZSTD_createCCtx() else { throw MVLMError(.io, "zstd: out of memory") }
+        defer { ZSTD_freeCCtx(context) }
+        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
+        ZSTD_CCtx_setPledgedSrcSize(context, UInt64(input.count))
+        let chunk = ZSTD_CStreamOutSize()
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        while true {
+            let (remaining, produced): (Int, Int) = try buffer.withUnsafeMutableBytes { destination in
+                var outBuffer = ZSTD_outBuffer(dst: destination.baseAddress, size: chunk, pos: 0)
+                let result = ZSTD_compressStream2(context, &outBuffer, &inBuffer, ZSTD_e_end)
+                if ZSTD_isError(result) != 0 {
+                    throw MVLMError(.io, "zstd compression failed: \(String(cString: ZSTD_getErrorName(result)))")
+                }
+                return (result, outBuffer.pos)
+            }
+            if produced > 0 { try buffer.withUnsafeBytes { try output(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) } }
+            if remaining == 0 { break }
+        }
+    }
+
+    /// Decompresses a stream of zstd frames, handing output to `output` in chunks and refusing to
+    /// produce more than `maximumSize` bytes.
+    /// - Throws: `MVLMError` (`.malformed`) for corrupt or truncated data (checksums are verified).
+    public static func decompressStream(
+        _ input: UnsafeRawBufferPointer, maximumSize: Int, output: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        guard let context = ZSTD_createDCtx() else { throw MVLMError(.io, "zstd: out of memory") }
+        defer { ZSTD_freeDCtx(context) }
+        let chunk = ZSTD_DStreamOutSize()
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        var total = 0
+        var lastResult = 0
+        while inBuffer.pos < inBuffer.size || lastResult != 0 {
+            let (result, produced): (Int, Int) = try buffer.withUnsafeMutableBytes { destination in
+                var outBuffer = ZSTD_outBuffer(dst: destination.baseAddress, size: chunk, pos: 0)
+                let result = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
+                if ZSTD_isError(result) != 0 {
+                    throw MVLMError(.malformed, "zstd data is corrupt: \(String(cString: ZSTD_getErrorName(result)))")
+                }
+                return (result, outBuffer.pos)
+            }
+            lastResult = result
+            total += produced
+            guard total <= maximumSize else {
+                throw MVLMError(.outOfBounds, "zstd data expands past the allowed \(maximumSize) bytes")
+            }
+            if produced > 0 { try buffer.withUnsafeBytes { try output(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) } }
+            if produced == 0 && inBuffer.pos >= inBuffer.size && result != 0 {
+                throw MVLMError(.truncated, "zstd data ends in the middle of a frame")
+            }
+        }
+    }
+
+    /// True when `bytes` start with the zstd frame magic number.
+    public static func isFrame(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 4 && bytes[0] == 0x28 && bytes[1] == 0xB5 && bytes[2] == 0x2F && bytes[3] == 0xFD
+    }
+}

@@ -62,6 +62,27 @@ public final class AtomicFileWriter {
         bytesWritten += bytes.count
     }
 
+    /// Overwrites bytes at `offset` (which must lie within what was already written), for headers
+    /// that are patched once the content is known. Does not move the append position.
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        precondition(offset >= 0 && offset + bytes.count <= bytesWritten, "patch outside written data")
+        var done = 0
+        while done < bytes.count {
+            let result = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw MVLMError(.io, "write failed: \(MappedFile.errnoText())", file: destination)
+            }
+            done += result
+        }
+    }
+
+    /// Appends `count` zero bytes (alignment padding).
+    public func writeZeros(_ count: Int) throws {
+        guard count > 0 else { return }
+        try [UInt8](repeating: 0, count: count).withUnsafeBytes { try write($0) }
+    }
+
     /// Appends bytes.
     public func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }

@@ -1,0 +1,122 @@
+import Foundation
+import MVLMCompression
+import MVLMCore
+import MVLMFileIO
+
+/// Reads an `.mvlm` file: checks the header and manifest, then gives zero-copy views of tensors
+/// straight from the memory map (the file is used in place, never repacked at load).
+public struct ModelFileReader: TensorReader {
+    public let formatName = "mvlm"
+    public let path: String
+    public let header: ModelFileHeader
+    public let manifest: ModelManifest
+    public let tensorInfos: [TensorInfo]
+    private let file: MappedFile
+    private let entries: [String: (entry: ModelManifest.TensorEntry, dtype: DType)]
+
+    /// Format-level metadata: the manifest's `metadata` plus `format_version`.
+    public var metadata: [String: MetadataValue] {
+        var result = manifest.metadata
+        result["format_version"] = .string("\(header.major).\(header.minor)")
+        return result
+    }
+
+    /// Opens `path` and validates its header, manifest and tensor table (not the tensor checksums:
+    /// see `verifyIntegrity`).
+    /// - Throws: `MVLMError` naming the file and the tensor or field that is wrong.
+    public init(path: String) throws {
+        let file = try MappedFile(path: path)
+        let header = try file.withUnsafeBytes { try ModelFileHeader.decode($0, fileLength: file.count, path: path) }
+        let manifestRange = Int(header.manifestOffset)..<Int(header.manifestOffset + header.manifestSize)
+        let manifestData = file.withUnsafeBytes { Data($0[manifestRange]) }
+        let crc = manifestData.withUnsafeBytes { CRC32.checksum($0) }
+        guard crc == header.manifestCRC32 else {
+            throw MVLMError(
+                .malformed, "manifest checksum mismatch (stored \(hex(header.manifestCRC32)), computed \(hex(crc))): the file is corrupt",
+                file: path)
+        }
+        let manifest: ModelManifest
+        do {
+            manifest = try JSONDecoder().decode(ModelManifest.self, from: manifestData)
+        } catch {
+            throw MVLMError(.malformed, "manifest is not valid: \(error)", file: path)
+        }
+        let dataRange = Int(header.dataOffset)..<Int(header.dataOffset + header.dataSize)
+        var entries: [String: (entry: ModelManifest.TensorEntry, dtype: DType)] = [:]
+        var infos: [TensorInfo] = []
+        var previousEnd = dataRange.lowerBound
+        let displayName = (path as NSString).lastPathComponent
+        for entry in manifest.tensors {
+            let subject = "tensor '\(entry.name)'"
+            guard entries[entry.name] == nil else {
+                throw MVLMError(.malformed, "listed twice in the manifest", file: path, subject: subject)
+            }
+            guard let dtype = DType(name: entry.dtype) else {
+                throw MVLMError(.unsupported, "unknown dtype '\(entry.dtype)' (written by a newer mvlm?)", file: path, subject: subject)
+            }
+            guard let count = Shape.elementCount(entry.shape), let bytes = dtype.byteCount(elementCount: count),
+                bytes == entry.bytes
+            else {
+                throw MVLMError(
+                    .malformed, "\(entry.bytes) bytes do not hold \(entry.dtype) \(Shape.describe(entry.shape))",
+                    file: path, subject: subject)
+            }
+            let (end, overflow) = entry.offset.addingReportingOverflow(entry.bytes)
+            guard !overflow, entry.offset % ModelFileHeader.alignment == 0, entry.offset >= previousEnd,
+                end <= dataRange.upperBound
+            else {
+                throw MVLMError(
+                    .outOfBounds,
+                    "data \(entry.offset)..<\(overflow ? Int.max : end) is misaligned, overlaps the previous tensor, or leaves the data section \(dataRange)",
+                    file: path, subject: subject)
+            }
+            previousEnd = end
+            entries[entry.name] = (entry, dtype)
+            infos.append(TensorInfo(name: entry.name, dtype: dtype, shape: entry.shape, byteCount: entry.bytes, file: displayName))
+        }
+        self.path = path
+        self.file = file
+        self.header = header
+        self.manifest = manifest
+        self.entries = entries
+        self.tensorInfos = infos
+    }
+
+    public func tensor(named name: String) throws -> Tensor {
+        guard let (entry, dtype) = entries[name] else {
+            throw MVLMError(.notFound, "no tensor named '\(name)'", file: path)
+        }
+        return try Tensor(storage: file.storage(for: entry.offset..<(entry.offset + entry.bytes)), dtype: dtype, shape: entry.shape)
+    }
+
+    /// The tensor, after checking its bytes against the manifest's CRC-32 (for commands that read
+    /// a tensor in full anyway).
+    public func verifiedTensor(named name: String) throws -> Tensor {
+        let tensor = try tensor(named: name)
+        try check(entries[name]!.entry, tensor)
+        return tensor
+    }
+
+    /// Checks every tensor's CRC-32; returns the names of the tensors that fail (empty when intact).
+    public func verifyIntegrity(progress: (Int, Int) -> Void = { _, _ in }) -> [String] {
+        var failures: [String] = []
+        for (index, info) in tensorInfos.enumerated() {
+            do {
+                try check(entries[info.name]!.entry, try tensor(named: info.name))
+            } catch {
+                failures.append(info.name)
+            }
+            progress(index + 1, tensorInfos.count)
+        }
+        return failures
+    }
+
+    private func check(_ entry: ModelManifest.TensorEntry, _ tensor: Tensor) throws {
+        let crc = tensor.withUnsafeBytes { CRC32.checksum($0) }
+        guard crc == entry.crc32 else {
+            throw MVLMError(
+                .malformed, "checksum mismatch (stored \(hex(entry.crc32)), computed \(hex(crc))): the tensor's bytes are corrupt",
+                file: path, subject: "tensor '\(entry.name)'")
+        }
+    }
+}
