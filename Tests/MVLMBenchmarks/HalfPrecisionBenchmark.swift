@@ -46,6 +46,29 @@ struct HalfPrecisionBenchmark {
             HalfPrecision.convertFloatToFloat16(UnsafeBufferPointer(floats), into: source)
         }
         Bench.report(String(format: "f32 -> f16, 2 GiB in: median %.3f s (%.3f-%.3f), %.1f GB/s read+write, %.2fx memcpy", narrow.median, narrow.min, narrow.max, bytesMoved / narrow.median / 1e9, (bytesMoved / narrow.median / 1e9) / memcpyRate))
+        // Both cores: the tensor split into 64 chunks over DispatchQueue.concurrentPerform.
+        let chunks = 64
+        let per = halves / chunks
+        nonisolated(unsafe) let sharedSource = source
+        nonisolated(unsafe) let sharedFloats = floats
+        let parallel = Bench.measure {
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                HalfPrecision.convertFloat16ToFloat(
+                    UnsafeBufferPointer(rebasing: sharedSource[(chunk * per)..<((chunk + 1) * per)]),
+                    into: UnsafeMutableBufferPointer(rebasing: sharedFloats[(chunk * per)..<((chunk + 1) * per)]))
+            }
+        }
+        let parallelCopy = Bench.measure {
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let bytes = per * 2
+                UnsafeMutableRawPointer(sharedFloats.baseAddress!).advanced(by: chunk * bytes * 2)
+                    .copyMemory(from: UnsafeRawPointer(sharedSource.baseAddress!).advanced(by: chunk * bytes), byteCount: bytes)
+                UnsafeMutableRawPointer(sharedFloats.baseAddress!).advanced(by: chunk * bytes * 2 + bytes)
+                    .copyMemory(from: UnsafeRawPointer(sharedSource.baseAddress!).advanced(by: chunk * bytes), byteCount: bytes)
+            }
+        }
+        let parallelCopyRate = Double(halves * 4 * 2) / parallelCopy.median / 1e9
+        Bench.report(String(format: "2 threads: memcpy %.1f GB/s; f16 -> f32 median %.3f s (%.3f-%.3f), %.1f GB/s, %.2fx 2-thread memcpy", parallelCopyRate, parallel.median, parallel.min, parallel.max, bytesMoved / parallel.median / 1e9, (bytesMoved / parallel.median / 1e9) / parallelCopyRate))
         #expect(floats[0].isFinite)
     }
 }
