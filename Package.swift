@@ -48,7 +48,7 @@ let package = Package(
 
         // One module per file format.
         .target(name: "MVLMSafetensors", dependencies: ["MVLMCore", "MVLMFileIO"]),
-        .target(name: "MVLMPyTorch", dependencies: ["MVLMCore", "MVLMFileIO"]),
+        .target(name: "MVLMPyTorch", dependencies: ["MVLMCore", "MVLMFileIO", "MVLMCompression"]),
         .target(name: "MVLMGGUF", dependencies: ["MVLMCore", "MVLMFileIO"]),
         .target(name: "MVLMHDF5", dependencies: ["MVLMCore", "CMVLMHDF5"]),
 

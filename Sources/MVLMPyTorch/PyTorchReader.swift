@@ -22,8 +22,17 @@ public struct PyTorchReader: TensorReader {
         var strides: [Int]
         /// Offset of element 0 within the storage, in bytes.
         var byteOffset: Int
-        /// The storage's bytes in the file (the span its persistent id declares).
-        var storageRange: Range<Int>
+        /// The storage's bytes in the file (the span its persistent id declares), or its zip
+        /// entry when that entry is deflate-compressed.
+        var backing: Backing
+    }
+
+    /// Where a storage's bytes are.
+    enum Backing: Sendable {
+        /// In the mapping, stored: a zero-copy view.
+        case mapped(Range<Int>)
+        /// In a deflate-compressed entry: inflated (and CRC-checked) when the tensor is asked for.
+        case deflated(ZipArchive.Entry, byteCount: Int)
     }
 
     /// The path as given.
@@ -37,6 +46,7 @@ public struct PyTorchReader: TensorReader {
     public let archiveName: String
 
     private let file: MappedFile
+    private let archive: ZipArchive
     /// Resolved views by name (internal for tests).
     let records: [String: Record]
 
@@ -59,6 +69,7 @@ public struct PyTorchReader: TensorReader {
         let whole = file.storage(for: 0..<file.count)
         try Self.refuseLegacyFormats(whole, path: path)
         let archive = try ZipArchive(file: whole, path: path)
+        self.archive = archive
         let top = try Self.findTopFolder(archive, path: path)
         self.archiveName = top
 
@@ -109,15 +120,16 @@ public struct PyTorchReader: TensorReader {
         try flattener.flatten(root)
 
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
-        var storageRanges: [String: Range<Int>] = [:]
+        var storageEntries: [String: (ZipArchive.Entry, Range<Int>)] = [:]
         var infos: [TensorInfo] = []
         var records: [String: Record] = [:]
         infos.reserveCapacity(flattener.tensors.count)
         for (name, tensor) in flattener.tensors {
             do {
                 let entryRange: Range<Int>
-                if let known = storageRanges[tensor.storage.key] {
-                    entryRange = known
+                let zipEntry: ZipArchive.Entry
+                if let known = storageEntries[tensor.storage.key] {
+                    (zipEntry, entryRange) = known
                 } else {
                     let entryName = "\(top)/data/\(tensor.storage.key)"
                     guard let entry = archive.entry(named: entryName) else {
@@ -125,10 +137,16 @@ public struct PyTorchReader: TensorReader {
                             .notFound,
                             "storage \(PyTorchText.quoted(tensor.storage.key)) has no zip entry \(PyTorchText.quoted(entryName))")
                     }
-                    entryRange = try archive.dataRange(of: entry)
-                    storageRanges[tensor.storage.key] = entryRange
+                    zipEntry = entry
+                    // A deflate entry's logical size is its uncompressed size.
+                    let range = try archive.dataRange(of: entry)
+                    entryRange = entry.method == 0 ? range : range.lowerBound..<(range.lowerBound + entry.uncompressedSize)
+                    storageEntries[tensor.storage.key] = (entry, entryRange)
                 }
-                let (record, byteCount) = try Self.resolve(tensor, entryRange: entryRange)
+                var (record, byteCount) = try Self.resolve(tensor, entryRange: entryRange)
+                if zipEntry.method != 0 {
+                    record.backing = .deflated(zipEntry, byteCount: tensor.storage.byteCount)
+                }
                 records[name] = record
                 infos.append(
                     TensorInfo(name: name, dtype: tensor.dtype, shape: tensor.shape, byteCount: byteCount, file: fileName))
@@ -150,8 +168,16 @@ public struct PyTorchReader: TensorReader {
             throw MVLMError(.notFound, "no tensor of this name", file: path, subject: "tensor \(PyTorchText.quoted(name))")
         }
         do {
+            let storage: TensorStorage
+            switch record.backing {
+            case .mapped(let range):
+                storage = file.storage(for: range)
+            case .deflated(let entry, let byteCount):
+                let inflated = try archive.contents(of: entry)
+                storage = inflated.withUnsafeBytes { TensorStorage(copying: UnsafeRawBufferPointer(rebasing: $0[0..<byteCount])) }
+            }
             return try Tensor(
-                storage: file.storage(for: record.storageRange), dtype: record.dtype, shape: record.shape,
+                storage: storage, dtype: record.dtype, shape: record.shape,
                 strides: record.strides, byteOffset: record.byteOffset)
         } catch var error as MVLMError {
             error.file = path
@@ -202,7 +228,7 @@ public struct PyTorchReader: TensorReader {
         let record = Record(
             dtype: dtype, shape: tensor.shape, strides: tensor.strides,
             byteOffset: tensor.storageOffset * elementSize,
-            storageRange: entryRange.lowerBound..<(entryRange.lowerBound + storage.byteCount))
+            backing: .mapped(entryRange.lowerBound..<(entryRange.lowerBound + storage.byteCount)))
         return (record, byteCount)
     }
 

@@ -1,3 +1,4 @@
+import MVLMCompression
 import MVLMCore
 import MVLMFileIO
 
@@ -20,7 +21,7 @@ struct StoredZipWriter {
     private var offset = 0
     private var current: (name: [UInt8], offset: Int, expected: Int, zip64: Bool)?
     private var written = 0
-    private var crc = CRC32()
+    private var crc: UInt32 = 0
 
     static let flags: UInt16 = 0x0808  // bit 3: data descriptor; bit 11: UTF-8 names
 
@@ -64,7 +65,7 @@ struct StoredZipWriter {
         current = (nameBytes, offset, size, zip64)
         offset += header.bytes.count
         written = 0
-        crc = CRC32()
+        crc = 0
     }
 
     /// Appends bytes to the current entry.
@@ -75,7 +76,7 @@ struct StoredZipWriter {
                 .invalidArgument,
                 "more than the declared \(entry.expected) bytes were provided for \(String(decoding: entry.name, as: UTF8.self))")
         }
-        crc.update(bytes)
+        crc = CRC32.checksum(bytes, initial: crc)
         try output.write(bytes)
         written += bytes.count
         offset += bytes.count
@@ -95,7 +96,7 @@ struct StoredZipWriter {
         }
         var descriptor = LittleEndianBytes()
         descriptor.u32(0x0807_4b50)
-        descriptor.u32(crc.value)
+        descriptor.u32(crc)
         if entry.zip64 {
             descriptor.u64(UInt64(written))
             descriptor.u64(UInt64(written))
@@ -105,7 +106,7 @@ struct StoredZipWriter {
         }
         try output.write(descriptor.bytes)
         offset += descriptor.bytes.count
-        records.append(CentralRecord(name: entry.name, crc32: crc.value, size: written, offset: entry.offset))
+        records.append(CentralRecord(name: entry.name, crc32: crc, size: written, offset: entry.offset))
         current = nil
     }
 

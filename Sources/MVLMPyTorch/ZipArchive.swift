@@ -1,3 +1,4 @@
+import MVLMCompression
 import MVLMCore
 import MVLMFileIO
 
@@ -7,9 +8,9 @@ import MVLMFileIO
 /// are stored (method 0). Every offset and length read from the file is checked against the file
 /// before use. `dataRange(of:)` returns where an entry's bytes lie in the mapping, so tensor data
 /// can be viewed in place.
-struct ZipArchive {
+struct ZipArchive: Sendable {
     /// One central-directory record.
-    struct Entry {
+    struct Entry: Sendable {
         var name: String
         /// General-purpose flags (bit 0: encrypted, bit 3: sizes in a data descriptor).
         var flags: UInt16
@@ -281,14 +282,13 @@ struct ZipArchive {
         guard entry.flags & 1 == 0 else {
             throw MVLMError(.unsupported, "zip entry \(quotedName) is encrypted", file: path)
         }
-        guard entry.method == 0 else {
-            let method = entry.method == 8 ? "deflate-compressed" : "compressed (zip method \(entry.method))"
+        guard entry.method == 0 || entry.method == 8 else {
             throw MVLMError(
                 .unsupported,
-                "zip entry \(quotedName) is \(method); torch.save writes stored (uncompressed) entries, which this reader maps in place; re-save the checkpoint with torch.save(torch.load(path, weights_only=True), path)",
+                "zip entry \(quotedName) is compressed with zip method \(entry.method) (only stored and deflate are read); re-save the checkpoint with torch.save(torch.load(path, weights_only=True), path)",
                 file: path)
         }
-        guard entry.compressedSize == entry.uncompressedSize else {
+        guard entry.method == 8 || entry.compressedSize == entry.uncompressedSize else {
             throw MVLMError(
                 .malformed,
                 "zip entry \(quotedName) is stored but its sizes differ (\(entry.compressedSize) vs \(entry.uncompressedSize))",
@@ -320,11 +320,39 @@ struct ZipArchive {
         return start..<end
     }
 
-    /// An entry's bytes as storage borrowing the mapping (for `version`, `byteorder`, `data.pkl`).
+    /// Largest expansion accepted for a deflate entry (deflate's own limit is about 1032:1), so a
+    /// "zip bomb" cannot make us allocate without bound.
+    static func maximumInflatedSize(compressed: Int) -> Int { compressed &* 1100 &+ (1 << 20) }
+
+    /// An entry's bytes: a view borrowing the mapping for stored entries; for deflate entries (which
+    /// torch.save never writes, but re-zipped checkpoints have) an owned copy inflated through zlib
+    /// and checked against the entry's CRC-32.
     func contents(of entry: Entry) throws -> TensorStorage {
         let range = try dataRange(of: entry)
-        return file.withUnsafeBytes {
-            TensorStorage(borrowing: UnsafeRawBufferPointer(rebasing: $0[range]), owner: file)
+        if entry.method == 0 {
+            return file.withUnsafeBytes {
+                TensorStorage(borrowing: UnsafeRawBufferPointer(rebasing: $0[range]), owner: file)
+            }
         }
+        let quotedName = PyTorchText.quoted(entry.name)
+        guard entry.uncompressedSize <= Self.maximumInflatedSize(compressed: entry.compressedSize) else {
+            throw MVLMError(
+                .outOfBounds,
+                "zip entry \(quotedName) claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) compressed (more than deflate can expand)",
+                file: path)
+        }
+        let inflated: [UInt8]
+        do {
+            inflated = try file.withUnsafeBytes {
+                try Inflate.raw(UnsafeRawBufferPointer(rebasing: $0[range]), expectedSize: entry.uncompressedSize)
+            }
+        } catch let error as MVLMError {
+            throw MVLMError(error.code, "zip entry \(quotedName): \(error.message)", file: path)
+        }
+        let crc = inflated.withUnsafeBytes { CRC32.checksum($0) }
+        guard crc == entry.crc32 else {
+            throw MVLMError(.malformed, "zip entry \(quotedName) fails its CRC-32 check after inflating", file: path)
+        }
+        return inflated.withUnsafeBytes { TensorStorage(copying: $0) }
     }
 }

@@ -1,8 +1,16 @@
 import MVLMCore
+import MVLMPyTorch
 import MVLMSafetensors
 
 extension SyntheticCheckpointWriter {
+    /// Writes the weights as torch.save does (a zip of stored entries), streaming tensor by tensor.
     func writeBin(to path: String, specs: [SafetensorsWriter.TensorSpec], progress: (Int, Int) -> Void, total: Int) throws {
-        throw MVLMError(.unsupported, "PyTorch .bin output is not wired yet", file: path)
+        let entries = specs.map { PyTorchWriter.TensorEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
+        var written = 0
+        try PyTorchWriter.write(entries, to: path) { index, entry, sink in
+            try generate(preset.tensors[index], sink)
+            written += entry.dtype.byteCount(elementCount: Shape.elementCount(entry.shape)!)!
+            progress(written, total)
+        }
     }
 }

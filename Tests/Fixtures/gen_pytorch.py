@@ -261,12 +261,19 @@ def main() -> None:
     laughs += b"0}" + pstr("k") + b"h" + bytes([40]) + b"s."
     write_zip(OUT / "hostile_laughs.pt", "archive", {"data.pkl": laughs})
 
-    # A deflate-compressed copy of a good file.
-    with zipfile.ZipFile(OUT / "scalars_empty.pt") as src, zipfile.ZipFile(OUT / "hostile_deflate.pt", "w") as dst:
+    # A deflate-compressed copy of a good file (as re-zipping tools write it): read through zlib.
+    with zipfile.ZipFile(OUT / "scalars_empty.pt") as src, zipfile.ZipFile(OUT / "deflated_copy.pt", "w") as dst:
         for info in src.infolist():
             copy = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
             copy.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(copy, src.read(info.filename))
+    # The same with one byte of a compressed tensor entry damaged: zlib or the CRC-32 must catch it.
+    data = bytearray((OUT / "deflated_copy.pt").read_bytes())
+    with zipfile.ZipFile(OUT / "deflated_copy.pt") as z:
+        info = next(i for i in z.infolist() if "/data/" in i.filename and i.compress_size > 4)
+    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+    data[info.header_offset + 30 + name_len + extra_len + info.compress_size // 2] ^= 0x55
+    (OUT / "hostile_deflate_corrupt.pt").write_bytes(bytes(data))
 
     # The end record's central-directory offset points past the end of the file.
     data = bytearray((OUT / "handmade_ok.pt").read_bytes())

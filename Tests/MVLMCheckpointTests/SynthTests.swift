@@ -71,3 +71,24 @@ struct SynthTests {
         #expect(reader.dataOffset % 8 == 0)
     }
 }
+
+@Suite("mvlm synth --format bin")
+struct SynthBinTests {
+    @Test("bin and safetensors outputs of one seed hold the same tensors")
+    func binMatchesSafetensors() throws {
+        let root = try Fixtures.temporaryDirectory()
+        let preset = try #require(SyntheticPreset.named("tiny-llama"))
+        try SyntheticCheckpointWriter(preset: preset, format: .safetensors, seed: 5).write(to: root.appendingPathComponent("s").path)
+        try SyntheticCheckpointWriter(preset: preset, format: .bin, seed: 5).write(to: root.appendingPathComponent("b").path)
+        let a = try Checkpoint.open(root.appendingPathComponent("s").path)
+        let b = try Checkpoint.open(root.appendingPathComponent("b").path)
+        #expect(b.format == .pytorch)
+        #expect(a.reader.tensorInfos.map(\.name) == b.reader.tensorInfos.map(\.name))
+        for info in a.reader.tensorInfos {
+            let same = try a.reader.tensor(named: info.name).withUnsafeBytes { x in
+                try b.reader.tensor(named: info.name).withUnsafeBytes { y in x.elementsEqual(y) }
+            }
+            #expect(same, "\(info.name)")
+        }
+    }
+}

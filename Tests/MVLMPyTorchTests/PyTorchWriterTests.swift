@@ -61,7 +61,11 @@ struct PyTorchWriterTests {
         // Data entries start on 64-byte boundaries, as torch aligns them.
         for info in reader.tensorInfos {
             let record = try #require(reader.records[info.name])
-            #expect(record.storageRange.lowerBound % 64 == 0, "\(info.name)")
+            guard case .mapped(let range) = record.backing else {
+                Issue.record("\(info.name) is not stored in place")
+                continue
+            }
+            #expect(range.lowerBound % 64 == 0, "\(info.name)")
         }
     }
 
@@ -113,17 +117,5 @@ struct PyTorchWriterTests {
         #expect(blockError.code == .invalidArgument)
         #expect(!FileManager.default.fileExists(atPath: path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
-    }
-
-    @Test("CRC-32 matches the standard check value")
-    func crc() {
-        var crc = CRC32()
-        Array("123456789".utf8).withUnsafeBytes { crc.update($0) }
-        #expect(crc.value == 0xCBF4_3926)
-        var split = CRC32()
-        let text = Array("The quick brown fox jumps over the lazy dog".utf8)
-        text[..<13].withUnsafeBytes { split.update($0) }
-        text[13...].withUnsafeBytes { split.update($0) }
-        #expect(split.value == 0x414F_A339)
     }
 }
