@@ -8,7 +8,7 @@ import PackageDescription
 //          ├─ MVLMSafetensors ─┐
 //          ├─ MVLMPyTorch ─────┤
 //          ├─ MVLMGGUF ────────┼─ MVLMFileIO ── mmap owner, bounds-checked byte reading, atomic writes
-//          ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5)
+//          ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5), MVLMFileIO
 //          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
 //   MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression)
 //   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "MVLMSafetensors", dependencies: ["MVLMCore", "MVLMFileIO"]),
         .target(name: "MVLMPyTorch", dependencies: ["MVLMCore", "MVLMFileIO", "MVLMCompression"]),
         .target(name: "MVLMGGUF", dependencies: ["MVLMCore", "MVLMFileIO"]),
-        .target(name: "MVLMHDF5", dependencies: ["MVLMCore", "CMVLMHDF5"]),
+        .target(name: "MVLMHDF5", dependencies: ["MVLMCore", "MVLMFileIO", "CMVLMHDF5"]),
 
         // Checkpoints as users have them: files, folders, shards, config.json.
         .target(

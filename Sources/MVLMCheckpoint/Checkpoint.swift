@@ -119,7 +119,7 @@ public struct Checkpoint: Sendable {
             ("PyTorch index", { $0.hasSuffix(".bin.index.json") }),
             ("PyTorch", { $0.hasSuffix(".bin") || $0.hasSuffix(".pt") || $0.hasSuffix(".pth") }),
             ("GGUF", { $0.hasSuffix(".gguf") }),
-            ("HDF5", { $0.hasSuffix(".h5") || $0.hasSuffix(".hdf5") || $0.hasSuffix(".keras") }),
+            ("HDF5", { $0.hasSuffix(".h5") || $0.hasSuffix(".hdf5") }),
         ]
         for (label, matches) in groups {
             let found = names.filter(matches)

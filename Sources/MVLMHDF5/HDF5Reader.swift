@@ -1,5 +1,6 @@
 import CMVLMHDF5
 import MVLMCore
+import MVLMFileIO
 
 /// Reads tensors from an HDF5 file through libhdf5: Keras 3 `.weights.h5`, Keras 2 / Hugging
 /// Face `tf_model.h5` (and `model.save` `.h5`), or any HDF5 file with numeric datasets.
@@ -29,7 +30,7 @@ public struct HDF5Reader: TensorReader {
     public let metadata: [String: MetadataValue]
 
     private let file: HDF5Handle
-    private let mapping: HDF5FileMapping
+    private let mapping: MappedFile
     private let entries: [HDF5Entry]
     private let positions: [String: Int]
     private let refused: [String: MVLMError]
@@ -42,7 +43,7 @@ public struct HDF5Reader: TensorReader {
     ///   `.unsupported` for a Keras weight of an unsupported type, storage or dataspace.
     public init(path: String) throws {
         let context = HDF5ErrorContext(file: path)
-        let mapping = try HDF5FileMapping(path: path)
+        let mapping = try MappedFile(path: path)
         try HDF5Reader.checkSignature(mapping, context: context)
         let (file, catalog) = try HDF5Library.withLock {
             let fileAccess = try HDF5Library.fileAccess()
@@ -88,14 +89,14 @@ public struct HDF5Reader: TensorReader {
         switch description.storage {
         case .mapped(let offset):
             let (end, overflow) = offset.addingReportingOverflow(description.byteCount)
-            guard !overflow, let storage = mapping.storage(for: offset..<end) else {
+            guard !overflow, offset >= 0, end <= mapping.count else {
                 throw context.error(
                     .outOfBounds,
                     "data at bytes \(offset)..<\(overflow ? Int.max : end) lies outside the file "
                         + "(\(mapping.count) bytes)",
                     subject: name)
             }
-            return try makeTensor(storage, description, name: name)
+            return try makeTensor(mapping.storage(for: offset..<end), description, name: name)
         case .read(let storedBytes):
             // Sparse or highly compressed data: do not allocate what the file cannot back.
             let (product, overflow) = storedBytes.multipliedReportingOverflow(
@@ -175,7 +176,7 @@ public struct HDF5Reader: TensorReader {
 
     /// Checks for the HDF5 signature at offset 0 or after a user block (512, 1024, 2048, ...)
     /// before libhdf5 sees the file, so that non-HDF5 input gets a clear error.
-    private static func checkSignature(_ mapping: HDF5FileMapping, context: HDF5ErrorContext) throws
+    private static func checkSignature(_ mapping: MappedFile, context: HDF5ErrorContext) throws
     {
         let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
         guard mapping.count > 0 else {

@@ -263,6 +263,12 @@ public struct PyTorchReader: TensorReader {
                 "this is a TorchScript archive (torch.jit.save: it has constants.pkl/code/), not a torch.save checkpoint; load it with torch.jit.load and save its state_dict() with torch.save",
                 file: path)
         }
+        if tops.isEmpty, archive.entry(named: "model.weights.h5") != nil {
+            throw MVLMError(
+                .unsupported,
+                "this is a Keras .keras archive, not a torch.save checkpoint; unzip it and inspect its model.weights.h5",
+                file: path)
+        }
         guard let top = tops.first else {
             throw MVLMError(
                 .notFound,

@@ -180,6 +180,15 @@ def main() -> None:
     (OUT / "hostile_index_not_json").mkdir()
     (OUT / "hostile_index_not_json" / "model.safetensors.index.json").write_text("{\"weight_map\": [1, 2")
     hostile["hostile_index_not_json"] = "not a checkpoint index"
+    # A Keras 3 .keras archive (a zip holding model.weights.h5), written by keras itself: users
+    # mistake it for a weights file; mvlm must say what it is and what to do.
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+    keras.utils.set_random_seed(0)
+    tiny = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    tiny.save(OUT / "keras_archive.keras")
+    hostile["keras_archive.keras"] = "unzip it and inspect its model.weights.h5"
     expected["hostile"] = hostile
     (OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True))
 

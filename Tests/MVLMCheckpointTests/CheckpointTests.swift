@@ -66,7 +66,7 @@ struct CheckpointTests {
                 Issue.record("\(name) was accepted")
             } catch let error as MVLMError {
                 #expect(error.description.contains(keyword), "\(name): \(error)")
-                #expect(error.description.contains("index.json"), "\(name): \(error)")
+                #expect(error.description.contains(name), "\(name): \(error)")
                 #expect(!error.description.contains("\n"))
             }
         }
