@@ -13,17 +13,7 @@ import MVLMFileIO
 /// atomically (`AtomicFileWriter`).
 public enum PyTorchWriter {
     /// A tensor to write: its name in the state dict, element type and shape.
-    public struct TensorEntry: Sendable, Hashable {
-        public var name: String
-        public var dtype: DType
-        public var shape: [Int]
-
-        public init(name: String, dtype: DType, shape: [Int]) {
-            self.name = name
-            self.dtype = dtype
-            self.shape = shape
-        }
-    }
+    public typealias TensorEntry = TensorSpec
 
     /// Writes `entries` in order; `data` supplies each tensor's row-major little-endian bytes.
     ///

@@ -10,16 +10,7 @@ import MVLMFileIO
 /// spaces to a multiple of 8 bytes, so every tensor starts 8-byte aligned.
 public final class SafetensorsWriter {
     /// A tensor to be written.
-    public struct TensorSpec: Sendable, Hashable {
-        public var name: String
-        public var dtype: DType
-        public var shape: [Int]
-        public init(name: String, dtype: DType, shape: [Int]) {
-            self.name = name
-            self.dtype = dtype
-            self.shape = shape
-        }
-    }
+    public typealias TensorSpec = MVLMCore.TensorSpec
 
     private let output: AtomicFileWriter
     private let sizes: [Int]
