@@ -28,14 +28,23 @@ public enum BlockType: String, Hashable, Sendable, CaseIterable {
     case tq1_0 = "TQ1_0"
     case tq2_0 = "TQ2_0"
     case mxfp4 = "MXFP4"
+    // The toolkit's own schemes (layouts in docs/quantization.md; no GGUF type id).
+    /// Int8 in blocks of 32: f16 scale + 32 int8 (the Q8_0 layout, rounded against the stored scale).
+    case int8Block32 = "INT8_B32"
+    /// Affine int4, groups of 32: f16 scale, f16 min, 16 bytes of nibbles.
+    case affine4G32 = "AFFINE4_G32"
+    /// Affine int4, groups of 64: f16 scale, f16 min, 32 bytes of nibbles.
+    case affine4G64 = "AFFINE4_G64"
+    /// Affine int4, groups of 128: f16 scale, f16 min, 64 bytes of nibbles.
+    case affine4G128 = "AFFINE4_G128"
 
     /// The name as GGUF tools print it (`Q4_1`, `Q6_K`, ...).
     public var name: String { rawValue }
 
     public init?(name: String) { self.init(rawValue: name) }
 
-    /// The `ggml_type` value GGUF files store for this block type.
-    public var ggmlTypeID: UInt32 {
+    /// The `ggml_type` value GGUF files store for this block type; `nil` for the toolkit's own.
+    public var ggmlTypeID: UInt32? {
         switch self {
         case .q4_0: 2
         case .q4_1: 3
@@ -61,6 +70,7 @@ public enum BlockType: String, Hashable, Sendable, CaseIterable {
         case .tq1_0: 34
         case .tq2_0: 35
         case .mxfp4: 39
+        case .int8Block32, .affine4G32, .affine4G64, .affine4G128: nil
         }
     }
 
@@ -75,7 +85,9 @@ public enum BlockType: String, Hashable, Sendable, CaseIterable {
     /// Weights per block.
     public var blockElements: Int {
         switch self {
-        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1, .iq4_NL, .mxfp4: 32
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1, .iq4_NL, .mxfp4, .int8Block32, .affine4G32: 32
+        case .affine4G64: 64
+        case .affine4G128: 128
         default: 256
         }
     }
@@ -107,6 +119,10 @@ public enum BlockType: String, Hashable, Sendable, CaseIterable {
         case .tq1_0: 54
         case .tq2_0: 66
         case .mxfp4: 17
+        case .int8Block32: 34
+        case .affine4G32: 20
+        case .affine4G64: 36
+        case .affine4G128: 68
         }
     }
 
