@@ -73,6 +73,11 @@ let package = Package(
         // The .mvlm model file: reader, streaming writer, zstd distribution form (Formats/mvlm.md).
         .target(name: "MVLMModelFile", dependencies: ["MVLMCore", "MVLMFileIO", "MVLMCompression"]),
 
+        // Conversion: tensor roles, the mixed-precision policy, the plan, the streaming converter.
+        .target(
+            name: "MVLMConvert",
+            dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMModelFile", "MVLMQuant"]),
+
         // Random-weight checkpoints with real shapes, for benchmarks without downloads.
         .target(
             name: "MVLMSynthetic",
@@ -83,7 +88,7 @@ let package = Package(
             name: "mvlm",
             dependencies: [
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
-                "MVLMModelFile",
+                "MVLMModelFile", "MVLMConvert",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -100,6 +105,7 @@ let package = Package(
             name: "MVLMCheckpointTests",
             dependencies: ["MVLMCheckpoint", "MVLMSynthetic", "MVLMSafetensors", "mvlm", "MVLMTestSupport"]),
         .testTarget(name: "MVLMModelFileTests", dependencies: ["MVLMModelFile", "MVLMCompression", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMConvertTests", dependencies: ["MVLMConvert", "MVLMTestSupport"]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMTestSupport"]),

@@ -77,3 +77,21 @@ public final class MappedFile: @unchecked Sendable {
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
 }
+
+/// Hints to the kernel about memory that lies in a file mapping.
+public enum PageAdvice {
+    /// Lets the kernel drop the resident pages of a borrowed (mapped) storage after it has been
+    /// read, so that streaming through a file larger than memory keeps RSS bounded. The pages are
+    /// re-read from the file if touched again. Does nothing for storage the process owns.
+    public static func release(_ storage: TensorStorage) {
+        guard storage.isBorrowed else { return }
+        storage.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = (Int(bitPattern: base) + page - 1) / page * page
+            let end = (Int(bitPattern: base) + bytes.count) / page * page
+            guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+            madvise(pointer, end - start, MADV_DONTNEED)
+        }
+    }
+}

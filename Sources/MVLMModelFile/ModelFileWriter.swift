@@ -83,6 +83,34 @@ public final class ModelFileWriter {
         try endTensor()
     }
 
+    /// The manifest's bytes as written: sorted keys, no insignificant whitespace.
+    static func encode(_ manifest: ModelManifest) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return [UInt8](try encoder.encode(manifest))
+    }
+
+    /// The exact size of the file that writing `tensors` (dtype and shape, in order, with their
+    /// `source` lists) and `manifest` would produce, without writing anything.
+    public static func predictedFileSize(
+        tensors: [(name: String, dtype: DType, shape: [Int], source: [MetadataValue])], manifest: ModelManifest
+    ) throws -> Int {
+        var offset = ModelFileHeader.size
+        var entries: [ModelManifest.TensorEntry] = []
+        for tensor in tensors {
+            guard let count = Shape.elementCount(tensor.shape), let bytes = tensor.dtype.byteCount(elementCount: count) else {
+                throw MVLMError(.invalidArgument, "\(tensor.dtype.name) cannot hold shape \(Shape.describe(tensor.shape))", subject: "tensor '\(tensor.name)'")
+            }
+            offset += (ModelFileHeader.alignment - offset % ModelFileHeader.alignment) % ModelFileHeader.alignment
+            entries.append(.init(name: tensor.name, dtype: tensor.dtype.name, shape: tensor.shape, offset: offset, bytes: bytes, crc32: 0, source: tensor.source))
+            offset += bytes
+        }
+        offset += (8 - offset % 8) % 8
+        var complete = manifest
+        complete.tensors = entries
+        return offset + (try encode(complete)).count
+    }
+
     /// Writes the manifest (with the tensor table filled in) and the header, then publishes the file.
     /// - Returns: the manifest as written.
     @discardableResult
@@ -96,9 +124,7 @@ public final class ModelFileWriter {
         let dataEnd = output.bytesWritten
         try output.writeZeros((8 - dataEnd % 8) % 8)
         let manifestOffset = output.bytesWritten
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = [UInt8](try encoder.encode(manifest))
+        let json = try Self.encode(manifest)
         try output.write(json)
         let crc = json.withUnsafeBytes { CRC32.checksum($0) }
         let header = ModelFileHeader(

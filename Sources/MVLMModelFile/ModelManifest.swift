@@ -19,13 +19,48 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         public var offset: Int
         /// Byte count.
         public var bytes: Int
-        /// CRC-32 (zip polynomial) of the tensor's bytes.
+        /// CRC-32 (zip polynomial) of the tensor's bytes; in JSON 8 lowercase hex digits (fixed width,
+        /// so the manifest's size is known before the data is written).
         public var crc32: UInt32
         /// Where the data came from in the source checkpoint: names as downloaded, and for fused
         /// tensors which rows each one supplied (`{"name": ..., "rows": [begin, end]}`).
         public var source: [MetadataValue]
         /// Layout facts for the runtime (e.g. `{"repack": "q4_0x8"}`); empty for plain row-major.
         public var layout: [String: MetadataValue]
+
+        enum CodingKeys: String, CodingKey {
+            case name, dtype, shape, offset, bytes, crc32, source, layout
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            dtype = try container.decode(String.self, forKey: .dtype)
+            shape = try container.decode([Int].self, forKey: .shape)
+            offset = try container.decode(Int.self, forKey: .offset)
+            bytes = try container.decode(Int.self, forKey: .bytes)
+            let hex = try container.decode(String.self, forKey: .crc32)
+            guard hex.count == 8, let value = UInt32(hex, radix: 16) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .crc32, in: container, debugDescription: "crc32 must be 8 hex digits, not '\(hex)'")
+            }
+            crc32 = value
+            source = try container.decode([MetadataValue].self, forKey: .source)
+            layout = try container.decode([String: MetadataValue].self, forKey: .layout)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(dtype, forKey: .dtype)
+            try container.encode(shape, forKey: .shape)
+            try container.encode(offset, forKey: .offset)
+            try container.encode(bytes, forKey: .bytes)
+            let digits = String(crc32, radix: 16)
+            try container.encode(String(repeating: "0", count: 8 - digits.count) + digits, forKey: .crc32)
+            try container.encode(source, forKey: .source)
+            try container.encode(layout, forKey: .layout)
+        }
 
         public init(
             name: String, dtype: String, shape: [Int], offset: Int, bytes: Int, crc32: UInt32,

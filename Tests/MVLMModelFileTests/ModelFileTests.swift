@@ -46,6 +46,20 @@ struct ModelFileTests {
         #expect(reader.verifyIntegrity().isEmpty)
     }
 
+    @Test("the predicted size of a file is its size")
+    func prediction() throws {
+        let path = try Fixtures.temporaryDirectory().appendingPathComponent("p.mvlm").path
+        _ = try Self.writeSample(to: path)
+        let reader = try ModelFileReader(path: path)
+        var manifest = reader.manifest
+        let tensors = try manifest.tensors.map { entry in
+            (name: entry.name, dtype: try #require(DType(name: entry.dtype)), shape: entry.shape, source: entry.source)
+        }
+        manifest.tensors = []
+        let predicted = try ModelFileWriter.predictedFileSize(tensors: tensors, manifest: manifest)
+        #expect(predicted == Int(reader.header.fileSize))
+    }
+
     @Test("two writes of the same content are byte-identical")
     func reproducible() throws {
         let directory = try Fixtures.temporaryDirectory()
@@ -90,7 +104,9 @@ struct ModelFileTests {
             #expect(offset % 64 == 0 && offset >= dataOffset && offset + count <= dataOffset + dataSize)
             let data = Array(bytes[offset..<(offset + count)])
             #expect(data == contents[name])
-            #expect(data.withUnsafeBytes { CRC32.checksum($0) } == (tensor["crc32"] as? NSNumber)?.uint32Value)
+            let crcText = try #require(tensor["crc32"] as? String)
+            #expect(crcText.count == 8)
+            #expect(data.withUnsafeBytes { CRC32.checksum($0) } == UInt32(crcText, radix: 16))
         }
     }
 

@@ -1,0 +1,186 @@
+import Dispatch
+import Foundation
+import MVLMCheckpoint
+import MVLMCore
+import MVLMFileIO
+import MVLMModelFile
+import MVLMQuant
+
+/// Streams a checkpoint into an `.mvlm` file following a `ConversionPlan`, tensor by tensor and,
+/// inside a tensor, in chunks of rows, so memory stays bounded by the chunk size whatever the
+/// model's size (source pages are released from the mapping as soon as they are used).
+public struct ModelConverter: Sendable {
+    public var checkpoint: Checkpoint
+    public var plan: ConversionPlan
+    /// Per source tensor, the importance of each input column (mean squared calibration
+    /// activations), used by the scale search.
+    public var importance: [String: [Float]] = [:]
+
+    public init(checkpoint: Checkpoint, plan: ConversionPlan) {
+        self.checkpoint = checkpoint
+        self.plan = plan
+    }
+
+    /// Writes the output file.
+    /// - Parameters:
+    ///   - path: the `.mvlm` file to write (atomically).
+    ///   - manifest: the manifest to complete (architecture, config, graph, ...); the converter adds
+    ///     the quantization record, the source identity and the tensor table.
+    ///   - progress: called after each chunk with (bytes written, total bytes).
+    /// - Returns: the manifest as written.
+    @discardableResult
+    public func convert(
+        to path: String, manifest: ModelManifest, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> ModelManifest {
+        let writer = try ModelFileWriter(path: path)
+        let search = QuantizationPreset(plan.preset).searchesScales
+        var written = 0
+        for decision in plan.decisions {
+            do {
+                try convert(decision, writer: writer, search: search) { bytes in
+                    written += bytes
+                    progress(written, plan.tensorBytes)
+                }
+            } catch let error as MVLMError {
+                var error = error
+                if error.subject == nil { error.subject = "tensor '\(decision.name)'" }
+                if error.file == nil { error.file = checkpoint.path }
+                throw error
+            }
+        }
+        return try writer.finish(manifest: completeManifest(manifest))
+    }
+
+    /// `manifest` with the quantization record and the source identity added (what `convert` writes).
+    public func completeManifest(_ manifest: ModelManifest) -> ModelManifest {
+        var manifest = manifest
+        let search = QuantizationPreset(plan.preset).searchesScales
+        manifest.quantization = .object([
+            "preset": .string(plan.preset.rawValue),
+            "overrides": .array(plan.overrides.map { .string($0) }, elementType: "JSON"),
+            "scale_search": .bool(search),
+            "importance": .bool(!importance.isEmpty),
+            "bits_per_weight": .float((plan.bitsPerWeight * 1000).rounded() / 1000),
+            "decisions": .array(plan.decisions.map(Self.record), elementType: "JSON"),
+            "dropped": .array(plan.dropped.map { .object(["name": .string($0.name), "reason": .string($0.reason)]) }, elementType: "JSON"),
+        ])
+        manifest.source = .object([
+            "path": .string((checkpoint.path as NSString).lastPathComponent),
+            "format": .string(checkpoint.format.rawValue),
+            "files": .array(checkpoint.files.map { .object(["name": .string($0.name), "bytes": .int(Int64($0.bytes))]) }, elementType: "JSON"),
+        ])
+        return manifest
+    }
+
+    /// The exact size of the file `convert` would write.
+    public func predictedFileSize(manifest: ModelManifest) throws -> Int {
+        let tensors = try plan.decisions.map { decision in
+            guard let dtype = DType(name: decision.outputDType) else {
+                throw MVLMError(.unsupported, "\(decision.outputDType) cannot be stored in an .mvlm file yet", subject: "tensor '\(decision.name)'")
+            }
+            return (name: decision.name, dtype: dtype, shape: decision.shape, source: [MetadataValue.string(decision.sourceNames[0])])
+        }
+        return try ModelFileWriter.predictedFileSize(tensors: tensors, manifest: completeManifest(manifest))
+    }
+
+    static func record(_ decision: TensorDecision) -> MetadataValue {
+        var object: [String: MetadataValue] = [
+            "name": .string(decision.name), "role": .string(decision.role.rawValue),
+            "provenancedtype": .string(decision.sourceDType), "storage": .string(decision.outputDType),
+            "reason": .string(decision.reason),
+        ]
+        if let fallback = decision.fallback { object["fallback"] = .string(fallback) }
+        return .object(object)
+    }
+
+    private func convert(
+        _ decision: TensorDecision, writer: ModelFileWriter, search: Bool, advance: (Int) -> Void
+    ) throws {
+        let sourceName = decision.sourceNames[0]
+        let source = try checkpoint.reader.tensor(named: sourceName).contiguous()
+        defer { PageAdvice.release(source.storage) }
+        guard let storage = StorageType(name: decision.storage) else {
+            throw MVLMError(.invalidArgument, "unknown storage '\(decision.storage)' in the plan")
+        }
+        let rowLength = max(decision.shape.last ?? 1, 1)
+        let rows = decision.elementCount / rowLength
+        let provenance = [MetadataValue.string(sourceName)]
+        switch storage {
+        case .keep:
+            try writer.beginTensor(name: decision.name, dtype: source.dtype, shape: decision.shape, source: provenance)
+            let chunk = 16 << 20
+            try source.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let end = min(offset + chunk, bytes.count)
+                    try writer.write(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+                    advance(end - offset)
+                    offset = end
+                }
+            }
+            try writer.endTensor()
+        case .float(let dtype):
+            try writer.beginTensor(name: decision.name, dtype: dtype, shape: decision.shape, source: provenance)
+            try streamRows(source, rows: rows, rowLength: rowLength) { floats in
+                let count = floats.count
+                switch dtype {
+                case .float32:
+                    try writer.write(UnsafeRawBufferPointer(floats))
+                    advance(count * 4)
+                default:
+                    var narrow = [UInt16](repeating: 0, count: count)
+                    narrow.withUnsafeMutableBufferPointer {
+                        if dtype == .float16 { HalfPrecision.convertFloatToFloat16(floats, into: $0) } else {
+                            HalfPrecision.convertFloatToBFloat16(floats, into: $0)
+                        }
+                    }
+                    try narrow.withUnsafeBytes { try writer.write($0) }
+                    advance(count * 2)
+                }
+            }
+            try writer.endTensor()
+        case .quantized(let scheme):
+            guard let block = scheme.blockType ?? BlockType(name: scheme.name) else {
+                throw MVLMError(.unsupported, "\(scheme.name) cannot be stored in an .mvlm file yet")
+            }
+            try writer.beginTensor(name: decision.name, dtype: .block(block), shape: decision.shape, source: provenance)
+            let rowBytes = try scheme.rowByteCount(elements: rowLength)
+            let weights = importance[sourceName]
+            try streamRows(source, rows: rows, rowLength: rowLength) { floats in
+                let chunkRows = floats.count / rowLength
+                var encoded = [UInt8](repeating: 0, count: chunkRows * rowBytes)
+                try encoded.withUnsafeMutableBytes { out in
+                    if let weights {
+                        try weights.withUnsafeBufferPointer {
+                            try scheme.quantize(matrix: floats, rows: chunkRows, columns: rowLength, into: out, importance: $0, search: search)
+                        }
+                    } else {
+                        try scheme.quantize(matrix: floats, rows: chunkRows, columns: rowLength, into: out, search: search)
+                    }
+                }
+                try encoded.withUnsafeBytes { try writer.write($0) }
+                advance(encoded.count)
+            }
+            try writer.endTensor()
+        }
+    }
+
+    /// Hands `body` the tensor's rows as f32, a chunk of rows at a time.
+    private func streamRows(
+        _ tensor: Tensor, rows: Int, rowLength: Int, _ body: (UnsafeBufferPointer<Float>) throws -> Void
+    ) throws {
+        let rowsPerChunk = max(1, ConversionPlan.chunkElements / rowLength)
+        var buffer = [Float](repeating: 0, count: min(rows, rowsPerChunk) * rowLength)
+        try tensor.withUnsafeBytes { bytes in
+            var row = 0
+            while row < rows {
+                let count = min(rowsPerChunk, rows - row)
+                try buffer.withUnsafeMutableBufferPointer { out in
+                    try RowWidening.widen(bytes, dtype: tensor.dtype, rowLength: rowLength, firstRow: row, rows: count, into: out)
+                }
+                try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<(count * rowLength)])) }
+                row += count
+            }
+        }
+    }
+}

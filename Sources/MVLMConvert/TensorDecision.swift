@@ -1,0 +1,38 @@
+import MVLMCore
+
+/// What the converter does with one source tensor: recorded in the plan, printed by `--dry-run`,
+/// and stored in the output file's manifest.
+public struct TensorDecision: Sendable, Hashable, Codable {
+    /// The tensor's name in the output file.
+    public var name: String
+    /// The source tensors it is made from (names as downloaded).
+    public var sourceNames: [String]
+    public var role: TensorRole
+    public var layer: Int?
+    /// The source's dtype name (`F16`, `BF16`, `Q4_1`, ...).
+    public var sourceDType: String
+    public var shape: [Int]
+    /// The storage chosen (`F32`, `F16`, `Q4_K`, `INT8_PC`, `keep`...).
+    public var storage: String
+    /// The dtype written to the file (`Q4_K`, `F16`; the source dtype for `keep`).
+    public var outputDType: String
+    /// Why: the preset rule, an override, or a fallback.
+    public var reason: String
+    /// Set when the preferred type did not fit the shape: what was preferred and why it was replaced.
+    public var fallback: String?
+    /// Bytes in the output file.
+    public var bytes: Int
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case sourceNames = "source_names"
+        case role, layer
+        case sourceDType = "source_dtype"
+        case shape, storage
+        case outputDType = "output_dtype"
+        case reason, fallback, bytes
+    }
+
+    /// Elements in the tensor.
+    public var elementCount: Int { Shape.elementCount(shape) ?? 0 }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import MVLMCheckpoint
+import MVLMConvert
+import MVLMCore
+import MVLMModelFile
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a checkpoint into a compact .mvlm model file.",
+        discussion: """
+            Reads SRC (a file or a checkpoint folder), decides a storage type for every tensor from
+            the preset and the overrides, and streams the result into OUT.mvlm tensor by tensor (peak
+            memory stays bounded whatever the model's size). The file appears only when complete.
+
+            Presets:
+            \(QuantizationPreset.summaries.map { "  " + $0 }.joined(separator: "\n"))
+
+            Overrides take a glob over the tensor names as downloaded and a type (\(StorageType.allNames.joined(separator: ", "))); the first
+            matching override wins. A tensor whose row length does not fit its scheme's block takes a
+            fallback that is recorded and printed.
+
+            Examples:
+              mvlm convert ./MobileLLaMA-1.4B -o ml14-q4.mvlm --quant q4_k_m
+              mvlm convert model.safetensors -o m.mvlm --quant q4_0 --override 'lm_head.weight=Q8_0'
+              mvlm convert ./MobileLLaMA-1.4B -o x.mvlm --dry-run        # the plan, nothing written
+            """)
+
+    @Argument(help: "A checkpoint file or folder.")
+    var source: String
+
+    @Option(name: [.customShort("o"), .long], help: "The .mvlm file to write.")
+    var output: String?
+
+    @Option(help: "Preset: f16, q8_0, q4_0, q4_k_m or default.")
+    var quant: String = "default"
+
+    @Option(name: .customLong("override"), help: "PATTERN=TYPE, repeatable.")
+    var overrides: [String] = []
+
+    @Flag(help: "Print the plan (every tensor's type, output size, bits per weight, predicted memory) without writing.")
+    var dryRun = false
+
+    @Flag(help: "Print the plan or the result as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard QuantizationPreset.Name(rawValue: quant) != nil else {
+            throw ValidationError("unknown preset '\(quant)'; choose one of \(QuantizationPreset.Name.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if !dryRun && output == nil { throw ValidationError("give the output file with -o OUT.mvlm (or use --dry-run)") }
+    }
+
+    func run() throws {
+        let checkpoint = try Checkpoint.open(source)
+        let parsed = try overrides.map { try TensorOverride(parsing: $0) }
+        let plan = try ConversionPlan.make(
+            checkpoint: checkpoint, preset: QuantizationPreset(QuantizationPreset.Name(rawValue: quant)!), overrides: parsed)
+        let converter = ModelConverter(checkpoint: checkpoint, plan: plan)
+        let base = ModelManifest(
+            architecture: checkpoint.architecture.kind.rawValue, config: checkpoint.config,
+            metadata: ["producer": .string("mvlm")])
+        let predicted = try converter.predictedFileSize(manifest: base)
+        if dryRun {
+            try printPlan(plan, predictedSize: predicted)
+            return
+        }
+        let bar = ProgressBar(label: "convert")
+        let start = Date()
+        let written = try converter.convert(to: output!, manifest: base) { done, total in bar.update(done: done, total: total) }
+        bar.finish()
+        let seconds = Date().timeIntervalSince(start)
+        let size = (try? FileManager.default.attributesOfItem(atPath: output!)[.size] as? NSNumber)?.intValue ?? 0
+        if json {
+            let summary: [String: MetadataValue] = [
+                "output": .string(output!), "bytes": .int(Int64(size)), "predicted_bytes": .int(Int64(predicted)),
+                "tensors": .int(Int64(written.tensors.count)), "bits_per_weight": .float(plan.bitsPerWeight),
+                "seconds": .float(seconds), "preset": .string(quant),
+            ]
+            print(try Self.jsonText(summary))
+        } else {
+            print("wrote \(output!): \(written.tensors.count) tensors, \(ByteCountText.format(size)), \(String(format: "%.2f", plan.bitsPerWeight)) bits per weight, preset \(quant), in \(String(format: "%.1f", seconds)) s")
+            let fallbacks = plan.decisions.filter { $0.fallback != nil }
+            if !fallbacks.isEmpty { print("\(fallbacks.count) tensors took a fallback type (see --dry-run)") }
+        }
+    }
+
+    func printPlan(_ plan: ConversionPlan, predictedSize: Int) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            var object = try JSONSerialization.jsonObject(with: encoder.encode(plan)) as! [String: Any]
+            object["predicted_file_bytes"] = predictedSize
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        var counts: [String: (tensors: Int, bytes: Int)] = [:]
+        let width = Terminal.columns
+        for decision in plan.decisions {
+            counts[decision.outputDType, default: (0, 0)].tensors += 1
+            counts[decision.outputDType]!.bytes += decision.bytes
+            var line = "  \(decision.name)  \(decision.sourceDType) -> \(decision.outputDType)  \(ByteCountText.format(decision.bytes))  [\(decision.reason)]"
+            if let fallback = decision.fallback { line += "  FALLBACK: \(fallback)" }
+            if let width, line.count > width { line = String(line.prefix(width - 1)) + "…" }
+            print(line)
+        }
+        for dropped in plan.dropped { print("  \(dropped.name)  dropped: \(dropped.reason)") }
+        print("")
+        print("  preset \(plan.preset.rawValue)\(plan.overrides.isEmpty ? "" : ", overrides: " + plan.overrides.joined(separator: " "))")
+        for (dtype, count) in counts.sorted(by: { $0.value.bytes > $1.value.bytes }) {
+            print("  \(dtype.padding(toLength: 12, withPad: " ", startingAt: 0)) \(count.tensors) tensors, \(ByteCountText.format(count.bytes))")
+        }
+        print("  output file      \(ByteCountText.format(predictedSize)) (\(predictedSize) bytes), \(String(format: "%.3f", plan.bitsPerWeight)) bits per weight")
+        print("  working memory   \(ByteCountText.format(plan.predictedWorkingMemory)) beyond the process baseline (about 30 MiB)")
+        let fallbacks = plan.decisions.filter { $0.fallback != nil }.count
+        if fallbacks > 0 { print("  fallbacks        \(fallbacks) tensors (marked FALLBACK above)") }
+    }
+
+    static func jsonText(_ object: [String: MetadataValue]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(object), as: UTF8.self)
+    }
+}
