@@ -105,7 +105,7 @@ let package = Package(
             name: "MVLMCheckpointTests",
             dependencies: ["MVLMCheckpoint", "MVLMSynthetic", "MVLMSafetensors", "mvlm", "MVLMTestSupport"]),
         .testTarget(name: "MVLMModelFileTests", dependencies: ["MVLMModelFile", "MVLMCompression", "MVLMTestSupport"]),
-        .testTarget(name: "MVLMConvertTests", dependencies: ["MVLMConvert", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMConvertTests", dependencies: ["MVLMConvert", "mvlm", "MVLMTestSupport"]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMTestSupport"]),
