@@ -114,6 +114,7 @@ public struct ModelConverter: Sendable {
                 while offset < bytes.count {
                     let end = min(offset + chunk, bytes.count)
                     try writer.write(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+                    PageAdvice.release(source.storage, bytes: (source.byteOffset + offset)..<(source.byteOffset + end))
                     advance(end - offset)
                     offset = end
                 }
@@ -179,6 +180,10 @@ public struct ModelConverter: Sendable {
                     try RowWidening.widen(bytes, dtype: tensor.dtype, rowLength: rowLength, firstRow: row, rows: count, into: out)
                 }
                 try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<(count * rowLength)])) }
+                // Drop the source pages of these rows: streaming keeps RSS at the chunk size.
+                let rowBytes = tensor.dtype.byteCount(elementCount: rowLength) ?? 0
+                PageAdvice.release(
+                    tensor.storage, bytes: (tensor.byteOffset + row * rowBytes)..<(tensor.byteOffset + (row + count) * rowBytes))
                 row += count
             }
         }

@@ -84,8 +84,14 @@ public enum PageAdvice {
     /// read, so that streaming through a file larger than memory keeps RSS bounded. The pages are
     /// re-read from the file if touched again. Does nothing for storage the process owns.
     public static func release(_ storage: TensorStorage) {
-        guard storage.isBorrowed else { return }
-        storage.withUnsafeBytes { bytes in
+        release(storage, bytes: 0..<storage.count)
+    }
+
+    /// The same for the bytes `range` of a borrowed storage (whole pages inside it only).
+    public static func release(_ storage: TensorStorage, bytes range: Range<Int>) {
+        guard storage.isBorrowed, range.lowerBound >= 0, range.upperBound <= storage.count else { return }
+        storage.withUnsafeBytes { all in
+            let bytes = UnsafeRawBufferPointer(rebasing: all[range])
             guard let base = bytes.baseAddress, bytes.count > 0 else { return }
             let page = Int(sysconf(Int32(_SC_PAGESIZE)))
             let start = (Int(bitPattern: base) + page - 1) / page * page
