@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MVLMCore
+import MVLMRuntime
+
+/// The outcome of a greedy generation.
+public struct GenerationResult: Sendable {
+    /// The new token ids (the prompt excluded).
+    public var tokens: [Int32]
+    /// Logits at every prompt position, `[promptLength, vocabulary]`, when requested.
+    public var promptLogits: Activation?
+    /// Wall-clock seconds of the prompt pass (including the first token's logits).
+    public var prefillSeconds: Double
+    /// Wall-clock seconds of the token-by-token steps.
+    public var decodeSeconds: Double
+}
+
+/// Greedy decoding: one matrix-matrix pass over the prompt, then one token at a time from the
+/// key/value cache, always taking the highest logit (the first one on ties, like `torch.argmax`).
+public struct GreedyGenerator {
+    /// The interpreter (and key/value cache) the generator drives.
+    public var interpreter: Interpreter
+
+    /// A generator over `model` using `threads` kernel threads.
+    /// - Throws: `MVLMError` when the model's weights do not bind (see `Interpreter.init`).
+    public init(model: LanguageModel, threads: Int = Interpreter.processorCount) throws {
+        interpreter = try model.makeInterpreter(threads: threads)
+    }
+
+    /// Generates `maxNewTokens` tokens after `prompt` (stopping early at a `stopTokens` member,
+    /// which is included).
+    /// - Throws: `MVLMError` (`.invalidArgument`) for an empty prompt or a token id outside the
+    ///   vocabulary.
+    public mutating func generate(
+        prompt: [Int32], maxNewTokens: Int, keepPromptLogits: Bool = false, stopTokens: Set<Int32> = []
+    ) throws -> GenerationResult {
+        guard !prompt.isEmpty else { throw MVLMError(.invalidArgument, "the prompt is empty") }
+        guard maxNewTokens >= 0 else { throw MVLMError(.invalidArgument, "max new tokens is negative") }
+        interpreter.resetCache()
+        let start = Self.now()
+        let prefillOutputs = keepPromptLogits ? ["logits"] : ["last_logits"]
+        let prefill = try interpreter.run(["tokens": .tokens(prompt)], outputs: prefillOutputs)
+        let first = prefill[prefillOutputs[0]]!
+        var tokens: [Int32] = []
+        var next = Self.argmax(first.values[(first.values.count - first.lastDimension)...])
+        let afterPrefill = Self.now()
+        while tokens.count < maxNewTokens {
+            tokens.append(next)
+            if stopTokens.contains(next) || tokens.count == maxNewTokens { break }
+            let step = try interpreter.run(["tokens": .tokens([next])], outputs: ["last_logits"])
+            next = Self.argmax(step["last_logits"]!.values[...])
+        }
+        let end = Self.now()
+        return GenerationResult(
+            tokens: tokens, promptLogits: keepPromptLogits ? first : nil,
+            prefillSeconds: afterPrefill - start, decodeSeconds: end - afterPrefill)
+    }
+
+    /// The index of the largest value (the first on ties; NaN never wins).
+    static func argmax(_ values: ArraySlice<Float>) -> Int32 {
+        var best = values.startIndex
+        var bestValue = -Float.infinity
+        for index in values.indices where values[index] > bestValue {
+            bestValue = values[index]
+            best = index
+        }
+        return Int32(best - values.startIndex)
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+}

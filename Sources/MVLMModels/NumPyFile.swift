@@ -1,0 +1,112 @@
+import MVLMCore
+import MVLMFileIO
+
+/// Float32 NumPy `.npy` files: format version 1.0, dtype `'<f4'`, C order.
+///
+/// Layout: the magic `\x93NUMPY`, version bytes `1 0`, a little-endian `UInt16` header length,
+/// then an ASCII Python dict (`{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`)
+/// padded with spaces and ending in `\n` so the data starts at a multiple of 64 bytes, then the
+/// values.
+public enum NumPyFile {
+    static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+
+    /// The header bytes for a float32 array of `shape` (its length is a multiple of 64).
+    public static func float32Header(shape: [Int]) -> [UInt8] {
+        let dimensions = shape.map(String.init).joined(separator: ", ")
+        let tuple = shape.count == 1 ? "(\(dimensions),)" : "(\(dimensions))"
+        var dictionary = "{'descr': '<f4', 'fortran_order': False, 'shape': \(tuple), }"
+        let unpadded = magic.count + 2 + 2 + dictionary.utf8.count + 1
+        dictionary += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        let length = UInt16(dictionary.utf8.count)
+        return magic + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(dictionary.utf8)
+    }
+
+    /// Writes `values` as a float32 array of `shape`, atomically (`AtomicFileWriter`).
+    /// - Throws: `MVLMError` (`.invalidArgument`) when the shape does not hold `values.count`
+    ///   elements or the header would exceed 65535 bytes; `.io` when writing fails.
+    public static func writeFloat32(_ values: [Float], shape: [Int], to path: String) throws {
+        guard let count = Shape.elementCount(shape), count == values.count else {
+            throw MVLMError(.invalidArgument, "shape \(Shape.describe(shape)) does not hold \(values.count) values", file: path)
+        }
+        let header = float32Header(shape: shape)
+        guard header.count <= 65535 + 10 else {
+            throw MVLMError(.invalidArgument, "shape \(Shape.describe(shape)) is too long for a version 1.0 header", file: path)
+        }
+        let writer = try AtomicFileWriter(destination: path)
+        try writer.write(header)
+        var littleEndian = values
+        for index in littleEndian.indices {
+            littleEndian[index] = Float(bitPattern: littleEndian[index].bitPattern.littleEndian)
+        }
+        try littleEndian.withUnsafeBytes { try writer.write($0) }
+        try writer.commit()
+    }
+
+    /// Reads a float32 `.npy` file (version 1.x/2.x/3.x, `'<f4'`, C order).
+    /// - Returns: the shape and the values.
+    /// - Throws: `MVLMError` naming the file for any other dtype, Fortran order, a malformed
+    ///   header, or data shorter or longer than the shape needs.
+    public static func readFloat32(path: String) throws -> (shape: [Int], values: [Float]) {
+        let file = try MappedFile(path: path)
+        return try file.withUnsafeBytes { bytes in
+            func fail(_ code: MVLMError.Code, _ message: String) -> MVLMError {
+                MVLMError(code, message, file: path)
+            }
+            guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+                throw fail(.malformed, "not a NumPy file (bad magic)")
+            }
+            let major = bytes[6]
+            let headerLength: Int
+            let headerStart: Int
+            switch major {
+            case 1:
+                headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+                headerStart = 10
+            case 2, 3:
+                guard bytes.count >= 12 else { throw fail(.truncated, "header length cut off") }
+                headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+                headerStart = 12
+            default:
+                throw fail(.unsupported, "format version \(major) is not supported")
+            }
+            guard headerLength <= bytes.count - headerStart else {
+                throw fail(.truncated, "header of \(headerLength) bytes runs past the end of the file")
+            }
+            let dataStart = headerStart + headerLength
+            let header = String(decoding: bytes[headerStart..<dataStart], as: UTF8.self)
+            guard header.contains("'descr': '<f4'") else {
+                throw fail(.unsupported, "dtype is not '<f4' (header: \(header.trimmingCharacters()))")
+            }
+            guard header.contains("'fortran_order': False") else {
+                throw fail(.unsupported, "Fortran order is not supported")
+            }
+            guard let open = header.firstRange(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
+                throw fail(.malformed, "header has no shape tuple")
+            }
+            var shape: [Int] = []
+            for part in header[open.upperBound..<close].split(separator: ",") {
+                let text = part.trimmingCharacters()
+                if text.isEmpty { continue }
+                guard let size = Int(text), size >= 0 else { throw fail(.malformed, "bad shape entry '\(text)'") }
+                shape.append(size)
+            }
+            guard let count = Shape.elementCount(shape), let byteCount = DType.float32.byteCount(elementCount: count) else {
+                throw fail(.outOfBounds, "shape \(Shape.describe(shape)) overflows")
+            }
+            guard bytes.count - dataStart == byteCount else {
+                throw fail(.truncated, "shape \(Shape.describe(shape)) needs \(byteCount) data bytes, the file has \(bytes.count - dataStart)")
+            }
+            var values = [Float](repeating: 0, count: count)
+            for index in 0..<count {
+                values[index] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: dataStart + index * 4, as: UInt32.self)))
+            }
+            return (shape, values)
+        }
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingCharacters() -> String {
+        String(drop { $0 == " " || $0 == "\n" }.reversed().drop { $0 == " " || $0 == "\n" }.reversed())
+    }
+}

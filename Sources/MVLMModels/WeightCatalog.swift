@@ -1,0 +1,50 @@
+import MVLMCore
+import MVLMGraph
+
+/// The checkpoint's tensor table as an architecture builder sees it: builders declare each weight
+/// they need with its expected shape; the catalog checks it exists with that shape and a float
+/// dtype, adds the weight node, and remembers which tensors were used.
+public struct WeightCatalog: Sendable {
+    private let infos: [TensorInfo]
+    private let byName: [String: TensorInfo]
+    public private(set) var used: [String] = []
+    private var usedSet = Set<String>()
+
+    /// - Parameter infos: every tensor of the checkpoint, in file order.
+    public init(infos: [TensorInfo]) {
+        self.infos = infos
+        var byName: [String: TensorInfo] = [:]
+        for info in infos where byName[info.name] == nil { byName[info.name] = info }
+        self.byName = byName
+    }
+
+    /// True when the checkpoint has a tensor called `name`.
+    public func contains(_ name: String) -> Bool { byName[name] != nil }
+
+    /// Declares the weight `name` of shape `shape` and returns its graph node.
+    /// - Throws: `MVLMError` naming the tensor and the expected shape when it is missing, has
+    ///   another shape, or has a dtype the float engine cannot read.
+    public mutating func weight(_ name: String, _ shape: [Int], in graph: inout GraphBuilder) throws -> Int {
+        let expected = Shape.describe(shape)
+        guard let info = byName[name] else {
+            throw MVLMError(.notFound, "missing from the checkpoint; expected shape \(expected)", subject: "tensor '\(name)'")
+        }
+        guard info.shape == shape else {
+            throw MVLMError(
+                .malformed, "has shape \(Shape.describe(info.shape)), expected \(expected) (from config.json)",
+                subject: "tensor '\(name)'")
+        }
+        guard [.float32, .float16, .bfloat16].contains(info.dtype) else {
+            throw MVLMError(
+                .unsupported, "dtype \(info.dtype.name) cannot run in the float engine (F32, F16 or BF16 needed)",
+                subject: "tensor '\(name)'")
+        }
+        if usedSet.insert(name).inserted { used.append(name) }
+        return try graph.weight(name, TensorType(info.dtype, shape: shape))
+    }
+
+    /// Every tensor not declared, in file order, with `reason(name)` as its reason.
+    public func unused(reason: (String) -> String) -> [UnusedTensor] {
+        infos.filter { !usedSet.contains($0.name) }.map { UnusedTensor(name: $0.name, reason: reason($0.name)) }
+    }
+}

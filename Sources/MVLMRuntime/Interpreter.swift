@@ -1,0 +1,397 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MVLMCore
+import MVLMGraph
+
+/// Executes a `Graph` on the CPU in f32, keeping a key/value cache between calls.
+///
+/// Weights stay in their checkpoint dtype as zero-copy views into the mapped file; matrix kernels
+/// widen f16/bf16 a row or a tile at a time. Only 1-D weights (norm scales, biases) are widened
+/// once, at creation. Each `run` processes all its tokens together (a prompt is one
+/// matrix-matrix pass), appending to the cache, so a generation is one `run` with the prompt then
+/// one `run` per new token.
+public struct Interpreter: Sendable {
+    /// The graph being executed (verified at creation).
+    public let graph: Graph
+    /// Worker threads for the kernels.
+    public let threads: Int
+    /// Tokens already in the key/value cache; the next token gets this position.
+    public private(set) var cachedTokenCount = 0
+
+    private let tensors: [Int: Tensor]
+    private let vectors: [Int: [Float]]
+    private let frequencies: [Int: [Float]]
+    private let cacheWidths: [Int]
+    private var cache: KeyValueCache
+
+    /// The number of processor cores online.
+    public static var processorCount: Int { max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1) }
+
+    /// Checks `graph` and binds every weight node to the tensor of that name.
+    /// - Parameters:
+    ///   - weights: tensors by name; each must have exactly the dtype and shape its weight node
+    ///     declares. Strided views are made contiguous (in their own dtype).
+    ///   - threads: kernel threads (default: all cores).
+    /// - Throws: `MVLMError` naming the tensor for a missing or mismatched weight, or the node for
+    ///   a graph that does not verify.
+    public init(graph: Graph, weights: [String: Tensor], threads: Int = Interpreter.processorCount) throws {
+        try graph.verify()
+        guard threads >= 1 else { throw MVLMError(.invalidArgument, "threads must be at least 1, got \(threads)") }
+        self.graph = graph
+        self.threads = threads
+        var tensors: [Int: Tensor] = [:]
+        var vectors: [Int: [Float]] = [:]
+        var frequencies: [Int: [Float]] = [:]
+        var slots = 0
+        for node in graph.nodes {
+            switch node.operation {
+            case .weight(let name):
+                guard let tensor = weights[name] else {
+                    throw MVLMError(.notFound, "missing; the graph needs \(node.type)", subject: "tensor '\(name)'")
+                }
+                let expected = node.type.shape()!
+                guard tensor.dtype == node.type.dtype, tensor.shape == expected else {
+                    throw MVLMError(
+                        .malformed,
+                        "is \(tensor.dtype.name.lowercased())\(Shape.describe(tensor.shape)), expected \(node.type)",
+                        subject: "tensor '\(name)'")
+                }
+                let contiguous = tensor.contiguous()
+                tensors[node.id] = contiguous
+                if expected.count == 1 {
+                    vectors[node.id] = try contiguous.apply(WholeWiden(count: contiguous.elementCount))
+                }
+            case .rope(let rope):
+                frequencies[node.id] = rope.inverseFrequencies()
+            case .attention(let parameters):
+                slots = max(slots, parameters.cacheSlot + 1)
+            default:
+                break
+            }
+        }
+        var widths = [Int](repeating: 0, count: slots)
+        for node in graph.nodes {
+            if case .attention(let p) = node.operation {
+                guard widths[p.cacheSlot] == 0 else {
+                    throw MVLMError(.malformed, "cache slot \(p.cacheSlot) is used by two attention nodes", subject: "node %\(node.id) (attention)")
+                }
+                widths[p.cacheSlot] = p.keyValueHeads * p.headDimension
+            }
+        }
+        self.tensors = tensors
+        self.vectors = vectors
+        self.frequencies = frequencies
+        self.cacheWidths = widths
+        self.cache = KeyValueCache(slots: slots)
+    }
+
+    /// Empties the key/value cache (the next run starts at position 0).
+    public mutating func resetCache() {
+        cache.removeAll()
+        cachedTokenCount = 0
+    }
+
+    /// Bytes held by the key/value cache.
+    public var cacheByteCount: Int { cache.byteCount }
+
+    /// Runs the graph on `inputs` and returns the requested outputs.
+    ///
+    /// Only the nodes the requested outputs need are computed, plus every attention node, so the
+    /// cache always advances by the number of new tokens. On error the cache is left as before.
+    /// - Parameters:
+    ///   - inputs: a value for every graph input; symbolic dimensions are bound from their shapes.
+    ///   - outputs: names of graph outputs to return.
+    /// - Throws: `MVLMError` (`.invalidArgument`) for a missing input, a shape that disagrees with
+    ///   the graph, a token id outside the embedding table, or an unknown output.
+    public mutating func run(_ inputs: [String: InputValue], outputs: [String]) throws -> [String: Activation] {
+        let past = cachedTokenCount
+        do {
+            let result = try evaluate(inputs, outputs: outputs, past: past)
+            return result
+        } catch {
+            cache.truncate(rows: past, widths: cacheWidths)
+            cachedTokenCount = past
+            throw error
+        }
+    }
+
+    private mutating func evaluate(
+        _ inputs: [String: InputValue], outputs: [String], past: Int
+    ) throws -> [String: Activation] {
+        let nodes = graph.nodes
+        // Bind symbols from the inputs.
+        var bindings: [String: Int] = [:]
+        var tokenValues: [Int: [Int32]] = [:]
+        var values = [Activation?](repeating: nil, count: nodes.count)
+        for (name, type) in graph.inputs {
+            guard let value = inputs[name] else {
+                throw MVLMError(.invalidArgument, "input \"\(name)\" (\(type)) was not given")
+            }
+            let shape = value.shape
+            guard shape.count == type.rank else {
+                throw MVLMError(.invalidArgument, "input \"\(name)\" has shape \(Shape.describe(shape)), expected \(type)")
+            }
+            for (dimension, size) in zip(type.dimensions, shape) {
+                let mismatch: Bool
+                switch dimension {
+                case .fixed(let expected):
+                    mismatch = expected != size
+                case .symbol(let symbol):
+                    mismatch = bindings[symbol].map { $0 != size } ?? false
+                    bindings[symbol] = size
+                }
+                if mismatch {
+                    throw MVLMError(.invalidArgument, "input \"\(name)\" has shape \(Shape.describe(shape)), expected \(type)")
+                }
+            }
+            let id = nodes.first { $0.operation == .input(name: name) }!.id
+            switch value {
+            case .tokens(let ids):
+                guard type.dtype == .int32 else { throw MVLMError(.invalidArgument, "input \"\(name)\" needs \(type), got token ids") }
+                tokenValues[id] = ids
+            case .floats(let activation):
+                guard type.dtype == .float32 else { throw MVLMError(.invalidArgument, "input \"\(name)\" needs \(type), got floats") }
+                values[id] = activation
+            }
+        }
+        let newTokens = bindings["T"] ?? 0
+
+        // Which nodes to compute, and when each value is last read.
+        var needed = [Bool](repeating: false, count: nodes.count)
+        var requested: [(String, Int)] = []
+        for name in outputs {
+            guard let id = graph.output(named: name) else {
+                throw MVLMError(.invalidArgument, "the graph has no output \"\(name)\" (it has \(graph.outputs.map(\.name).joined(separator: ", ")))")
+            }
+            requested.append((name, id))
+            needed[id] = true
+        }
+        for node in nodes { if case .attention = node.operation { needed[node.id] = true } }
+        for id in nodes.indices.reversed() where needed[id] {
+            for input in nodes[id].inputs { needed[input] = true }
+        }
+        var lastUse = [Int](repeating: -1, count: nodes.count)
+        for node in nodes where needed[node.id] {
+            for input in node.inputs { lastUse[input] = node.id }
+        }
+        for (_, id) in requested { lastUse[id] = Int.max }
+
+        for node in nodes where needed[node.id] {
+            switch node.operation {
+            case .input, .weight:
+                continue
+            default:
+                break
+            }
+            values[node.id] = try compute(
+                node, values: values, tokens: tokenValues, past: past, newTokens: newTokens, bindings: bindings)
+            for input in node.inputs where lastUse[input] == node.id { values[input] = nil }
+        }
+        cachedTokenCount = past + newTokens
+        var result: [String: Activation] = [:]
+        for (name, id) in requested { result[name] = values[id] }
+        return result
+    }
+
+    // MARK: One node
+
+    private mutating func compute(
+        _ node: Node, values: [Activation?], tokens: [Int: [Int32]], past: Int, newTokens: Int,
+        bindings: [String: Int]
+    ) throws -> Activation {
+        func fail(_ message: String) -> MVLMError {
+            MVLMError(.invalidArgument, message, subject: "node %\(node.id) (\(node.operation.name))\(node.label.isEmpty ? "" : " \(node.label)")")
+        }
+        func value(_ index: Int) -> Activation { values[node.inputs[index]]! }
+        let threads = self.threads
+
+        switch node.operation {
+        case .input, .weight:
+            preconditionFailure("inputs and weights are not computed")
+
+        case .embedding:
+            let table = tensors[node.inputs[0]]!
+            let ids = tokens[node.inputs[1]]!
+            let rows = table.shape[0], width = table.shape[1]
+            var indices: [Int] = []
+            indices.reserveCapacity(ids.count)
+            for id in ids {
+                guard id >= 0, Int(id) < rows else { throw fail("token id \(id) is outside the vocabulary 0..<\(rows)") }
+                indices.append(Int(id))
+            }
+            var output = [Float](repeating: 0, count: ids.count * width)
+            try output.withUnsafeMutableBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                try table.apply(RowGather(rows: indices, width: width, output: base))
+            }
+            return Activation(shape: [ids.count, width], values: output)
+
+        case .rmsNorm(let epsilon):
+            let x = value(0)
+            let weight = vectors[node.inputs[1]]!
+            let width = x.lastDimension
+            var output = [Float](repeating: 0, count: x.values.count)
+            x.values.withUnsafeBufferPointer { xs in
+                weight.withUnsafeBufferPointer { w in
+                    output.withUnsafeMutableBufferPointer { y in
+                        guard let yb = y.baseAddress else { return }
+                        Kernels.rmsNorm(xs.baseAddress!, rows: x.rowCount, width: width, weight: w.baseAddress!, epsilon: epsilon, into: yb, threads: threads)
+                    }
+                }
+            }
+            return Activation(shape: x.shape, values: output)
+
+        case .layerNorm(let epsilon):
+            let x = value(0)
+            let weight = vectors[node.inputs[1]]!
+            let bias = vectors[node.inputs[2]]!
+            var output = [Float](repeating: 0, count: x.values.count)
+            x.values.withUnsafeBufferPointer { xs in
+                weight.withUnsafeBufferPointer { w in
+                    bias.withUnsafeBufferPointer { b in
+                        output.withUnsafeMutableBufferPointer { y in
+                            guard let yb = y.baseAddress else { return }
+                            Kernels.layerNorm(xs.baseAddress!, rows: x.rowCount, width: x.lastDimension, weight: w.baseAddress!, bias: b.baseAddress!, epsilon: epsilon, into: yb, threads: threads)
+                        }
+                    }
+                }
+            }
+            return Activation(shape: x.shape, values: output)
+
+        case .linear:
+            let x = value(0)
+            let weight = tensors[node.inputs[1]]!
+            let bias = node.inputs.count == 3 ? vectors[node.inputs[2]]! : nil
+            let outputsCount = weight.shape[0], inputsCount = weight.shape[1]
+            let rows = x.rowCount
+            var output = [Float](repeating: 0, count: rows * outputsCount)
+            try x.values.withUnsafeBufferPointer { xs in
+                try output.withUnsafeMutableBufferPointer { y in
+                    guard let yb = y.baseAddress, let xb = xs.baseAddress else { return }
+                    func run(_ biasPointer: UnsafePointer<Float>?) throws {
+                        try weight.apply(LinearKernel(
+                            x: xb, tokens: rows, inputs: inputsCount, outputs: outputsCount,
+                            bias: biasPointer, y: yb, threads: threads))
+                    }
+                    if let bias {
+                        try bias.withUnsafeBufferPointer { try run($0.baseAddress) }
+                    } else {
+                        try run(nil)
+                    }
+                }
+            }
+            return Activation(shape: Array(x.shape.dropLast()) + [outputsCount], values: output)
+
+        case .rope(let rope):
+            var x = value(0)
+            let inverse = frequencies[node.id]!
+            let rows = x.rowCount, width = x.lastDimension
+            x.values.withUnsafeMutableBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                Kernels.rope(base, tokens: rows, width: width, firstPosition: past, inverseFrequencies: inverse, headDimension: rope.headDimension)
+            }
+            return x
+
+        case .attention(let p):
+            let q = value(0), k = value(1), v = value(2)
+            let rows = q.shape[0]
+            guard rows == newTokens, k.shape[0] == rows, v.shape[0] == rows else {
+                throw fail("attention over \(rows) rows, but this call adds \(newTokens) tokens")
+            }
+            cache.keys[p.cacheSlot].append(contentsOf: k.values)
+            cache.values[p.cacheSlot].append(contentsOf: v.values)
+            var output = [Float](repeating: 0, count: q.values.count)
+            q.values.withUnsafeBufferPointer { qs in
+                cache.keys[p.cacheSlot].withUnsafeBufferPointer { keys in
+                    cache.values[p.cacheSlot].withUnsafeBufferPointer { cachedValues in
+                        output.withUnsafeMutableBufferPointer { out in
+                            guard let o = out.baseAddress else { return }
+                            Kernels.attention(
+                                q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
+                                output: o, tokens: rows, past: past, parameters: p, threads: threads)
+                        }
+                    }
+                }
+            }
+            return Activation(shape: q.shape, values: output)
+
+        case .siluMul:
+            return binary(value(0), value(1)) { g, u in Kernels.silu(g) * u }
+        case .add:
+            return binary(value(0), value(1)) { $0 + $1 }
+        case .mul:
+            return binary(value(0), value(1)) { $0 * $1 }
+        case .gelu:
+            return unary(value(0)) { Kernels.gelu($0) }
+        case .quickGelu:
+            return unary(value(0)) { Kernels.quickGelu($0) }
+
+        case .reshape:
+            let x = value(0)
+            guard let shape = node.type.shape(bindings), shape.reduce(1, *) == x.values.count else {
+                throw fail("cannot reshape \(Shape.describe(x.shape)) to \(node.type)")
+            }
+            return Activation(shape: shape, values: x.values)
+
+        case .concat(let axis):
+            let parts = node.inputs.indices.map { value($0) }
+            var shape = parts[0].shape
+            shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+            let outer = shape[..<axis].reduce(1, *)
+            var output: [Float] = []
+            output.reserveCapacity(shape.reduce(1, *))
+            for o in 0..<outer {
+                for part in parts {
+                    let run = part.shape[axis...].reduce(1, *)
+                    output.append(contentsOf: part.values[(o * run)..<((o + 1) * run)])
+                }
+            }
+            return Activation(shape: shape, values: output)
+
+        case .slice(let axis, let start, let end):
+            let x = value(0)
+            guard let range = SliceBounds.resolve(start: start, end: end, size: x.shape[axis]) else {
+                throw fail("range \(start)..<\(end.map(String.init) ?? "end") is outside axis \(axis) of \(Shape.describe(x.shape))")
+            }
+            var shape = x.shape
+            shape[axis] = range.count
+            let outer = x.shape[..<axis].reduce(1, *)
+            let inner = x.shape[(axis + 1)...].reduce(1, *)
+            var output: [Float] = []
+            output.reserveCapacity(shape.reduce(1, *))
+            for o in 0..<outer {
+                let base = (o * x.shape[axis] + range.lowerBound) * inner
+                output.append(contentsOf: x.values[base..<(base + range.count * inner)])
+            }
+            return Activation(shape: shape, values: output)
+        }
+    }
+
+    private func unary(_ x: Activation, _ f: @escaping (Float) -> Float) -> Activation {
+        var output = x.values
+        output.withUnsafeMutableBufferPointer { buffer in
+            let box = UncheckedSendable(buffer)
+            Kernels.elementwise(count: buffer.count, threads: threads) { range in
+                for i in range { box.value[i] = f(box.value[i]) }
+            }
+        }
+        return Activation(shape: x.shape, values: output)
+    }
+
+    private func binary(_ a: Activation, _ b: Activation, _ f: @escaping (Float, Float) -> Float) -> Activation {
+        var output = a.values
+        output.withUnsafeMutableBufferPointer { buffer in
+            b.values.withUnsafeBufferPointer { other in
+                let box = UncheckedSendable((buffer, other))
+                Kernels.elementwise(count: buffer.count, threads: threads) { range in
+                    let (out, other) = box.value
+                    for i in range { out[i] = f(out[i], other[i]) }
+                }
+            }
+        }
+        return Activation(shape: a.shape, values: output)
+    }
+}

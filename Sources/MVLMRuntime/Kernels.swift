@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MVLMGraph
+
+/// Element-wise, normalization and position kernels over f32 rows. Small vectors (norm weights,
+/// biases) arrive already widened to f32.
+enum Kernels {
+    /// Element counts below which element-wise work stays on one thread.
+    static let parallelElements = 1 << 15
+
+    // MARK: Normalization
+
+    /// Hugging Face `LlamaRMSNorm`: `x * rsqrt(mean(x²) + eps) * weight`, per row.
+    static func rmsNorm(
+        _ x: UnsafePointer<Float>, rows: Int, width: Int, weight: UnsafePointer<Float>, epsilon: Float,
+        into y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        let box = UncheckedSendable((x, weight, y))
+        Parallel.forEachChunk(count: rows, threads: threads, minimumChunk: max(1, 8192 / max(width, 1))) { range in
+            let (x, weight, y) = box.value
+            for row in range {
+                let xr = x + row &* width
+                let yr = y + row &* width
+                let meanSquare = Vector.dot(xr, xr, count: width) / Float(width)
+                let scale = 1 / (meanSquare + epsilon).squareRoot()
+                for i in 0..<width { yr[i] = weight[i] * (xr[i] * scale) }
+            }
+        }
+    }
+
+    /// `(x - mean) / sqrt(var + eps) * weight + bias`, per row (biased variance, as PyTorch).
+    static func layerNorm(
+        _ x: UnsafePointer<Float>, rows: Int, width: Int, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>, epsilon: Float, into y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        let box = UncheckedSendable((x, weight, bias, y))
+        Parallel.forEachChunk(count: rows, threads: threads, minimumChunk: max(1, 8192 / max(width, 1))) { range in
+            let (x, weight, bias, y) = box.value
+            for row in range {
+                let xr = x + row &* width
+                let yr = y + row &* width
+                var sum: Float = 0
+                for i in 0..<width { sum += xr[i] }
+                let mean = sum / Float(width)
+                var squares: Float = 0
+                for i in 0..<width {
+                    let d = xr[i] - mean
+                    squares += d * d
+                }
+                let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
+                for i in 0..<width { yr[i] = (xr[i] - mean) * scale * weight[i] + bias[i] }
+            }
+        }
+    }
+
+    // MARK: Element-wise
+
+    /// Applies `body` to disjoint index ranges covering `0..<count`, in parallel when large.
+    static func elementwise(count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+        Parallel.forEachChunk(count: count, threads: threads, alignment: 8, minimumChunk: parallelElements, body)
+    }
+
+    @inline(__always)
+    static func silu(_ x: Float) -> Float { x / (1 + expf(-x)) }
+
+    @inline(__always)
+    static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
+
+    @inline(__always)
+    static func quickGelu(_ x: Float) -> Float { x / (1 + expf(-1.702 * x)) }
+
+    // MARK: Positions
+
+    /// Rotates every head of `x [tokens, heads * headDim]` in place for positions
+    /// `firstPosition ..< firstPosition + tokens` (Hugging Face rotate-half layout).
+    static func rope(
+        _ x: UnsafeMutablePointer<Float>, tokens: Int, width: Int, firstPosition: Int,
+        inverseFrequencies: [Float], headDimension: Int
+    ) {
+        let half = headDimension / 2
+        var cosines = [Float](repeating: 0, count: half)
+        var sines = [Float](repeating: 0, count: half)
+        for t in 0..<tokens {
+            let position = Float(firstPosition + t)
+            for i in 0..<half {
+                // As transformers: the angle is a float32 product, then float32 cos/sin.
+                let angle = position * inverseFrequencies[i]
+                cosines[i] = cosf(angle)
+                sines[i] = sinf(angle)
+            }
+            let row = x + t &* width
+            var head = 0
+            while head < width {
+                let h = row + head
+                for i in 0..<half {
+                    let a = h[i], b = h[i &+ half]
+                    h[i] = a * cosines[i] - b * sines[i]
+                    h[i &+ half] = b * cosines[i] + a * sines[i]
+                }
+                head &+= headDimension
+            }
+        }
+    }
+
+    // MARK: Attention
+
+    /// Causal attention of `tokens` new queries against a cache that already holds them:
+    /// query `t` sits at position `past + t` and sees keys `0...past + t`.
+    /// - Parameters:
+    ///   - q: `[tokens, heads * headDim]`.
+    ///   - keys, values: `[past + tokens, kvHeads * headDim]` (the cache after appending).
+    ///   - output: `[tokens, heads * headDim]`.
+    static func attention(
+        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, tokens: Int, past: Int, parameters p: AttentionParameters,
+        threads: Int
+    ) {
+        let d = p.headDimension
+        let queryWidth = p.heads * d
+        let keyWidth = p.keyValueHeads * d
+        let group = p.heads / p.keyValueHeads
+        let box = UncheckedSendable((q, keys, values, output))
+        // One work item per (token, head); chunks are contiguous runs of items.
+        Parallel.forEachChunk(count: tokens * p.heads, threads: threads) { range in
+            let (q, keys, values, output) = box.value
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: past + tokens)
+            defer { scores.deallocate() }
+            for item in range {
+                let t = item / p.heads
+                let head = item - t * p.heads
+                let kvHead = head / group
+                let query = q + (t &* queryWidth &+ head &* d)
+                let visible = past &+ t &+ 1
+                var maximum = -Float.infinity
+                for j in 0..<visible {
+                    let score = Vector.dot(query, keys + (j &* keyWidth &+ kvHead &* d), count: d) * p.scale
+                    scores[j] = score
+                    maximum = max(maximum, score)
+                }
+                var total: Float = 0
+                for j in 0..<visible {
+                    let e = expf(scores[j] - maximum)
+                    scores[j] = e
+                    total += e
+                }
+                let out = output + (t &* queryWidth &+ head &* d)
+                out.update(repeating: 0, count: d)
+                for j in 0..<visible {
+                    Vector.addScaled(values + (j &* keyWidth &+ kvHead &* d), scores[j], into: out, count: d)
+                }
+                let inverse = 1 / total
+                for i in 0..<d { out[i] *= inverse }
+            }
+        }
+    }
+}

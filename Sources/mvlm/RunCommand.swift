@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import MVLMCheckpoint
+import MVLMCore
+import MVLMModels
+import MVLMRuntime
+
+/// `mvlm run`: greedy generation with the float engine.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a checkpoint with the float engine: greedy decoding from prompt token ids.",
+        discussion: """
+            MODEL is a checkpoint folder (config.json + weights) or a weights file next to a \
+            config.json. The prompt is processed in one pass; new tokens are then generated one at \
+            a time, always taking the most likely token. Generated ids go to stdout, timings and \
+            notes to stderr.
+            """)
+
+    @Argument(help: "A checkpoint folder or weights file.")
+    var model: String
+
+    @Option(help: "Prompt token ids, comma-separated (e.g. 1,450,4996).")
+    var tokens: String?
+
+    @Option(help: "Prompt text (needs a tokenizer; not available yet).")
+    var prompt: String?
+
+    @Option(help: "Number of tokens to generate.")
+    var maxNewTokens: Int = 16
+
+    @Option(help: "Write the logits at every prompt position to this float32 .npy file ([prompt length, vocabulary]).")
+    var logitsOut: String?
+
+    @Option(help: "Kernel threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func validate() throws {
+        if tokens != nil && prompt != nil { throw ValidationError("pass either --tokens or --prompt, not both") }
+        if tokens == nil && prompt == nil { throw ValidationError("pass the prompt as --tokens 1,2,3") }
+        if maxNewTokens < 0 { throw ValidationError("--max-new-tokens must be 0 or more") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// Parses `1,2,3` (spaces allowed) into token ids.
+    static func parseTokens(_ text: String) throws -> [Int32] {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !parts.isEmpty else { throw ValidationError("--tokens is empty") }
+        return try parts.map { part in
+            guard let id = Int32(part), id >= 0 else {
+                throw ValidationError("--tokens: '\(part)' is not a token id (a non-negative integer)")
+            }
+            return id
+        }
+    }
+
+    func run() throws {
+        guard let tokens else { throw ValidationError("no tokenizer yet; pass --tokens") }
+        let prompt = try Self.parseTokens(tokens)
+        let checkpoint = try Checkpoint.open(model)
+        let languageModel = try LanguageModel.load(checkpoint)
+        if prompt.count + maxNewTokens > languageModel.maxPositionEmbeddings {
+            printError("warning: \(prompt.count + maxNewTokens) positions exceed max_position_embeddings \(languageModel.maxPositionEmbeddings)")
+        }
+        if !languageModel.unusedTensors.isEmpty && !json {
+            printError(Self.unusedSummary(languageModel.unusedTensors))
+        }
+        var generator = try GreedyGenerator(model: languageModel, threads: threads ?? Interpreter.processorCount)
+        let result = try generator.generate(
+            prompt: prompt, maxNewTokens: maxNewTokens, keepPromptLogits: logitsOut != nil)
+        if let logitsOut, let logits = result.promptLogits {
+            try NumPyFile.writeFloat32(logits.values, shape: logits.shape, to: logitsOut)
+        }
+        let decodeSteps = max(result.tokens.count - 1, 0)
+        if json {
+            let object: [String: Any] = [
+                "architecture": languageModel.architecture,
+                "prompt": prompt.map(Int.init),
+                "generated": result.tokens.map(Int.init),
+                "prefill_seconds": result.prefillSeconds,
+                "decode_seconds": result.decodeSeconds,
+                "threads": generator.interpreter.threads,
+                "unused_tensors": languageModel.unusedTensors.map { ["name": $0.name, "reason": $0.reason] },
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(result.tokens.map(String.init).joined(separator: " "))
+            let prefillRate = Double(prompt.count) / max(result.prefillSeconds, 1e-9)
+            var line = String(format: "prefill: %d tokens in %.3f s (%.1f tokens/s)", prompt.count, result.prefillSeconds, prefillRate)
+            if decodeSteps > 0 {
+                line += String(format: "; decode: %d tokens in %.3f s (%.2f tokens/s)", decodeSteps, result.decodeSeconds, Double(decodeSteps) / max(result.decodeSeconds, 1e-9))
+            }
+            printError(line + "; threads: \(generator.interpreter.threads)")
+        }
+    }
+
+    /// One line per reason: how many unused tensors and a few names.
+    static func unusedSummary(_ unused: [UnusedTensor]) -> String {
+        var groups: [(reason: String, names: [String])] = []
+        for tensor in unused {
+            if let index = groups.firstIndex(where: { $0.reason == tensor.reason }) {
+                groups[index].names.append(tensor.name)
+            } else {
+                groups.append((tensor.reason, [tensor.name]))
+            }
+        }
+        var lines = ["note: \(unused.count) tensor(s) in the checkpoint are not used:"]
+        for group in groups {
+            let shown = group.names.prefix(3).joined(separator: ", ")
+            let more = group.names.count > 3 ? ", ... (\(group.names.count) in all)" : ""
+            lines.append("  \(group.reason): \(shown)\(more)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
