@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "MVLMRuntime", dependencies: ["MVLMCore", "MVLMGraph"]),
         .target(
             name: "MVLMModels",
-            dependencies: ["MVLMCore", "MVLMGraph", "MVLMRuntime", "MVLMCheckpoint"]),
+            dependencies: ["MVLMCore", "MVLMFileIO", "MVLMGraph", "MVLMRuntime", "MVLMCheckpoint"]),
 
         // Quantization schemes: pure functions over float rows and packed blocks (no I/O).
         .target(name: "MVLMQuant", dependencies: ["MVLMCore"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MVLMCheckpoint
+import MVLMModels
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,6 +16,7 @@ struct InspectCommand: ParsableCommand {
               mvlm inspect model.safetensors
               mvlm inspect ./MobileVLM_V2-1.7B
               mvlm inspect SmolLM2-135M-Instruct.Q4_1.gguf --json | jq '.tensors | length'
+              mvlm inspect ./MobileLLaMA-1.4B --graph         # the engine's graph, checked
 
             --json prints one object: format, architecture, tensors [{name, dtype, shape, bytes,
             file}], totals, config, metadata (schema in docs/inspect-json.md).
@@ -26,8 +28,17 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
+    @Flag(help: "Print the computation graph the engine builds for the checkpoint (one op per line) instead of the table.")
+    var graph = false
+
     func run() throws {
         let checkpoint = try Checkpoint.open(path)
+        if graph {
+            let model = try LanguageModel.load(checkpoint)
+            print(model.graph.description)
+            for unused in model.unusedTensors { print("# unused: \(unused)") }
+            return
+        }
         let report = InspectReport(checkpoint: checkpoint)
         if json {
             print(try report.jsonString())

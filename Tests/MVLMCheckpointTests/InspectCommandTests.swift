@@ -35,6 +35,16 @@ struct InspectCommandTests {
         }
     }
 
+    @Test("--graph prints the engine's checked graph and lists unused tensors by name")
+    func graph() throws {
+        let result = try CommandLineTool.run(["inspect", Fixtures.path("checkpoints/mobilevlm_v2"), "--graph"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("= attention(") && result.stdout.contains("= rope(") && result.stdout.contains("output \"logits\""))
+        #expect(result.stdout.contains("# unused: model.mm_projector.peg.peg.0.weight"))
+        let unknown = try CommandLineTool.run(["inspect", Fixtures.path("checkpoints/clip_vision"), "--graph"])
+        #expect(unknown.status == 1 && unknown.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test("a hostile file exits non-zero with one line naming the file and the problem")
     func hostile() throws {
         let path = Fixtures.path("safetensors/hostile_overlap.safetensors")
