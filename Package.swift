@@ -62,10 +62,10 @@ let package = Package(
 
         // The float engine: graph IR (no I/O), architecture builders, interpreter.
         .target(name: "MVLMGraph", dependencies: ["MVLMCore"]),
-        .target(name: "MVLMRuntime", dependencies: ["MVLMCore", "MVLMGraph"]),
+        .target(name: "MVLMRuntime", dependencies: ["MVLMCore", "MVLMGraph", "MVLMQuant"]),
         .target(
             name: "MVLMModels",
-            dependencies: ["MVLMCore", "MVLMFileIO", "MVLMGraph", "MVLMRuntime", "MVLMCheckpoint"]),
+            dependencies: ["MVLMCore", "MVLMFileIO", "MVLMGraph", "MVLMRuntime", "MVLMQuant", "MVLMCheckpoint"]),
 
         // Quantization schemes: pure functions over float rows and packed blocks (no I/O).
         .target(name: "MVLMQuant", dependencies: ["MVLMCore"]),
@@ -105,7 +105,9 @@ let package = Package(
             name: "MVLMCheckpointTests",
             dependencies: ["MVLMCheckpoint", "MVLMSynthetic", "MVLMSafetensors", "mvlm", "MVLMTestSupport"]),
         .testTarget(name: "MVLMModelFileTests", dependencies: ["MVLMModelFile", "MVLMCompression", "MVLMTestSupport"]),
-        .testTarget(name: "MVLMConvertTests", dependencies: ["MVLMConvert", "mvlm", "MVLMTestSupport"]),
+        .testTarget(
+            name: "MVLMConvertTests",
+            dependencies: ["MVLMConvert", "MVLMCheckpoint", "MVLMModelFile", "MVLMModels", "mvlm", "MVLMTestSupport"]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMTestSupport"]),

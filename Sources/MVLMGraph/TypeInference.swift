@@ -3,7 +3,13 @@ import MVLMCore
 /// The output type of each operation given its input types; every shape and dtype rule of the IR
 /// lives here, shared by `GraphBuilder` and `Graph.verify()`.
 enum TypeInference {
-    static let weightTypes: Set<DType> = [.float32, .float16, .bfloat16]
+    static let floatWeightTypes: Set<DType> = [.float32, .float16, .bfloat16]
+
+    /// Weights are f32, f16, bf16, or packed blocks (quantized files); activations are always f32.
+    static func isWeightType(_ dtype: DType) -> Bool {
+        if case .block = dtype { return true }
+        return floatWeightTypes.contains(dtype)
+    }
 
     /// Input positions that must be `weight` nodes (kernels read them in their stored dtype).
     static func weightPositions(of operation: Operation) -> [Int] {
@@ -48,8 +54,8 @@ enum TypeInference {
         }
         func weight(_ index: Int, rank: Int) throws -> TensorType {
             let type = inputs[index]
-            guard weightTypes.contains(type.dtype) else {
-                throw fail("input \(index) is \(type), expected an f32, f16 or bf16 weight")
+            guard isWeightType(type.dtype) else {
+                throw fail("input \(index) is \(type), expected an f32, f16, bf16 or block-quantized weight")
             }
             guard type.rank == rank else { throw fail("input \(index) is \(type), expected rank \(rank)") }
             return type
@@ -66,8 +72,8 @@ enum TypeInference {
                 if let size = dimension.fixedValue, size < 0 { throw fail("negative dimension in \(declared)") }
             }
             if case .weight = operation {
-                guard weightTypes.contains(declared.dtype) else {
-                    throw fail("weight type \(declared) is not f32, f16 or bf16")
+                guard isWeightType(declared.dtype) else {
+                    throw fail("weight type \(declared) is not f32, f16, bf16 or block-quantized")
                 }
                 guard declared.shape() != nil else { throw fail("weight type \(declared) has a symbolic dimension") }
             }

@@ -1,4 +1,5 @@
 import MVLMCore
+import MVLMQuant
 import MVLMGraph
 
 /// The checkpoint's tensor table as an architecture builder sees it: builders declare each weight
@@ -34,9 +35,11 @@ public struct WeightCatalog: Sendable {
                 .malformed, "has shape \(Shape.describe(info.shape)), expected \(expected) (from config.json)",
                 subject: "tensor '\(name)'")
         }
-        guard [.float32, .float16, .bfloat16].contains(info.dtype) else {
+        var runnable = [.float32, .float16, .bfloat16].contains(info.dtype)
+        if case .block(let type) = info.dtype, BlockDequantizer.supports(type), shape.count == 2 { runnable = true }
+        guard runnable else {
             throw MVLMError(
-                .unsupported, "dtype \(info.dtype.name) cannot run in the float engine (F32, F16 or BF16 needed)",
+                .unsupported, "dtype \(info.dtype.name) cannot run in the engine (F32, F16, BF16 or a supported block type needed)",
                 subject: "tensor '\(name)'")
         }
         if usedSet.insert(name).inserted { used.append(name) }

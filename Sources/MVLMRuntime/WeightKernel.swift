@@ -1,4 +1,5 @@
 import MVLMCore
+import MVLMQuant
 
 /// A computation over one weight, written once and specialized for each weight format.
 protocol WeightKernel {
@@ -14,8 +15,10 @@ extension Tensor {
     func apply<K: WeightKernel>(_ kernel: K) throws -> K.Result {
         switch dtype {
         case .float32, .float16, .bfloat16: break
+        case .block(let type):
+            return try dequantized(type).apply(kernel)
         default:
-            throw MVLMError(.unsupported, "kernels read F32, F16 or BF16 weights, not \(dtype.name)")
+            throw MVLMError(.unsupported, "kernels read F32, F16, BF16 or block-quantized weights, not \(dtype.name)")
         }
         return withUnsafeBytes { bytes in
             // An empty tensor has no base address; kernels never read it then.
@@ -26,5 +29,23 @@ extension Tensor {
             default: return kernel.run(Float32Format.self, base)
             }
         }
+    }
+}
+
+extension Tensor {
+    /// The reference path for block-quantized weights: the tensor dequantized into a temporary f32
+    /// tensor (one weight at a time, freed after the call), then the f32 kernel. Exact with respect
+    /// to the stored blocks; fast kernels that read the blocks in place are a separate step.
+    func dequantized(_ type: BlockType) throws -> Tensor {
+        guard BlockDequantizer.supports(type) else {
+            throw MVLMError(.unsupported, "kernels cannot read \(type.name) blocks yet")
+        }
+        let count = elementCount
+        let storage = try TensorStorage(byteCount: count * 4) { destination in
+            try withUnsafeBytes { source in
+                try BlockDequantizer.dequantize(type, from: source, into: destination.bindMemory(to: Float.self))
+            }
+        }
+        return try Tensor(storage: storage, dtype: .float32, shape: shape)
     }
 }
