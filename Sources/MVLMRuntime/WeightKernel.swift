@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import MVLMCore
 import MVLMQuant
 
@@ -41,11 +43,38 @@ extension Tensor {
             throw MVLMError(.unsupported, "kernels cannot read \(type.name) blocks yet")
         }
         let count = elementCount
+        let rowLength = shape.last ?? count
+        let rows = rowLength > 0 ? count / rowLength : 0
+        let rowBytes = rowLength / type.blockElements * type.blockBytes
         let storage = try TensorStorage(byteCount: count * 4) { destination in
             try withUnsafeBytes { source in
-                try BlockDequantizer.dequantize(type, from: source, into: destination.bindMemory(to: Float.self))
+                // Rows in parallel (disjoint output ranges); sizes were checked when the tensor was made.
+                let chunks = min(rows, 32)
+                let failure = FirstError()
+                let input = UncheckedSendable(source)
+                let output = UncheckedSendable(destination.bindMemory(to: Float.self))
+                DispatchQueue.concurrentPerform(iterations: max(chunks, 1)) { chunk in
+                    guard chunks > 0 else { return }
+                    let start = rows * chunk / chunks, end = rows * (chunk + 1) / chunks
+                    do {
+                        try BlockDequantizer.dequantize(
+                            type, from: UnsafeRawBufferPointer(rebasing: input.value[(start * rowBytes)..<(end * rowBytes)]),
+                            into: UnsafeMutableBufferPointer(rebasing: output.value[(start * rowLength)..<(end * rowLength)]))
+                    } catch {
+                        failure.record(error)
+                    }
+                }
+                if let error = failure.error { throw error }
             }
         }
         return try Tensor(storage: storage, dtype: .float32, shape: shape)
     }
+}
+
+/// The first error thrown by any of several concurrent tasks.
+final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+    var error: Error? { lock.withLock { stored } }
+    func record(_ error: Error) { lock.withLock { if stored == nil { stored = error } } }
 }
