@@ -11,7 +11,7 @@ import Testing
 /// with `MVLM_BENCH=1 swift test -c release --scratch-path .build-quant --filter QuantizationBenchmarks`
 /// (add `-Xswiftc -enable-testing` while other test targets use `@testable import`).
 /// `MVLM_BENCH_SCHEMES=Q4_K,Q6_K` restricts the run to some schemes.
-@Suite("Quantization throughput", .enabled(if: ProcessInfo.processInfo.environment["MVLM_BENCH"] == "1"))
+@Suite("Quantization throughput", .enabled(if: ProcessInfo.processInfo.environment["MVLM_BENCH"] == "1", "benchmark: set MVLM_BENCH=1 and use -c release -Xswiftc -enable-testing"))
 struct QuantizationBenchmarks {
     static let rows = 256, columns = 4096
 
