@@ -11,10 +11,42 @@ public enum NumPyFile {
     static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
     /// The header bytes for a float32 array of `shape` (its length is a multiple of 64).
-    public static func float32Header(shape: [Int]) -> [UInt8] {
+    public static func float32Header(shape: [Int]) -> [UInt8] { header(descr: "<f4", shape: shape) }
+
+    /// The NumPy `descr` for a scalar dtype (`<f4`, `<f2`, `|b1`, ...); bf16, which NumPy lacks, is
+    /// its raw 16-bit pattern (`<u2`); `nil` for block types.
+    public static func descr(for dtype: DType) -> String? {
+        switch dtype {
+        case .float64: "<f8"
+        case .float32: "<f4"
+        case .float16: "<f2"
+        case .bfloat16: "<u2"
+        case .int64: "<i8"
+        case .int32: "<i4"
+        case .int16: "<i2"
+        case .int8: "|i1"
+        case .uint64: "<u8"
+        case .uint32: "<u4"
+        case .uint16: "<u2"
+        case .uint8, .float8E4M3, .float8E5M2: "|u1"
+        case .bool: "|b1"
+        case .block: nil
+        }
+    }
+
+    /// Writes raw little-endian element bytes as an array of `descr` and `shape`, atomically.
+    public static func write(bytes: UnsafeRawBufferPointer, descr: String, shape: [Int], to path: String) throws {
+        let writer = try AtomicFileWriter(destination: path)
+        try writer.write(header(descr: descr, shape: shape))
+        try writer.write(bytes)
+        try writer.commit()
+    }
+
+    /// The header bytes for an array of `descr` and `shape` (its length is a multiple of 64).
+    public static func header(descr: String, shape: [Int]) -> [UInt8] {
         let dimensions = shape.map(String.init).joined(separator: ", ")
         let tuple = shape.count == 1 ? "(\(dimensions),)" : "(\(dimensions))"
-        var dictionary = "{'descr': '<f4', 'fortran_order': False, 'shape': \(tuple), }"
+        var dictionary = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(tuple), }"
         let unpadded = magic.count + 2 + 2 + dictionary.utf8.count + 1
         dictionary += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         let length = UInt16(dictionary.utf8.count)

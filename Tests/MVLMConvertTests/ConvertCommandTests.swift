@@ -1,4 +1,6 @@
 import Foundation
+import MVLMCheckpoint
+import MVLMModels
 import MVLMTestSupport
 import Testing
 
@@ -37,5 +39,31 @@ struct ConvertCommandTests {
         #expect(override.status == 1 && override.stderr.contains("unknown type 'Q9'"))
         let missing = try CommandLineTool.run(["convert", source])
         #expect(missing.status == 64 && missing.stderr.contains("-o"))
+    }
+}
+
+@Suite("mvlm dump")
+struct DumpCommandTests {
+    @Test("dequantized and stored forms of a converted tensor; unknown names are errors")
+    func dump() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let model = directory.appendingPathComponent("m.mvlm").path
+        let source = Fixtures.path("checkpoints/llama_sharded_safetensors")
+        #expect(try CommandLineTool.run(["convert", source, "-o", model, "--quant", "q8_0"]).status == 0)
+        let floats = directory.appendingPathComponent("f.npy").path
+        let raw = directory.appendingPathComponent("r.npy").path
+        let name = "model.layers.0.mlp.down_proj.weight"  // [32, 64]
+        #expect(try CommandLineTool.run(["dump", model, "--tensor", name, "--dequantize", "-o", floats]).status == 0)
+        #expect(try CommandLineTool.run(["dump", model, "--tensor", name, "-o", raw]).status == 0)
+        let (shape, values) = try NumPyFile.readFloat32(path: floats)
+        #expect(shape == [32, 64])
+        let original = try Checkpoint.open(source).reader.tensor(named: name).floatValues()
+        let amax = original.map(abs).max() ?? 0
+        #expect((maxAbsoluteDifference(values, original) ?? .infinity) <= amax / 127 * 0.51 + 1e-6)
+        let header = try Data(contentsOf: URL(fileURLWithPath: raw)).prefix(128)
+        #expect(String(decoding: header, as: UTF8.self).contains("'descr': '|u1'"))
+        #expect(String(decoding: header, as: UTF8.self).contains("'shape': (32, 68)"))  // 2 Q8_0 blocks of 34 bytes per row
+        let missing = try CommandLineTool.run(["dump", model, "--tensor", "nope", "-o", raw])
+        #expect(missing.status == 1 && missing.stderr.contains("no tensor named 'nope'"))
     }
 }

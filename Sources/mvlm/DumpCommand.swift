@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import MVLMCheckpoint
+import MVLMCore
+import MVLMModelFile
+import MVLMModels
+import MVLMQuant
+
+struct DumpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump",
+        abstract: "Write one tensor of a checkpoint or .mvlm file to a NumPy .npy file.",
+        discussion: """
+            NAME is the tensor's name as the source checkpoint has it (for an .mvlm file, the name
+            it was converted from). Without --dequantize the stored form is written: scalar types
+            as their NumPy dtype (bf16 as its raw uint16 bits), block-quantized tensors as uint8
+            [rows, bytes per row]. With --dequantize: float32 in the tensor's logical shape. A tensor
+            read from an .mvlm file is checked against its CRC-32 first.
+
+            Examples:
+              mvlm dump model.mvlm --tensor lm_head.weight --dequantize -o lm_head.npy
+              mvlm dump ./MobileLLaMA-1.4B --tensor model.norm.weight -o norm.npy
+            """)
+
+    @Argument(help: "A checkpoint file or folder, or an .mvlm file.")
+    var model: String
+
+    @Option(help: "The tensor's name.")
+    var tensor: String
+
+    @Flag(help: "Write float32 values in the logical shape.")
+    var dequantize = false
+
+    @Option(name: [.customShort("o"), .long], help: "The .npy file to write.")
+    var output: String
+
+    func run() throws {
+        let checkpoint = try Checkpoint.open(model)
+        let name = try Self.resolve(tensor, in: checkpoint)
+        let value: Tensor
+        if let file = checkpoint.reader as? ModelFileReader {
+            value = try file.verifiedTensor(named: name)
+        } else {
+            value = try checkpoint.reader.tensor(named: name)
+        }
+        if dequantize {
+            let floats: [Float]
+            if case .block(let type) = value.dtype {
+                floats = try value.withUnsafeBytes { try BlockDequantizer.dequantize(type, bytes: Array($0), count: value.elementCount) }
+            } else {
+                floats = try value.floatValues()
+            }
+            try NumPyFile.writeFloat32(floats, shape: value.shape, to: output)
+        } else if let descr = NumPyFile.descr(for: value.dtype) {
+            try value.withUnsafeBytes { try NumPyFile.write(bytes: $0, descr: descr, shape: value.shape, to: output) }
+        } else {
+            let rowLength = value.shape.last ?? 1
+            let rows = rowLength > 0 ? value.elementCount / rowLength : 0
+            let rowBytes = rows > 0 ? value.byteCount / rows : 0
+            try value.withUnsafeBytes { try NumPyFile.write(bytes: $0, descr: "|u1", shape: [rows, rowBytes], to: output) }
+        }
+        FileHandle.standardError.write(Data("wrote \(output): '\(name)' \(value.dtype.name) \(Shape.describe(value.shape))\(dequantize ? " as float32" : "")\n".utf8))
+    }
+
+    /// The name in the file for a source name: itself, or the .mvlm tensor made from it.
+    static func resolve(_ name: String, in checkpoint: Checkpoint) throws -> String {
+        if checkpoint.reader.tensorInfos.contains(where: { $0.name == name }) { return name }
+        if let file = checkpoint.reader as? ModelFileReader,
+            let entry = file.manifest.tensors.first(where: { $0.source.contains(.string(name)) || $0.source.contains { $0["name"] == .string(name) } })
+        {
+            return entry.name
+        }
+        let close = checkpoint.reader.tensorInfos.map(\.name).filter { $0.contains(name.split(separator: ".").last.map(String.init) ?? name) }.prefix(3)
+        throw MVLMError(
+            .notFound, "no tensor named '\(name)'\(close.isEmpty ? "" : "; similar: " + close.joined(separator: ", "))",
+            file: checkpoint.path)
+    }
+}
