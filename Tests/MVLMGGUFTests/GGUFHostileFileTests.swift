@@ -6,12 +6,7 @@ import Testing
 
 @Suite("GGUFReader refuses hostile files with a clear error")
 struct GGUFHostileFileTests {
-    struct Case: CustomTestStringConvertible, Sendable {
-        var file: String
-        var code: MVLMError.Code
-        var keyword: String
-        var testDescription: String { file }
-    }
+    typealias Case = HostileCase
 
     static let cases: [Case] = [
         Case(file: "empty.gguf", code: .truncated, keyword: "empty"),

@@ -136,12 +136,7 @@ struct PyTorchReaderTests {
 
 @Suite("PyTorchReader refuses what it cannot or must not read")
 struct PyTorchRefusalTests {
-    struct Case: CustomTestStringConvertible, Sendable {
-        var file: String
-        var code: MVLMError.Code
-        var keyword: String
-        var testDescription: String { file }
-    }
+    typealias Case = HostileCase
 
     static let cases: [Case] = [
         Case(file: "refused_legacy.pt", code: .unsupported, keyword: "legacy PyTorch serialization (torch < 1.6)"),
