@@ -107,7 +107,10 @@ let package = Package(
         .testTarget(name: "MVLMModelFileTests", dependencies: ["MVLMModelFile", "MVLMCompression", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMConvertTests",
-            dependencies: ["MVLMConvert", "MVLMCheckpoint", "MVLMModelFile", "MVLMModels", "mvlm", "MVLMTestSupport"]),
+            dependencies: [
+                "MVLMConvert", "MVLMCheckpoint", "MVLMModelFile", "MVLMModels", "MVLMSynthetic", "mvlm",
+                "MVLMTestSupport",
+            ]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMTestSupport"]),
