@@ -13,6 +13,8 @@ public struct ConversionPlan: Sendable, Codable {
 
     public var preset: QuantizationPreset.Name
     public var overrides: [String]
+    /// The passes that ran, in order, each with what it did (`convert --print-passes`).
+    public var passes: [String]
     public var decisions: [TensorDecision]
     public var dropped: [Dropped]
     /// Bytes of tensor data in the output.
@@ -25,7 +27,7 @@ public struct ConversionPlan: Sendable, Codable {
     public var predictedWorkingMemory: Int
 
     enum CodingKeys: String, CodingKey {
-        case preset, overrides, decisions, dropped
+        case preset, overrides, passes, decisions, dropped
         case tensorBytes = "tensor_bytes"
         case parameters
         case bitsPerWeight = "bits_per_weight"
@@ -39,7 +41,7 @@ public struct ConversionPlan: Sendable, Codable {
     /// - Throws: `MVLMError` when an override forces a type that cannot hold a tensor's shape, or a
     ///   tensor's dtype cannot be converted.
     public static func make(
-        checkpoint: Checkpoint, preset: QuantizationPreset, overrides: [TensorOverride] = []
+        checkpoint: Checkpoint, preset: QuantizationPreset, overrides: [TensorOverride] = [], fuse: Bool = true
     ) throws -> ConversionPlan {
         let infos = checkpoint.reader.tensorInfos
         let names = Set(infos.map(\.name))
@@ -96,10 +98,21 @@ public struct ConversionPlan: Sendable, Codable {
             largestRow = max(largestRow, rowLength)
             decisions.append(
                 TensorDecision(
-                    name: info.name, sourceNames: [info.name], role: role, layer: layer, sourceDType: info.dtype.name,
+                    name: info.name, sourceNames: [info.name], sourceRows: nil, role: role, layer: layer, sourceDType: info.dtype.name,
                     shape: info.shape, storage: storage.description, outputDType: outputDType, reason: reason,
                     fallback: fallback, bytes: bytes))
         }
+        var passes = [
+            "drop-unused: \(dropped.count) tensors dropped (listed with their reasons)",
+            "storage: \(decisions.count) tensors typed by preset \(preset.name.rawValue)\(overrides.isEmpty ? "" : " and \(overrides.count) overrides"), \(decisions.filter { $0.fallback != nil }.count) fallbacks",
+        ]
+        if fuse {
+            passes.append(FusionPass.qkv.apply(to: &decisions))
+            passes.append(FusionPass.gateUp.apply(to: &decisions))
+        } else {
+            passes.append("fuse: off (--no-fuse)")
+        }
+        passes.append("layout: row-major blocks, used in place (no device-specific repacking yet)")
         let bytes = decisions.reduce(0) { $0 + $1.bytes }
         let parameters = decisions.reduce(0) { $0 + $1.elementCount }
         // Per chunk: the f32 rows and their encoded form, twice over for the two-stage pipeline,
@@ -107,7 +120,8 @@ public struct ConversionPlan: Sendable, Codable {
         let chunk = max(chunkElements, largestRow)
         let working = 2 * (chunk * 4 + chunk * 4) + largestRow * 8
         return ConversionPlan(
-            preset: preset.name, overrides: overrides.map(\.description), decisions: decisions, dropped: dropped,
+            preset: preset.name, overrides: overrides.map(\.description), passes: passes, decisions: decisions,
+            dropped: dropped,
             tensorBytes: bytes, parameters: parameters,
             bitsPerWeight: parameters > 0 ? Double(bytes * 8) / Double(parameters) : 0,
             predictedWorkingMemory: working)

@@ -78,7 +78,7 @@ public struct ModelConverter: Sendable {
             guard let dtype = DType(name: decision.outputDType) else {
                 throw MVLMError(.unsupported, "\(decision.outputDType) cannot be stored in an .mvlm file yet", subject: "tensor '\(decision.name)'")
             }
-            return (name: decision.name, dtype: dtype, shape: decision.shape, source: [MetadataValue.string(decision.sourceNames[0])])
+            return (name: decision.name, dtype: dtype, shape: decision.shape, source: decision.provenance)
         }
         return try ModelFileWriter.predictedFileSize(tensors: tensors, manifest: completeManifest(manifest))
     }
@@ -96,47 +96,54 @@ public struct ModelConverter: Sendable {
     private func convert(
         _ decision: TensorDecision, writer: ModelFileWriter, search: Bool, advance: (Int) -> Void
     ) throws {
-        let sourceName = decision.sourceNames[0]
-        let source = try checkpoint.reader.tensor(named: sourceName).contiguous()
-        defer { PageAdvice.release(source.storage) }
         guard let storage = StorageType(name: decision.storage) else {
             throw MVLMError(.invalidArgument, "unknown storage '\(decision.storage)' in the plan")
         }
-        let rowLength = max(decision.shape.last ?? 1, 1)
-        let rows = decision.elementCount / rowLength
-        let provenance = [MetadataValue.string(sourceName)]
+        let sources = try decision.sourceNames.map { try checkpoint.reader.tensor(named: $0).contiguous() }
+        // Rows run along the last dimension; a vector (also a fused one) is one row per source.
+        func rowLength(_ source: Tensor) -> Int {
+            decision.shape.count <= 1 ? max(source.elementCount, 1) : max(decision.shape.last ?? 1, 1)
+        }
+        defer { sources.forEach { PageAdvice.release($0.storage) } }
         switch storage {
         case .keep:
-            try writer.beginTensor(name: decision.name, dtype: source.dtype, shape: decision.shape, source: provenance)
+            guard sources.allSatisfy({ $0.dtype == sources[0].dtype }) else {
+                throw MVLMError(.invalidArgument, "fused sources differ in dtype")
+            }
+            try writer.beginTensor(name: decision.name, dtype: sources[0].dtype, shape: decision.shape, source: decision.provenance)
             let chunk = 16 << 20
-            try source.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let end = min(offset + chunk, bytes.count)
-                    try writer.write(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
-                    PageAdvice.release(source.storage, bytes: (source.byteOffset + offset)..<(source.byteOffset + end))
-                    advance(end - offset)
-                    offset = end
+            for source in sources {
+                try source.withUnsafeBytes { bytes in
+                    var offset = 0
+                    while offset < bytes.count {
+                        let end = min(offset + chunk, bytes.count)
+                        try writer.write(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+                        PageAdvice.release(source.storage, bytes: (source.byteOffset + offset)..<(source.byteOffset + end))
+                        advance(end - offset)
+                        offset = end
+                    }
                 }
             }
             try writer.endTensor()
         case .float(let dtype):
-            try writer.beginTensor(name: decision.name, dtype: dtype, shape: decision.shape, source: provenance)
-            try streamRows(source, rows: rows, rowLength: rowLength) { floats in
-                let count = floats.count
-                switch dtype {
-                case .float32:
-                    try writer.write(UnsafeRawBufferPointer(floats))
-                    advance(count * 4)
-                default:
-                    var narrow = [UInt16](repeating: 0, count: count)
-                    narrow.withUnsafeMutableBufferPointer {
-                        if dtype == .float16 { HalfPrecision.convertFloatToFloat16(floats, into: $0) } else {
-                            HalfPrecision.convertFloatToBFloat16(floats, into: $0)
+            try writer.beginTensor(name: decision.name, dtype: dtype, shape: decision.shape, source: decision.provenance)
+            for source in sources {
+                try streamRows(source, rows: source.elementCount / rowLength(source), rowLength: rowLength(source)) { floats in
+                    let count = floats.count
+                    switch dtype {
+                    case .float32:
+                        try writer.write(UnsafeRawBufferPointer(floats))
+                        advance(count * 4)
+                    default:
+                        var narrow = [UInt16](repeating: 0, count: count)
+                        narrow.withUnsafeMutableBufferPointer {
+                            if dtype == .float16 { HalfPrecision.convertFloatToFloat16(floats, into: $0) } else {
+                                HalfPrecision.convertFloatToBFloat16(floats, into: $0)
+                            }
                         }
+                        try narrow.withUnsafeBytes { try writer.write($0) }
+                        advance(count * 2)
                     }
-                    try narrow.withUnsafeBytes { try writer.write($0) }
-                    advance(count * 2)
                 }
             }
             try writer.endTensor()
@@ -144,23 +151,26 @@ public struct ModelConverter: Sendable {
             guard let block = scheme.blockType ?? BlockType(name: scheme.name) else {
                 throw MVLMError(.unsupported, "\(scheme.name) cannot be stored in an .mvlm file yet")
             }
-            try writer.beginTensor(name: decision.name, dtype: .block(block), shape: decision.shape, source: provenance)
-            let rowBytes = try scheme.rowByteCount(elements: rowLength)
-            let weights = importance[sourceName]
-            try streamRows(source, rows: rows, rowLength: rowLength) { floats in
-                let chunkRows = floats.count / rowLength
-                var encoded = [UInt8](repeating: 0, count: chunkRows * rowBytes)
-                try encoded.withUnsafeMutableBytes { out in
-                    if let weights {
-                        try weights.withUnsafeBufferPointer {
-                            try scheme.quantize(matrix: floats, rows: chunkRows, columns: rowLength, into: out, importance: $0, search: search)
+            try writer.beginTensor(name: decision.name, dtype: .block(block), shape: decision.shape, source: decision.provenance)
+            for (sourceName, source) in zip(decision.sourceNames, sources) {
+                let rowLength = rowLength(source)
+                let rowBytes = try scheme.rowByteCount(elements: rowLength)
+                let weights = importance[sourceName]
+                try streamRows(source, rows: source.elementCount / rowLength, rowLength: rowLength) { floats in
+                    let chunkRows = floats.count / rowLength
+                    var encoded = [UInt8](repeating: 0, count: chunkRows * rowBytes)
+                    try encoded.withUnsafeMutableBytes { out in
+                        if let weights {
+                            try weights.withUnsafeBufferPointer {
+                                try scheme.quantize(matrix: floats, rows: chunkRows, columns: rowLength, into: out, importance: $0, search: search)
+                            }
+                        } else {
+                            try scheme.quantize(matrix: floats, rows: chunkRows, columns: rowLength, into: out, search: search)
                         }
-                    } else {
-                        try scheme.quantize(matrix: floats, rows: chunkRows, columns: rowLength, into: out, search: search)
                     }
+                    try encoded.withUnsafeBytes { try writer.write($0) }
+                    advance(encoded.count)
                 }
-                try encoded.withUnsafeBytes { try writer.write($0) }
-                advance(encoded.count)
             }
             try writer.endTensor()
         }

@@ -5,8 +5,10 @@ import MVLMCore
 public struct TensorDecision: Sendable, Hashable, Codable {
     /// The tensor's name in the output file.
     public var name: String
-    /// The source tensors it is made from (names as downloaded).
+    /// The source tensors it is made from (names as downloaded), in the order their rows appear.
     public var sourceNames: [String]
+    /// For a fused tensor, the output rows each source fills (`[begin, end]`, same order).
+    public var sourceRows: [[Int]]?
     public var role: TensorRole
     public var layer: Int?
     /// The source's dtype name (`F16`, `BF16`, `Q4_1`, ...).
@@ -26,6 +28,7 @@ public struct TensorDecision: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case name
         case sourceNames = "source_names"
+        case sourceRows = "source_rows"
         case role, layer
         case sourceDType = "source_dtype"
         case shape, storage
@@ -35,4 +38,15 @@ public struct TensorDecision: Sendable, Hashable, Codable {
 
     /// Elements in the tensor.
     public var elementCount: Int { Shape.elementCount(shape) ?? 0 }
+}
+
+extension TensorDecision {
+    /// Where the data came from, as recorded in the .mvlm manifest: names, and for fused tensors
+    /// `{"name": ..., "rows": [begin, end]}` objects.
+    public var provenance: [MetadataValue] {
+        guard let rows = sourceRows else { return sourceNames.map { .string($0) } }
+        return zip(sourceNames, rows).map { name, range in
+            .object(["name": .string(name), "rows": .array(range.map { .int(Int64($0)) }, elementType: "JSON")])
+        }
+    }
 }

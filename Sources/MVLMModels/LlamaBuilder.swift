@@ -61,9 +61,20 @@ public struct LlamaBuilder: ArchitectureBuilder {
             let l = "layers.\(layer)"
             let norm1 = try catalog.weight(p + "input_layernorm.weight", [hidden], in: &g)
             let x = try g.add(.rmsNorm(epsilon: c.rmsNormEpsilon), [h, norm1], label: "\(l).input_layernorm")
-            var q = try linear(x, p + "self_attn.q_proj", [queryWidth, hidden], bias: c.attentionBias, label: "\(l).q_proj")
-            var k = try linear(x, p + "self_attn.k_proj", [keyWidth, hidden], bias: c.attentionBias, label: "\(l).k_proj")
-            let v = try linear(x, p + "self_attn.v_proj", [keyWidth, hidden], bias: c.attentionBias, label: "\(l).v_proj")
+            var q: Int, k: Int, v: Int
+            if catalog.contains(p + "self_attn.qkv_proj.weight") {
+                // Fused by `mvlm convert`: one matrix of q, k and v rows, sliced after the product.
+                let qkv = try linear(
+                    x, p + "self_attn.qkv_proj", [queryWidth + 2 * keyWidth, hidden], bias: c.attentionBias,
+                    label: "\(l).qkv_proj")
+                q = try g.add(.slice(axis: 1, start: 0, end: queryWidth), [qkv], label: "\(l).q")
+                k = try g.add(.slice(axis: 1, start: queryWidth, end: queryWidth + keyWidth), [qkv], label: "\(l).k")
+                v = try g.add(.slice(axis: 1, start: queryWidth + keyWidth, end: nil), [qkv], label: "\(l).v")
+            } else {
+                q = try linear(x, p + "self_attn.q_proj", [queryWidth, hidden], bias: c.attentionBias, label: "\(l).q_proj")
+                k = try linear(x, p + "self_attn.k_proj", [keyWidth, hidden], bias: c.attentionBias, label: "\(l).k_proj")
+                v = try linear(x, p + "self_attn.v_proj", [keyWidth, hidden], bias: c.attentionBias, label: "\(l).v_proj")
+            }
             q = try g.add(.rope(c.rope), [q], label: "\(l).rope_q")
             k = try g.add(.rope(c.rope), [k], label: "\(l).rope_k")
             let attention = try g.add(
@@ -75,8 +86,16 @@ public struct LlamaBuilder: ArchitectureBuilder {
             h = try g.add(.add, [h, o], label: "\(l).residual_attention")
             let norm2 = try catalog.weight(p + "post_attention_layernorm.weight", [hidden], in: &g)
             let y = try g.add(.rmsNorm(epsilon: c.rmsNormEpsilon), [h, norm2], label: "\(l).post_attention_layernorm")
-            let gate = try linear(y, p + "mlp.gate_proj", [c.intermediateSize, hidden], bias: c.mlpBias, label: "\(l).gate_proj")
-            let up = try linear(y, p + "mlp.up_proj", [c.intermediateSize, hidden], bias: c.mlpBias, label: "\(l).up_proj")
+            let gate: Int, up: Int
+            if catalog.contains(p + "mlp.gate_up_proj.weight") {
+                let fused = try linear(
+                    y, p + "mlp.gate_up_proj", [2 * c.intermediateSize, hidden], bias: c.mlpBias, label: "\(l).gate_up_proj")
+                gate = try g.add(.slice(axis: 1, start: 0, end: c.intermediateSize), [fused], label: "\(l).gate")
+                up = try g.add(.slice(axis: 1, start: c.intermediateSize, end: nil), [fused], label: "\(l).up")
+            } else {
+                gate = try linear(y, p + "mlp.gate_proj", [c.intermediateSize, hidden], bias: c.mlpBias, label: "\(l).gate_proj")
+                up = try linear(y, p + "mlp.up_proj", [c.intermediateSize, hidden], bias: c.mlpBias, label: "\(l).up_proj")
+            }
             let act = try g.add(.siluMul, [gate, up], label: "\(l).silu_mul")
             let down = try linear(act, p + "mlp.down_proj", [hidden, c.intermediateSize], bias: c.mlpBias, label: "\(l).down_proj")
             h = try g.add(.add, [h, down], label: "\(l).residual_mlp")

@@ -21,6 +21,11 @@ struct ConvertCommand: ParsableCommand {
             matching override wins. A tensor whose row length does not fit its scheme's block takes a
             fallback that is recorded and printed.
 
+            Passes, in order: drop-unused (tensors the model recomputes, listed), storage (the
+            policy above), fuse-qkv and fuse-gate-up (projections reading the same input become
+            one matrix when their types agree; --no-fuse keeps them apart), layout (row-major
+            blocks used in place). --print-passes shows what each did.
+
             Examples:
               mvlm convert ./MobileLLaMA-1.4B -o ml14-q4.mvlm --quant q4_k_m
               mvlm convert model.safetensors -o m.mvlm --quant q4_0 --override 'lm_head.weight=Q8_0'
@@ -45,18 +50,31 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Print the plan or the result as one JSON object.")
     var json = false
 
+    @Flag(help: "Print the pipeline of passes and what each did, then stop.")
+    var printPasses = false
+
+    @Flag(help: "Keep q/k/v and gate/up projections as separate tensors (by default they are fused).")
+    var noFuse = false
+
     func validate() throws {
         guard QuantizationPreset.Name(rawValue: quant) != nil else {
             throw ValidationError("unknown preset '\(quant)'; choose one of \(QuantizationPreset.Name.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if !dryRun && output == nil { throw ValidationError("give the output file with -o OUT.mvlm (or use --dry-run)") }
+        if !dryRun && !printPasses && output == nil {
+            throw ValidationError("give the output file with -o OUT.mvlm (or use --dry-run)")
+        }
     }
 
     func run() throws {
         let checkpoint = try Checkpoint.open(source)
         let parsed = try overrides.map { try TensorOverride(parsing: $0) }
         let plan = try ConversionPlan.make(
-            checkpoint: checkpoint, preset: QuantizationPreset(QuantizationPreset.Name(rawValue: quant)!), overrides: parsed)
+            checkpoint: checkpoint, preset: QuantizationPreset(QuantizationPreset.Name(rawValue: quant)!), overrides: parsed,
+            fuse: !noFuse)
+        if printPasses {
+            for (index, pass) in plan.passes.enumerated() { print("\(index + 1). \(pass)") }
+            return
+        }
         let converter = ModelConverter(checkpoint: checkpoint, plan: plan)
         let base = ModelManifest(
             architecture: checkpoint.architecture.kind.rawValue, config: checkpoint.config,

@@ -36,12 +36,20 @@ struct DumpCommand: ParsableCommand {
 
     func run() throws {
         let checkpoint = try Checkpoint.open(model)
-        let name = try Self.resolve(tensor, in: checkpoint)
-        let value: Tensor
+        let (name, rows) = try Self.resolve(tensor, in: checkpoint)
+        var value: Tensor
         if let file = checkpoint.reader as? ModelFileReader {
             value = try file.verifiedTensor(named: name)
         } else {
             value = try checkpoint.reader.tensor(named: name)
+        }
+        if let rows {
+            // The source tensor's rows inside a fused one (rows are stored one after another).
+            let columns = value.shape.count == 2 ? value.shape[1] : 1
+            let rowBytes = value.dtype.byteCount(elementCount: columns) ?? 0
+            let shape = value.shape.count == 2 ? [rows.count, columns] : [rows.count]
+            value = try Tensor(
+                storage: value.storage, dtype: value.dtype, shape: shape, byteOffset: value.byteOffset + rows.lowerBound * rowBytes)
         }
         if dequantize {
             let floats: [Float]
@@ -62,13 +70,21 @@ struct DumpCommand: ParsableCommand {
         FileHandle.standardError.write(Data("wrote \(output): '\(name)' \(value.dtype.name) \(Shape.describe(value.shape))\(dequantize ? " as float32" : "")\n".utf8))
     }
 
-    /// The name in the file for a source name: itself, or the .mvlm tensor made from it.
-    static func resolve(_ name: String, in checkpoint: Checkpoint) throws -> String {
-        if checkpoint.reader.tensorInfos.contains(where: { $0.name == name }) { return name }
-        if let file = checkpoint.reader as? ModelFileReader,
-            let entry = file.manifest.tensors.first(where: { $0.source.contains(.string(name)) || $0.source.contains { $0["name"] == .string(name) } })
-        {
-            return entry.name
+    /// The name in the file for a source name: itself, or the .mvlm tensor made from it (with the
+    /// rows it fills when that tensor is fused from several).
+    static func resolve(_ name: String, in checkpoint: Checkpoint) throws -> (String, Range<Int>?) {
+        if checkpoint.reader.tensorInfos.contains(where: { $0.name == name }) { return (name, nil) }
+        if let file = checkpoint.reader as? ModelFileReader {
+            for entry in file.manifest.tensors {
+                for source in entry.source {
+                    if source == .string(name) { return (entry.name, nil) }
+                    if source["name"] == .string(name), let bounds = source["rows"]?.arrayValue?.compactMap(\.intValue),
+                        bounds.count == 2, bounds[0] >= 0, bounds[0] <= bounds[1], bounds[1] <= (entry.shape.first ?? 0)
+                    {
+                        return (entry.name, bounds[0]..<bounds[1])
+                    }
+                }
+            }
         }
         let close = checkpoint.reader.tensorInfos.map(\.name).filter { $0.contains(name.split(separator: ".").last.map(String.init) ?? name) }.prefix(3)
         throw MVLMError(

@@ -14,10 +14,12 @@ import Testing
 struct ConverterTests {
     static let source = Fixtures.path("checkpoints/llama_sharded_safetensors")
 
-    func convert(_ preset: QuantizationPreset.Name, overrides: [String] = []) throws -> (String, ConversionPlan, Int) {
+    /// Unfused by default, so tensors keep their source names; fusion has its own tests.
+    func convert(_ preset: QuantizationPreset.Name, overrides: [String] = [], fuse: Bool = false) throws -> (String, ConversionPlan, Int) {
         let checkpoint = try Checkpoint.open(Self.source)
         let plan = try ConversionPlan.make(
-            checkpoint: checkpoint, preset: QuantizationPreset(preset), overrides: overrides.map { try TensorOverride(parsing: $0) })
+            checkpoint: checkpoint, preset: QuantizationPreset(preset), overrides: overrides.map { try TensorOverride(parsing: $0) },
+            fuse: fuse)
         let converter = ModelConverter(checkpoint: checkpoint, plan: plan)
         let base = ModelManifest(architecture: checkpoint.architecture.kind.rawValue, config: checkpoint.config)
         let predicted = try converter.predictedFileSize(manifest: base)
@@ -26,10 +28,10 @@ struct ConverterTests {
         return (path, plan, predicted)
     }
 
-    @Test("every preset: predicted size is the size, tensors carry their decisions, integrity holds",
-          arguments: QuantizationPreset.Name.allCases)
-    func presets(preset: QuantizationPreset.Name) throws {
-        let (path, plan, predicted) = try convert(preset)
+    @Test("every preset, fused or not: predicted size is the size, tensors carry their decisions, integrity holds",
+          arguments: QuantizationPreset.Name.allCases, [false, true])
+    func presets(preset: QuantizationPreset.Name, fuse: Bool) throws {
+        let (path, plan, predicted) = try convert(preset, fuse: fuse)
         let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber).intValue
         #expect(size == predicted)
         let reader = try ModelFileReader(path: path)

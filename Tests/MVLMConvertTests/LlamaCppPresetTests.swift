@@ -47,7 +47,8 @@ struct LlamaCppPresetTests {
         try handle.truncate(atOffset: UInt64(8 + header.count + offset))
         try handle.close()
         let plan = try ConversionPlan.make(
-            checkpoint: try Checkpoint.open(path), preset: QuantizationPreset(QuantizationPreset.Name(rawValue: preset)!))
+            checkpoint: try Checkpoint.open(path), preset: QuantizationPreset(QuantizationPreset.Name(rawValue: preset)!),
+            fuse: false)
         #expect(plan.decisions.count == reference.count)
         for decision in plan.decisions {
             #expect(decision.outputDType == reference[Self.ggufName(decision.name)], "\(decision.name)")
