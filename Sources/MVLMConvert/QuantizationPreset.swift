@@ -77,15 +77,14 @@ public struct QuantizationPreset: Sendable, Hashable {
         }
     }
 
-    /// The type used when `storage` does not fit a row of `rowLength` elements, and why: the
-    /// fallbacks of llama.cpp where this toolkit has the type, else the nearest it has.
+    /// The type used when `storage` does not fit a row of `rowLength` elements, and why: llama.cpp's
+    /// fallbacks (`tensor_type_fallback`: Q4_K → Q5_0, Q6_K → Q8_0, then F16).
     public static func fallback(for storage: StorageType, rowLength: Int) -> (StorageType, reason: String)? {
         guard rowLength % storage.rowMultiple != 0 else { return nil }
         let candidates: [StorageType]
         switch storage {
         case .quantized(.q4_K):
-            // llama.cpp uses Q5_0, which this toolkit does not write yet; Q4_1 is its nearest 32-block type.
-            candidates = [.quantized(.q4_1), .float(.float16)]
+            candidates = [.quantized(.q5_0), .float(.float16)]
         case .quantized(.q6_K):
             candidates = [.quantized(.q8_0), .float(.float16)]
         case .quantized(.affineInt4(let group)) where group > 32:

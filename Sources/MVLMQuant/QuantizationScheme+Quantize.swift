@@ -99,6 +99,7 @@ extension QuantizationScheme {
             } else {
                 Q4_0Kernel.quantizeRow(x, count: count, into: out)
             }
+        case .q5_0: Q5_0Kernel.quantizeRow(x, count: count, into: out)
         case .q4_1:
             if search {
                 AffineInt4Kernel.quantizeRow(
@@ -121,6 +122,7 @@ extension QuantizationScheme {
         switch self {
         case .q8_0, .int8Block32: Q8_0Kernel.dequantizeRow(src, count: count, into: y)
         case .q4_0: Q4_0Kernel.dequantizeRow(src, count: count, into: y)
+        case .q5_0: BlockDequantizer.dequantizeQ5_0(src, count: count, into: y)
         case .q4_1: Q4_1Kernel.dequantizeRow(src, count: count, into: y)
         case .q4_K: Q4_KKernel.dequantizeRow(src, count: count, into: y)
         case .q6_K: Q6_KKernel.dequantizeRow(src, count: count, into: y)

@@ -24,6 +24,14 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
     /// Rounding: `m` = the element of largest magnitude (first one on ties), `d = m / -8`,
     /// `q = min(15, trunc(x * (1/d) + 8.5))`.
     case q4_0
+    /// GGUF Q5_0: blocks of 32, 22 bytes, 5.5 bits per weight, symmetric with an offset of 16.
+    ///
+    /// Layout: `f16 d` (bytes 0-1), `u32 qh` (bytes 2-5: bit j is bit 4 of q[j]), 16 bytes of low
+    /// nibbles as in Q4_0 (byte `6+j`: q[j] low, q[j+16] high). Value = `d * (q - 16)`.
+    /// Rounding: `m` = the element of largest magnitude, `d = m / -16`,
+    /// `q = min(31, trunc(x * (1/d) + 16.5))`. llama.cpp falls back to it for Q4_K rows whose length
+    /// is not a multiple of 256.
+    case q5_0
     /// GGUF Q4_1: blocks of 32, 20 bytes, 5 bits per weight, affine.
     ///
     /// Layout: `f16 d`, `f16 m` (bytes 0-3), 16 bytes of nibbles as in Q4_0. Value = `d * q + m`.
@@ -74,7 +82,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
 
     /// Every scheme this module can quantize to.
     public static let allSchemes: [QuantizationScheme] =
-        [.q8_0, .q4_0, .q4_1, .q4_K, .q6_K, .int8PerChannel, .int8Block32]
+        [.q8_0, .q4_0, .q4_1, .q5_0, .q4_K, .q6_K, .int8PerChannel, .int8Block32]
         + affineGroupSizes.map { .affineInt4(groupSize: $0) }
 
     /// A short stable name: the GGUF spelling for GGUF types, else `INT8_PC`, `INT8_B32`,
@@ -83,6 +91,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .q8_0: "Q8_0"
         case .q4_0: "Q4_0"
+        case .q5_0: "Q5_0"
         case .q4_1: "Q4_1"
         case .q4_K: "Q4_K"
         case .q6_K: "Q6_K"
@@ -107,6 +116,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
         switch blockType {
         case .q8_0: self = .q8_0
         case .q4_0: self = .q4_0
+        case .q5_0: self = .q5_0
         case .q4_1: self = .q4_1
         case .q4_K: self = .q4_K
         case .q6_K: self = .q6_K
@@ -119,6 +129,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .q8_0: .q8_0
         case .q4_0: .q4_0
+        case .q5_0: .q5_0
         case .q4_1: .q4_1
         case .q4_K: .q4_K
         case .q6_K: .q6_K
@@ -133,7 +144,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
     /// Elements per block (1 for ``int8PerChannel``: any row length works).
     public var blockElements: Int {
         switch self {
-        case .q8_0, .q4_0, .q4_1, .int8Block32: 32
+        case .q8_0, .q4_0, .q4_1, .q5_0, .int8Block32: 32
         case .q4_K, .q6_K: 256
         case .int8PerChannel: 1
         case .affineInt4(let groupSize): groupSize
@@ -145,6 +156,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .q8_0, .int8Block32: 34
         case .q4_0: 18
+        case .q5_0: 22
         case .q4_1: 20
         case .q4_K: 144
         case .q6_K: 210

@@ -58,7 +58,7 @@ struct PolicyTests {
     @Test("fallbacks for rows that do not fit a block, as llama.cpp where we have the type")
     func fallbacks() {
         #expect(QuantizationPreset.fallback(for: .quantized(.q4_K), rowLength: 4096) == nil)
-        #expect(QuantizationPreset.fallback(for: .quantized(.q4_K), rowLength: 576)?.0 == .quantized(.q4_1))
+        #expect(QuantizationPreset.fallback(for: .quantized(.q4_K), rowLength: 576)?.0 == .quantized(.q5_0))
         #expect(QuantizationPreset.fallback(for: .quantized(.q6_K), rowLength: 576)?.0 == .quantized(.q8_0))
         #expect(QuantizationPreset.fallback(for: .quantized(.q4_0), rowLength: 100)?.0 == .float(.float16))
         #expect(QuantizationPreset.fallback(for: .quantized(.affineInt4(groupSize: 128)), rowLength: 96)?.0 == .quantized(.affineInt4(groupSize: 32)))

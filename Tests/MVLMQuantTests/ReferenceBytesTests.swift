@@ -8,7 +8,7 @@ import Testing
 @Suite("Reference quantizers")
 struct ReferenceBytesTests {
     static let referenceSchemes: [(QuantizationScheme, String)] =
-        [(.q8_0, "q8_0"), (.q4_0, "q4_0"), (.q4_1, "q4_1"), (.q4_K, "q4_k"), (.q6_K, "q6_k")]
+        [(.q8_0, "q8_0"), (.q4_0, "q4_0"), (.q4_1, "q4_1"), (.q5_0, "q5_0"), (.q4_K, "q4_k"), (.q6_K, "q6_k")]
 
     @Test("Quantization is byte-identical to gguf-python / llama.cpp", arguments: referenceSchemes)
     func byteIdentity(scheme: QuantizationScheme, stem: String) throws {
