@@ -10,20 +10,20 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Convert a checkpoint into a compact .mvlm model file.",
         discussion: """
-            Reads SRC (a file or a checkpoint folder), decides a storage type for every tensor from
-            the preset and the overrides, and streams the result into OUT.mvlm tensor by tensor (peak
+            Reads SRC (a file or a checkpoint folder), decides a storage type for every tensor from \
+            the preset and the overrides, and streams the result into OUT.mvlm tensor by tensor (peak \
             memory stays bounded whatever the model's size). The file appears only when complete.
 
             Presets:
             \(QuantizationPreset.summaries.map { "  " + $0 }.joined(separator: "\n"))
 
-            Overrides take a glob over the tensor names as downloaded and a type (\(StorageType.allNames.joined(separator: ", "))); the first
-            matching override wins. A tensor whose row length does not fit its scheme's block takes a
+            Overrides take a glob over the tensor names as downloaded and a type (\(StorageType.allNames.joined(separator: ", "))); the first \
+            matching override wins. A tensor whose row length does not fit its scheme's block takes a \
             fallback that is recorded and printed.
 
-            Passes, in order: drop-unused (tensors the model recomputes, listed), storage (the
-            policy above), fuse-qkv and fuse-gate-up (projections reading the same input become
-            one matrix when their types agree; --no-fuse keeps them apart), layout (row-major
+            Passes, in order: drop-unused (tensors the model recomputes, listed), storage (the \
+            policy above), fuse-qkv and fuse-gate-up (projections reading the same input become \
+            one matrix when their types agree; --no-fuse keeps them apart), layout (row-major \
             blocks used in place). --print-passes shows what each did.
 
             Examples:

@@ -11,10 +11,10 @@ struct DumpCommand: ParsableCommand {
         commandName: "dump",
         abstract: "Write one tensor of a checkpoint or .mvlm file to a NumPy .npy file.",
         discussion: """
-            NAME is the tensor's name as the source checkpoint has it (for an .mvlm file, the name
-            it was converted from). Without --dequantize the stored form is written: scalar types
-            as their NumPy dtype (bf16 as its raw uint16 bits), block-quantized tensors as uint8
-            [rows, bytes per row]. With --dequantize: float32 in the tensor's logical shape. A tensor
+            NAME is the tensor's name as the source checkpoint has it (for an .mvlm file, the name \
+            it was converted from). Without --dequantize the stored form is written: scalar types \
+            as their NumPy dtype (bf16 as its raw uint16 bits), block-quantized tensors as uint8 \
+            [rows, bytes per row]. With --dequantize: float32 in the tensor's logical shape. A tensor \
             read from an .mvlm file is checked against its CRC-32 first.
 
             Examples:

@@ -8,8 +8,8 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "List the tensors, totals, config and architecture of a checkpoint.",
         discussion: """
-            PATH is a weights file (.safetensors, .bin/.pt/.pth, .gguf, .h5) or a folder with
-            config.json and weights (sharded checkpoints are read through their .index.json). Only
+            PATH is a weights file (.safetensors, .bin/.pt/.pth, .gguf, .h5) or a folder with \
+            config.json and weights (sharded checkpoints are read through their .index.json). Only \
             headers are read: listing a multi-GB checkpoint takes milliseconds.
 
             Examples:
@@ -18,7 +18,7 @@ struct InspectCommand: ParsableCommand {
               mvlm inspect SmolLM2-135M-Instruct.Q4_1.gguf --json | jq '.tensors | length'
               mvlm inspect ./MobileLLaMA-1.4B --graph         # the engine's graph, checked
 
-            --json prints one object: format, architecture, tensors [{name, dtype, shape, bytes,
+            --json prints one object: format, architecture, tensors [{name, dtype, shape, bytes, \
             file}], totals, config, metadata (schema in docs/inspect-json.md).
             """)
 

@@ -6,12 +6,12 @@ struct MVLM: ParsableCommand {
         commandName: "mvlm",
         abstract: "Turn downloaded checkpoints into compact, verified models for phones.",
         discussion: """
-            Reads safetensors (single or sharded), PyTorch .bin/.pt (zip-pickle, single or sharded),
-            HDF5 (Keras 3 .weights.h5, tf_model.h5) and GGUF files, or a Hugging Face folder holding
-            them.
+            Reads safetensors (single or sharded), PyTorch .bin/.pt (zip-pickle, single or sharded), \
+            HDF5 (Keras 3 .weights.h5, tf_model.h5), GGUF and .mvlm files, or a Hugging Face folder \
+            holding them, and writes compact .mvlm model files (see `mvlm convert --help`).
 
-            Exit codes: 0 success; 1 the input is invalid or an operation failed (one-line reason on
-            stderr); 64 bad command-line usage.
+            Exit codes: 0 success; 1 the input is invalid or an operation failed (one-line reason \
+            on stderr); 64 bad command-line usage.
             """,
         subcommands: [InspectCommand.self, RunCommand.self, ConvertCommand.self, VerifyCommand.self, DumpCommand.self, SynthCommand.self, PackCommand.self, UnpackCommand.self])
 }

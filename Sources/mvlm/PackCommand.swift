@@ -6,7 +6,7 @@ struct PackCommand: ParsableCommand {
         commandName: "pack",
         abstract: "Compress an .mvlm file into its zstd distribution form (.mvlm.zst).",
         discussion: """
-            The result is one standard zstd frame whose content is the exact .mvlm file, so it
+            The result is one standard zstd frame whose content is the exact .mvlm file, so it \
             unpacks with `mvlm unpack` (which also checks every tensor's checksum) or `zstd -d`.
 
             Example:

@@ -8,9 +8,9 @@ struct SynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Write a random-weight Hugging Face checkpoint with a real model's shapes.",
         discussion: """
-            For benchmarks and conversion trials without downloading weights. The folder gets
-            config.json and model.safetensors (or pytorch_model.bin). Values are uniform with
-            LLaMA's initializer std (0.02), norms are ones, and a given --seed always gives the
+            For benchmarks and conversion trials without downloading weights. The folder gets \
+            config.json and model.safetensors (or pytorch_model.bin). Values are uniform with \
+            LLaMA's initializer std (0.02), norms are ones, and a given --seed always gives the \
             same bytes. Writing streams: memory stays at a few MB whatever the model's size.
 
             Presets:

@@ -6,7 +6,7 @@ struct UnpackCommand: ParsableCommand {
         commandName: "unpack",
         abstract: "Restore an .mvlm file from its zstd distribution form, checking every tensor.",
         discussion: """
-            Nothing appears under the output name unless the unpacked file is a valid .mvlm whose
+            Nothing appears under the output name unless the unpacked file is a valid .mvlm whose \
             tensors all match their CRC-32 checksums.
 
             Example:

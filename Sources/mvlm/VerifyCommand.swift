@@ -9,7 +9,7 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check an .mvlm file.",
         discussion: """
-            --integrity recomputes the CRC-32 of every tensor and compares it with the manifest
+            --integrity recomputes the CRC-32 of every tensor and compares it with the manifest \
             (exit 0 when all match, 1 naming the damaged tensors otherwise).
 
             Example:
