@@ -25,11 +25,9 @@ public struct FusionPass: Sendable {
         var kept: [String] = []
         var replacements: [Int: TensorDecision] = [:]
         var removed = Set<Int>()
-        for (position, decision) in decisions.enumerated() {
-            guard let range = decision.name.range(of: ".\(parts[0]).weight"), decision.name.hasSuffix(".\(parts[0]).weight") else {
-                continue
-            }
-            let prefix = String(decision.name[..<range.lowerBound]) + "."
+        let firstPart = ".\(parts[0]).weight"
+        for decision in decisions where decision.name.hasSuffix(firstPart) {
+            let prefix = String(decision.name.dropLast(firstPart.count)) + "."
             for suffix in ["weight", "bias"] {
                 let names = parts.map { "\(prefix)\($0).\(suffix)" }
                 let members = names.compactMap { index[$0].map { decisions[$0] } }
@@ -66,7 +64,6 @@ public struct FusionPass: Sendable {
                 positions.dropFirst().forEach { removed.insert($0) }
                 if suffix == "weight" { fusedLayers += 1 }
             }
-            _ = position
         }
         var result: [TensorDecision] = []
         for (position, decision) in decisions.enumerated() where !removed.contains(position) {
