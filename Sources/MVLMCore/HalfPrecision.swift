@@ -173,7 +173,9 @@ public enum HalfPrecision {
         }
         if index < count {
             var lanes = SIMD8<UInt32>(repeating: 0)
-            for lane in 0..<(count &- index) { lanes[lane] = UInt32(input[index &+ lane]) }
+            for lane in 0..<(count &- index) {
+                lanes[lane] = UInt32(raw.loadUnaligned(fromByteOffset: (index &+ lane) &* 2, as: UInt16.self))
+            }
             let bits = kernel(lanes)
             for lane in 0..<(count &- index) { output[index &+ lane] = Float(bitPattern: bits[lane]) }
         }
@@ -199,7 +201,9 @@ public enum HalfPrecision {
         }
         if index < count {
             var lanes = SIMD8<UInt32>(repeating: 0)
-            for lane in 0..<(count &- index) { lanes[lane] = input[index &+ lane].bitPattern }
+            for lane in 0..<(count &- index) {
+                lanes[lane] = raw.loadUnaligned(fromByteOffset: (index &+ lane) &* 4, as: UInt32.self)
+            }
             let bits = kernel(lanes)
             for lane in 0..<(count &- index) {
                 output[index &+ lane] = UInt16(truncatingIfNeeded: bits[lane])

@@ -101,6 +101,25 @@ struct HalfPrecisionTests {
         }
     }
 
+    @Test("bulk conversion reads sources at odd addresses (file data need not be aligned)")
+    func unalignedSource() {
+        let values: [Float] = (0..<13).map { Float($0) * 0.25 - 1 }
+        let halves = values.map { Float16($0).bitPattern }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
+        defer { raw.deallocate() }
+        let odd = raw + 1
+        for (index, bits) in halves.enumerated() { odd.storeBytes(of: bits, toByteOffset: index * 2, as: UInt16.self) }
+        var widened = [Float](repeating: .nan, count: values.count)
+        let source = UnsafeBufferPointer(start: UnsafeRawPointer(odd).assumingMemoryBound(to: UInt16.self), count: values.count)
+        widened.withUnsafeMutableBufferPointer { HalfPrecision.convertFloat16ToFloat(source, into: $0) }
+        #expect(widened == values)
+        for (index, value) in values.enumerated() { odd.storeBytes(of: value, toByteOffset: index * 4, as: Float.self) }
+        var narrowed = [UInt16](repeating: 0, count: values.count)
+        let floats = UnsafeBufferPointer(start: UnsafeRawPointer(odd).assumingMemoryBound(to: Float.self), count: values.count)
+        narrowed.withUnsafeMutableBufferPointer { HalfPrecision.convertFloatToFloat16(floats, into: $0) }
+        #expect(narrowed == halves)
+    }
+
     @Test("bulk conversion handles lengths that are not a multiple of 8")
     func tails() {
         for count in [0, 1, 7, 8, 9, 15, 17] {
