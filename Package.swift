@@ -12,6 +12,7 @@ import PackageDescription
 //          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
 //   MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression)
 //   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
+//   MVLMVerify ── float source vs .mvlm file, calibration (MVLMModels, MVLMConvert, MVLMModelFile)
 //   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
 //                                                   └─ MVLMGraph (graph IR, no I/O)
 //   everything above ── MVLMCore: dtypes, shapes, tensors, f16/bf16 conversion (no I/O, no C)
@@ -78,6 +79,13 @@ let package = Package(
             name: "MVLMConvert",
             dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMModelFile", "MVLMQuant"]),
 
+        // Verification: the float source against the quantized file, calibration statistics.
+        .target(
+            name: "MVLMVerify",
+            dependencies: [
+                "MVLMCore", "MVLMFileIO", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMModels", "MVLMRuntime",
+            ]),
+
         // Random-weight checkpoints with real shapes, for benchmarks without downloads.
         .target(
             name: "MVLMSynthetic",
@@ -88,7 +96,7 @@ let package = Package(
             name: "mvlm",
             dependencies: [
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
-                "MVLMModelFile", "MVLMConvert",
+                "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -117,6 +125,12 @@ let package = Package(
         .testTarget(
             name: "MVLMModelsTests",
             dependencies: ["MVLMModels", "MVLMCheckpoint", "mvlm", "MVLMTestSupport"]),
+        .testTarget(
+            name: "MVLMVerifyTests",
+            dependencies: [
+                "MVLMVerify", "MVLMModels", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMCompression", "MVLMSynthetic",
+                "MVLMRuntime", "mvlm", "MVLMTestSupport",
+            ]),
         .testTarget(
             name: "MVLMRealFileTests",
             dependencies: ["MVLMCheckpoint", "MVLMCompression", "mvlm", "MVLMTestSupport"]),

@@ -111,6 +111,25 @@ public struct InspectReport: Sendable, Encodable {
         lines.append("  format        \(format)\(files.count > 1 ? ", \(files.count) files" : ""): \(fileSummary)")
         lines.append("  architecture  \(architecture)  [\(architectureEvidence)]")
         for note in notes { lines.append("  note          \(note)") }
+        if let recipe = metadata["quantization"], let preset = recipe["preset"]?.stringValue {
+            var line = "  quantization  preset \(preset)"
+            if let bits = recipe["bits_per_weight"]?.doubleValue { line += String(format: ", %.3f bits per weight", bits) }
+            if let tokens = recipe["calibration"]?["tokens"]?.intValue {
+                line += ", calibrated on \(tokens) tokens (\(recipe["calibration"]?["input"]?.stringValue ?? "?"))"
+            }
+            lines.append(line)
+        }
+        if let summary = metadata["verification"] {
+            func number(_ value: MetadataValue?) -> String { value?.doubleValue.map { String(format: "%.4g", $0) } ?? "?" }
+            var line = "  verified      KL divergence mean \(number(summary["kld"]?["mean"])), p99 \(number(summary["kld"]?["p99"]))"
+            line += "; top-1 \(summary["top1_agreement"]?.doubleValue.map { String(format: "%.2f%%", $0 * 100) } ?? "?")"
+            line += "; perplexity ratio \(number(summary["perplexity_ratio"]))"
+            if let worst = summary["worst_layer"], let name = worst["name"]?.stringValue {
+                line += "; lowest block SNR \(name) \(worst["snr_db"]?.doubleValue.map { String(format: "%.1f dB", $0) } ?? "exact")"
+            }
+            lines.append(line)
+            if let input = summary["input"]?.stringValue { lines.append("                on \(input)") }
+        }
         lines.append("")
 
         // Tensor table.

@@ -15,6 +15,9 @@ public struct ModelConverter: Sendable {
     /// Per source tensor, the importance of each input column (mean squared calibration
     /// activations), used by the scale search.
     public var importance: [String: [Float]] = [:]
+    /// Where the importance weights came from (recorded in the manifest), e.g.
+    /// `{"input": "calib.txt", "tokens": 4096}`.
+    public var calibration: MetadataValue?
 
     public init(checkpoint: Checkpoint, plan: ConversionPlan) {
         self.checkpoint = checkpoint
@@ -27,13 +30,16 @@ public struct ModelConverter: Sendable {
     ///   - manifest: the manifest to complete (architecture, config, graph, ...); the converter adds
     ///     the quantization record, the source identity and the tensor table.
     ///   - progress: called after each chunk with (bytes written, total bytes).
+    ///   - review: called with the complete file under its temporary name before it is published;
+    ///     a manifest it returns replaces the written one (see `ModelFileWriter.finish`).
     /// - Returns: the manifest as written.
     @discardableResult
     public func convert(
-        to path: String, manifest: ModelManifest, progress: (Int, Int) -> Void = { _, _ in }
+        to path: String, manifest: ModelManifest, progress: (Int, Int) -> Void = { _, _ in },
+        review: ((String, ModelManifest) throws -> ModelManifest?)? = nil
     ) throws -> ModelManifest {
         let writer = try ModelFileWriter(path: path)
-        let search = QuantizationPreset(plan.preset).searchesScales
+        let search = searchesScales
         var written = 0
         for decision in plan.decisions {
             do {
@@ -48,18 +54,25 @@ public struct ModelConverter: Sendable {
                 throw error
             }
         }
-        return try writer.finish(manifest: completeManifest(manifest))
+        let complete = completeManifest(manifest)
+        return try writer.finish(manifest: complete, review: review.map { review in { try review($0, complete) } })
     }
+
+    /// Whether the quantizers run their error-minimizing scale search: the `default` preset
+    /// always does; any preset does once calibration gave importance weights (the search is what
+    /// uses them, as llama.cpp's quantizers do with an importance matrix).
+    public var searchesScales: Bool { QuantizationPreset(plan.preset).searchesScales || !importance.isEmpty }
 
     /// `manifest` with the quantization record and the source identity added (what `convert` writes).
     public func completeManifest(_ manifest: ModelManifest) -> ModelManifest {
         var manifest = manifest
-        let search = QuantizationPreset(plan.preset).searchesScales
+        let search = searchesScales
         manifest.quantization = .object([
             "preset": .string(plan.preset.rawValue),
             "overrides": .array(plan.overrides.map { .string($0) }, elementType: "JSON"),
             "scale_search": .bool(search),
             "importance": .bool(!importance.isEmpty),
+            "calibration": calibration ?? .null,
             "bits_per_weight": .float((plan.bitsPerWeight * 1000).rounded() / 1000),
             "decisions": .array(plan.decisions.map(Self.record), elementType: "JSON"),
             "dropped": .array(plan.dropped.map { .object(["name": .string($0.name), "reason": .string($0.reason)]) }, elementType: "JSON"),

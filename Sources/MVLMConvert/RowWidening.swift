@@ -2,9 +2,9 @@ import MVLMCore
 import MVLMQuant
 
 /// Widens whole rows of a contiguous tensor's bytes to f32, whatever the source dtype.
-enum RowWidening {
+public enum RowWidening {
     /// Writes `rows` rows of `rowLength` elements, starting at row `firstRow`, into `output`.
-    static func widen(
+    public static func widen(
         _ bytes: UnsafeRawBufferPointer, dtype: DType, rowLength: Int, firstRow: Int, rows: Int,
         into output: UnsafeMutableBufferPointer<Float>
     ) throws {

@@ -77,6 +77,25 @@ public final class AtomicFileWriter {
         }
     }
 
+    /// Cuts the temporary file back to `size` bytes (at most what was written) and moves the
+    /// append position there, e.g. to replace a trailer after reviewing the written file.
+    /// - Throws: `MVLMError` (`.io`) when the file cannot be truncated.
+    public func truncate(to size: Int) throws {
+        precondition(size >= 0 && size <= bytesWritten, "truncate outside written data")
+        guard ftruncate(descriptor, off_t(size)) == 0, lseek(descriptor, off_t(size), SEEK_SET) == off_t(size) else {
+            throw MVLMError(.io, "cannot truncate the temporary file: \(MappedFile.errnoText())", file: destination)
+        }
+        bytesWritten = size
+    }
+
+    /// Flushes the temporary file's data to disk without publishing it (so another reader of
+    /// `temporaryPath` sees everything written).
+    public func flush() throws {
+        guard fsync(descriptor) == 0 else {
+            throw MVLMError(.io, "fsync failed: \(MappedFile.errnoText())", file: destination)
+        }
+    }
+
     /// Appends `count` zero bytes (alignment padding).
     public func writeZeros(_ count: Int) throws {
         guard count > 0 else { return }

@@ -14,10 +14,18 @@ public struct ModelFileReader: TensorReader {
     private let file: MappedFile
     private let entries: [String: (entry: ModelManifest.TensorEntry, dtype: DType)]
 
-    /// Format-level metadata: the manifest's `metadata` plus `format_version`.
+    /// Format-level metadata: the manifest's `metadata` plus `format_version`, the quantization
+    /// recipe without its per-tensor decisions (`quantization`), and the `convert --verify`
+    /// summary (`verification`) when the file has one.
     public var metadata: [String: MetadataValue] {
         var result = manifest.metadata
         result["format_version"] = .string("\(header.major).\(header.minor)")
+        if case .object(var recipe) = manifest.quantization {
+            recipe["decisions"] = nil
+            recipe["dropped"] = nil
+            result["quantization"] = .object(recipe)
+        }
+        if let verification = manifest.verification { result["verification"] = verification }
         return result
     }
 

@@ -112,27 +112,45 @@ public final class ModelFileWriter {
     }
 
     /// Writes the manifest (with the tensor table filled in) and the header, then publishes the file.
+    /// - Parameter review: when given, called with the path of the complete but unpublished file
+    ///   (a valid `.mvlm` file under a temporary name); a manifest it returns replaces the written
+    ///   one before publishing (its tensor table is kept as written). `convert --verify` records
+    ///   its summary this way, so the file appears under its name only once verified.
     /// - Returns: the manifest as written.
     @discardableResult
-    public func finish(manifest: ModelManifest) throws -> ModelManifest {
+    public func finish(manifest: ModelManifest, review: ((String) throws -> ModelManifest?)? = nil) throws -> ModelManifest {
         guard current == nil else {
             throw MVLMError(.invalidArgument, "tensor '\(current!.name)' is not finished", file: path)
         }
         var manifest = manifest
         manifest.tensors = entries
-        let dataOffset = ModelFileHeader.size
         let dataEnd = output.bytesWritten
         try output.writeZeros((8 - dataEnd % 8) % 8)
         let manifestOffset = output.bytesWritten
+        try writeManifest(manifest, at: manifestOffset, dataEnd: dataEnd)
+        if let review {
+            try output.flush()
+            if var revised = try review(output.temporaryPath) {
+                revised.tensors = entries
+                try output.truncate(to: manifestOffset)
+                try writeManifest(revised, at: manifestOffset, dataEnd: dataEnd)
+                manifest = revised
+            }
+        }
+        try output.commit()
+        return manifest
+    }
+
+    /// Appends the manifest at `offset` (the current end) and patches the header to describe it.
+    private func writeManifest(_ manifest: ModelManifest, at offset: Int, dataEnd: Int) throws {
+        let dataOffset = ModelFileHeader.size
         let json = try Self.encode(manifest)
         try output.write(json)
         let crc = json.withUnsafeBytes { CRC32.checksum($0) }
         let header = ModelFileHeader(
             fileSize: UInt64(output.bytesWritten), dataOffset: UInt64(dataOffset),
-            dataSize: UInt64(dataEnd - dataOffset), manifestOffset: UInt64(manifestOffset),
+            dataSize: UInt64(dataEnd - dataOffset), manifestOffset: UInt64(offset),
             manifestSize: UInt64(json.count), manifestCRC32: crc)
         try header.encoded().withUnsafeBytes { try output.write($0, at: 0) }
-        try output.commit()
-        return manifest
     }
 }

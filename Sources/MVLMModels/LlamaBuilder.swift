@@ -56,6 +56,7 @@ public struct LlamaBuilder: ArchitectureBuilder {
         }
 
         let attentionScale = 1 / Float(c.headDimension).squareRoot()
+        var layerOutputs: [Int] = []
         for layer in 0..<c.layerCount {
             let p = "\(prefix)layers.\(layer)."
             let l = "layers.\(layer)"
@@ -99,6 +100,7 @@ public struct LlamaBuilder: ArchitectureBuilder {
             let act = try g.add(.siluMul, [gate, up], label: "\(l).silu_mul")
             let down = try linear(act, p + "mlp.down_proj", [hidden, c.intermediateSize], bias: c.mlpBias, label: "\(l).down_proj")
             h = try g.add(.add, [h, down], label: "\(l).residual_mlp")
+            layerOutputs.append(h)
         }
         let finalNorm = try catalog.weight(prefix + "norm.weight", [hidden], in: &g)
         let final = try g.add(.rmsNorm(epsilon: c.rmsNormEpsilon), [h, finalNorm], label: "norm")
@@ -120,6 +122,8 @@ public struct LlamaBuilder: ArchitectureBuilder {
         g.output("hidden", final)
         g.output("logits", logits)
         g.output("last_logits", lastLogits)
+        // The residual stream after each block, for per-layer comparisons (`mvlm verify`).
+        for (layer, node) in layerOutputs.enumerated() { g.output("layers.\(layer)", node) }
         return ModelBlueprint(
             graph: try g.build(), vocabularySize: c.vocabularySize,
             maxPositionEmbeddings: c.maxPositionEmbeddings, unusedReason: unusedReason)

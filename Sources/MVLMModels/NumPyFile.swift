@@ -1,7 +1,7 @@
 import MVLMCore
 import MVLMFileIO
 
-/// Float32 NumPy `.npy` files: format version 1.0, dtype `'<f4'`, C order.
+/// NumPy `.npy` files: float32 arrays written and read, integer arrays (token ids) read; C order.
 ///
 /// Layout: the magic `\x93NUMPY`, version bytes `1 0`, a little-endian `UInt16` header length,
 /// then an ASCII Python dict (`{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`)
@@ -79,6 +79,46 @@ public enum NumPyFile {
     /// - Throws: `MVLMError` naming the file for any other dtype, Fortran order, a malformed
     ///   header, or data shorter or longer than the shape needs.
     public static func readFloat32(path: String) throws -> (shape: [Int], values: [Float]) {
+        let array = try readArray(path: path, descrs: ["<f4": 4])
+        let values = array.data.withUnsafeBytes { bytes in
+            (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+        return (array.shape, values)
+    }
+
+    /// Reads an integer `.npy` file (`<i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1`, C order), e.g. token ids.
+    /// - Returns: the shape and the values widened to `Int64` (a `u8` value above `Int64.max` is an
+    ///   error).
+    /// - Throws: `MVLMError` naming the file for a float or other dtype, Fortran order, a malformed
+    ///   header, or data shorter or longer than the shape needs.
+    public static func readIntegers(path: String) throws -> (shape: [Int], values: [Int64]) {
+        let sizes = ["<i8": 8, "<i4": 4, "<i2": 2, "|i1": 1, "<u8": 8, "<u4": 4, "<u2": 2, "|u1": 1]
+        let array = try readArray(path: path, descrs: sizes)
+        let size = sizes[array.descr]!
+        let signed = !array.descr.contains("u")
+        var values: [Int64] = []
+        values.reserveCapacity(array.data.count / size)
+        try array.data.withUnsafeBytes { bytes in
+            for index in 0..<(bytes.count / size) {
+                var raw: UInt64 = 0
+                for byte in 0..<size { raw |= UInt64(bytes[index * size + byte]) << (8 * UInt64(byte)) }
+                if signed {
+                    let shift = UInt64(64 - 8 * size)
+                    values.append(Int64(bitPattern: raw << shift) >> Int64(shift))
+                } else {
+                    guard raw <= UInt64(Int64.max) else {
+                        throw MVLMError(.outOfBounds, "element \(index) (\(raw)) does not fit a signed 64-bit integer", file: path)
+                    }
+                    values.append(Int64(raw))
+                }
+            }
+        }
+        return (array.shape, values)
+    }
+
+    /// The header fields and data bytes of an `.npy` file whose dtype is one of `descrs` (with its
+    /// element size), checked against the shape.
+    static func readArray(path: String, descrs: [String: Int]) throws -> (descr: String, shape: [Int], data: [UInt8]) {
         let file = try MappedFile(path: path)
         return try file.withUnsafeBytes { bytes in
             func fail(_ code: MVLMError.Code, _ message: String) -> MVLMError {
@@ -106,8 +146,8 @@ public enum NumPyFile {
             }
             let dataStart = headerStart + headerLength
             let header = String(decoding: bytes[headerStart..<dataStart], as: UTF8.self)
-            guard header.contains("'descr': '<f4'") else {
-                throw fail(.unsupported, "dtype is not '<f4' (header: \(header.trimmingCharacters()))")
+            guard let descr = descrs.keys.sorted().first(where: { header.contains("'descr': '\($0)'") }) else {
+                throw fail(.unsupported, "dtype is not one of \(descrs.keys.sorted().joined(separator: " ")) (header: \(header.trimmingCharacters()))")
             }
             guard header.contains("'fortran_order': False") else {
                 throw fail(.unsupported, "Fortran order is not supported")
@@ -122,17 +162,14 @@ public enum NumPyFile {
                 guard let size = Int(text), size >= 0 else { throw fail(.malformed, "bad shape entry '\(text)'") }
                 shape.append(size)
             }
-            guard let count = Shape.elementCount(shape), let byteCount = DType.float32.byteCount(elementCount: count) else {
+            let (byteCount, overflow) = (Shape.elementCount(shape) ?? Int.max).multipliedReportingOverflow(by: descrs[descr]!)
+            guard Shape.elementCount(shape) != nil, !overflow else {
                 throw fail(.outOfBounds, "shape \(Shape.describe(shape)) overflows")
             }
             guard bytes.count - dataStart == byteCount else {
                 throw fail(.truncated, "shape \(Shape.describe(shape)) needs \(byteCount) data bytes, the file has \(bytes.count - dataStart)")
             }
-            var values = [Float](repeating: 0, count: count)
-            for index in 0..<count {
-                values[index] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: dataStart + index * 4, as: UInt32.self)))
-            }
-            return (shape, values)
+            return (descr, shape, Array(bytes[dataStart...]))
         }
     }
 }

@@ -106,10 +106,14 @@ public struct Interpreter: Sendable {
     ///   - outputs: names of graph outputs to return.
     /// - Throws: `MVLMError` (`.invalidArgument`) for a missing input, a shape that disagrees with
     ///   the graph, a token id outside the embedding table, or an unknown output.
-    public mutating func run(_ inputs: [String: InputValue], outputs: [String]) throws -> [String: Activation] {
+    ///   - observer: when given, called with every `linear` node's weight name and input
+    ///     activations before the product (calibration gathers activation statistics this way).
+    public mutating func run(
+        _ inputs: [String: InputValue], outputs: [String], observer: LinearInputObserver? = nil
+    ) throws -> [String: Activation] {
         let past = cachedTokenCount
         do {
-            let result = try evaluate(inputs, outputs: outputs, past: past)
+            let result = try evaluate(inputs, outputs: outputs, past: past, observer: observer)
             return result
         } catch {
             cache.truncate(rows: past, widths: cacheWidths)
@@ -119,7 +123,7 @@ public struct Interpreter: Sendable {
     }
 
     private mutating func evaluate(
-        _ inputs: [String: InputValue], outputs: [String], past: Int
+        _ inputs: [String: InputValue], outputs: [String], past: Int, observer: LinearInputObserver?
     ) throws -> [String: Activation] {
         let nodes = graph.nodes
         // Bind symbols from the inputs.
@@ -185,6 +189,9 @@ public struct Interpreter: Sendable {
                 continue
             default:
                 break
+            }
+            if let observer, case .linear = node.operation, case .weight(let name) = nodes[node.inputs[1]].operation {
+                observer.observe(weight: name, input: values[node.inputs[0]]!)
             }
             values[node.id] = try compute(
                 node, values: values, tokens: tokenValues, past: past, newTokens: newTokens, bindings: bindings)

@@ -3,17 +3,38 @@ import Foundation
 import MVLMCheckpoint
 import MVLMCore
 import MVLMModelFile
+import MVLMRuntime
+import MVLMVerify
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check an .mvlm file.",
+        abstract: "Check an .mvlm file: its checksums, or how much accuracy it lost against its source.",
         discussion: """
             --integrity recomputes the CRC-32 of every tensor and compares it with the manifest \
             (exit 0 when all match, 1 naming the damaged tensors otherwise).
 
-            Example:
+            --against SRC runs the float source model and the file's stored (quantized) weights on \
+            the same tokens and reports: the KL divergence of the file's next-token distribution \
+            from the source's at every scored position (mean, median, 99th percentile, max, in \
+            nats), top-1 agreement, the perplexity of both and their ratio, the mean cosine of the \
+            logits, the SNR of the hidden state after every block (where the error enters), the \
+            tensors with the lowest weight-reconstruction SNR, bits per weight and file size.
+
+            Long inputs are cut into windows of --ctx tokens, each evaluated from an empty cache, \
+            and only the second half of each window is scored, as llama-perplexity does; an input \
+            of one window or less is scored from its first position. Without --tokens a built-in \
+            input of 256 pseudo-random ids is used (the same everywhere). Token ids come from the \
+            model's own tokenizer, e.g. `llama-tokenize --ids` or Python `tokenizers`.
+
+            Exit codes: 0 passed (or no budget given); 3 a budget (--max-kld, --min-top1) was \
+            exceeded (the report is still printed and written); 1 any other failure; 64 bad usage.
+
+            Examples:
               mvlm verify model.mvlm --integrity
+              mvlm verify model-q4.mvlm --against ./MobileLLaMA-1.4B --tokens ids.txt
+              mvlm verify model-q4.mvlm --against ./SmolLM2 --tokens gpl3.npy --ctx 512 --json report.json
+              mvlm verify model-q4.mvlm --against ./src --max-kld 0.05 --min-top1 0.9 --json -
             """)
 
     @Argument(help: "The .mvlm file.")
@@ -22,30 +43,113 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Check every tensor's checksum.")
     var integrity = false
 
-    @Flag(help: "Print the result as one JSON object.")
-    var json = false
+    @Option(help: ArgumentHelp("The float checkpoint (file or folder) the file was converted from.", valueName: "SRC"))
+    var against: String?
+
+    @Option(help: ArgumentHelp("Token ids: a list (1,450,4996), a .txt of ids, or an integer .npy.", valueName: "IDS"))
+    var tokens: String?
+
+    @Option(help: ArgumentHelp("A text file to tokenize (needs the model's tokenizer).", valueName: "FILE"))
+    var text: String?
+
+    @Option(help: ArgumentHelp("An image for the vision tower (MobileVLM files).", valueName: "FILE"))
+    var image: String?
+
+    @Option(help: ArgumentHelp("A preprocessed float32 [3, 336, 336] image tensor (MobileVLM files).", valueName: "FILE.npy"))
+    var imageTensor: String?
+
+    @Option(help: "Window length in tokens for long inputs.")
+    var ctx: Int = 512
+
+    @Option(help: "Kernel threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: ArgumentHelp("Fail (exit 3) when the mean KL divergence exceeds X nats.", valueName: "X"))
+    var maxKld: Double?
+
+    @Option(help: ArgumentHelp("Fail (exit 3) when top-1 agreement is below Y (a fraction, 0 to 1).", valueName: "Y"))
+    var minTop1: Double?
+
+    @Flag(help: "Skip the per-tensor weight-reconstruction SNR (saves one read of both files).")
+    var noWeights = false
+
+    @Option(help: ArgumentHelp("Write the result as one JSON object to FILE (- for standard output).", valueName: "FILE"))
+    var json: String?
 
     func validate() throws {
-        guard integrity else {
-            throw ValidationError("say what to verify: --integrity (accuracy against a source comes with --against)")
+        guard integrity != (against != nil) else {
+            throw ValidationError("say what to verify: --integrity (checksums) or --against SRC (accuracy against the float source)")
         }
+        if integrity && (tokens != nil || text != nil || maxKld != nil || minTop1 != nil || image != nil || imageTensor != nil) {
+            throw ValidationError("--tokens, --text, --image, --max-kld and --min-top1 go with --against, not --integrity")
+        }
+        if tokens != nil && text != nil { throw ValidationError("give the input as --tokens or --text, not both") }
+        if image != nil && imageTensor != nil { throw ValidationError("give the image as --image or --image-tensor, not both") }
+        if ctx < 2 { throw ValidationError("--ctx must be at least 2 tokens") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxKld, !(maxKld >= 0) { throw ValidationError("--max-kld must be a number >= 0") }
+        if let minTop1, !(0...1).contains(minTop1) { throw ValidationError("--min-top1 is a fraction between 0 and 1 (0.9 means 90%)") }
     }
 
     func run() throws {
+        if integrity { return try runIntegrity() }
+        if text != nil {
+            throw MVLMError(.unsupported, "--text needs the model's tokenizer, which mvlm does not read yet; tokenize with the model's tool (llama-tokenize --ids, or Python tokenizers) and pass the ids with --tokens")
+        }
+        if image != nil || imageTensor != nil {
+            throw MVLMError(.unsupported, "the engine has no vision tower yet, so image features cannot be compared; verify the language model without --image", file: model)
+        }
+        let source = try Checkpoint.open(against!)
+        let verification = Verification(
+            threads: threads ?? Interpreter.processorCount, context: ctx,
+            budget: VerificationBudget(maxKLD: maxKld, minTop1: minTop1), measureWeights: !noWeights)
+        let ids = try tokens.map(TokenInput.read) ?? TokenInput.builtIn(vocabularySize: Self.vocabularySize(source))
+        let windows = ProgressBar(label: "verify", unit: .items("windows"))
+        let weights = ProgressBar(label: "weights", unit: .items("tensors"))
+        var stage = Verification.Stage.comparing
+        let report = try verification.run(filePath: model, source: source, tokens: ids) { now, done, total in
+            if now != stage {
+                windows.finish()
+                stage = now
+            }
+            (now == .comparing ? windows : weights).update(done: done, total: total)
+        }
+        (stage == .comparing ? windows : weights).finish()
+        if let json {
+            let text = try ConvertCommand.jsonText(report.json)
+            if json == "-" { print(text) } else {
+                try AtomicText.write(text + "\n", to: json)
+                print(report.text)
+            }
+        } else {
+            print(report.text)
+        }
+        if !report.passed {
+            FileHandle.standardError.write(Data("mvlm: \(model): over budget: \(report.violations.joined(separator: "; "))\n".utf8))
+            throw ExitCode(3)
+        }
+    }
+
+    /// The vocabulary size from the source's config (for the built-in input).
+    static func vocabularySize(_ checkpoint: Checkpoint) -> Int {
+        checkpoint.config["vocab_size"]?.intValue ?? 32000
+    }
+
+    func runIntegrity() throws {
         let reader = try ModelFileReader(path: model)
         let bar = ProgressBar(label: "verify")
         let failures = reader.verifyIntegrity { done, total in bar.update(done: done, total: total) }
         bar.finish()
         let bytes = reader.tensorInfos.reduce(0) { $0 + $1.byteCount }
-        if json {
+        if let json {
             let object: [String: MetadataValue] = [
                 "file": .string(model), "tensors": .int(Int64(reader.tensorInfos.count)), "bytes": .int(Int64(bytes)),
                 "damaged": .array(failures.map { .string($0) }, elementType: "JSON"), "passed": .bool(failures.isEmpty),
             ]
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(object), as: UTF8.self))
-        } else if failures.isEmpty {
+            let text = try ConvertCommand.jsonText(object)
+            if json == "-" { print(text) } else { try AtomicText.write(text + "\n", to: json) }
+        }
+        if failures.isEmpty && json != "-" {
             print("\(model): all \(reader.tensorInfos.count) tensors match their checksums (\(ByteCountText.format(bytes)))")
         }
         if !failures.isEmpty {

@@ -1,0 +1,52 @@
+import MVLMCheckpoint
+import MVLMCore
+import MVLMModelFile
+import MVLMModels
+
+/// `mvlm verify FILE --against SRC` from code: loads the float source and the `.mvlm` file,
+/// runs both on the same tokens, measures every weight's reconstruction, and reports.
+public struct Verification {
+    /// What the verification is doing, for progress display.
+    public enum Stage: String, Sendable {
+        case comparing = "compare"
+        case weights = "weights"
+    }
+
+    public var threads: Int
+    public var context: Int
+    public var budget: VerificationBudget
+    /// Whether to measure every tensor's reconstruction SNR (reads the whole file and source once more).
+    public var measureWeights: Bool
+
+    public init(threads: Int, context: Int = 512, budget: VerificationBudget = .init(), measureWeights: Bool = true) {
+        self.threads = threads
+        self.context = context
+        self.budget = budget
+        self.measureWeights = measureWeights
+    }
+
+    /// Verifies the `.mvlm` file at `filePath` against `source`.
+    /// - Parameter progress: (stage, done, total) after each window or tensor.
+    /// - Throws: `MVLMError` when either side does not load, the two are not the same model, a
+    ///   checksum fails, or the tokens do not fit the vocabulary.
+    public func run(
+        filePath: String, source: Checkpoint, tokens: [Int32], progress: (Stage, Int, Int) -> Void = { _, _, _ in }
+    ) throws -> VerificationReport {
+        let file = try Checkpoint.open(filePath)
+        guard let reader = file.reader as? ModelFileReader else {
+            throw MVLMError(.invalidArgument, "is not an .mvlm file (it is \(file.format.rawValue)); verify checks a converted file against its source", file: filePath)
+        }
+        let candidate = try LanguageModel.load(file)
+        let reference = try LanguageModel.load(source)
+        let runner = try VerificationRunner(reference: reference, candidate: candidate, threads: threads, context: context)
+        let comparison = try runner.compare(tokens: tokens) { progress(.comparing, $0, $1) }
+        let weights = measureWeights
+            ? try WeightReconstruction.measure(file: reader, source: source.reader) { progress(.weights, $0, $1) } : []
+        let bytes = reader.manifest.tensors.reduce(0) { $0 + $1.bytes }
+        let elements = reader.manifest.tensors.reduce(0) { $0 + (Shape.elementCount($1.shape) ?? 0) }
+        return VerificationReport(
+            file: filePath, source: source.path, fileBytes: Int(reader.header.fileSize),
+            bitsPerWeight: elements > 0 ? Double(bytes * 8) / Double(elements) : 0, comparison: comparison, weights: weights,
+            budget: budget)
+    }
+}
