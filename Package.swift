@@ -121,7 +121,7 @@ let package = Package(
             ]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
-        .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMQuant", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMModelsTests",
             dependencies: ["MVLMModels", "MVLMCheckpoint", "mvlm", "MVLMTestSupport"]),

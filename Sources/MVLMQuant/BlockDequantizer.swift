@@ -4,10 +4,14 @@ import MVLMCore
 ///
 /// The arithmetic follows ggml's `dequantize_row_*` and gguf-python's `dequantize_blocks` operation
 /// for operation, so the output is bitwise equal to theirs (tested on llama.cpp-made and random
-/// blocks). Supported: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.
+/// blocks). Supported: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, and the toolkit's
+/// INT8_B32 (the Q8_0 layout), AFFINE4_G32 (the Q4_1 layout), AFFINE4_G64 and AFFINE4_G128.
 public enum BlockDequantizer {
     /// The block types ``dequantize(_:from:into:)`` decodes.
-    public static let supportedTypes: [BlockType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+    public static let supportedTypes: [BlockType] = [
+        .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K,
+        .int8Block32, .affine4G32, .affine4G64, .affine4G128,
+    ]
 
     /// True when `type` can be decoded.
     public static func supports(_ type: BlockType) -> Bool { supportedTypes.contains(type) }
@@ -39,7 +43,10 @@ public enum BlockDequantizer {
         }
         guard count > 0, let src = source.baseAddress, let y = destination.baseAddress else { return }
         switch type {
-        case .q8_0: Q8_0Kernel.dequantizeRow(src, count: count, into: y)
+        case .q8_0, .int8Block32: Q8_0Kernel.dequantizeRow(src, count: count, into: y)
+        case .affine4G32: Q4_1Kernel.dequantizeRow(src, count: count, into: y)
+        case .affine4G64: QuantizationScheme.affineInt4(groupSize: 64).dequantizeUnchecked(src, count: count, into: y)
+        case .affine4G128: QuantizationScheme.affineInt4(groupSize: 128).dequantizeUnchecked(src, count: count, into: y)
         case .q4_0: Q4_0Kernel.dequantizeRow(src, count: count, into: y)
         case .q4_1: Q4_1Kernel.dequantizeRow(src, count: count, into: y)
         case .q5_0: dequantizeQ5_0(src, count: count, into: y)

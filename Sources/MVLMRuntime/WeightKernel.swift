@@ -18,6 +18,7 @@ extension Tensor {
         switch dtype {
         case .float32, .float16, .bfloat16: break
         case .block(let type):
+            if let result = applyInPlace(kernel, type) { return result }
             return try dequantized(type).apply(kernel)
         default:
             throw MVLMError(.unsupported, "kernels read F32, F16, BF16 or block-quantized weights, not \(dtype.name)")
@@ -35,6 +36,25 @@ extension Tensor {
 }
 
 extension Tensor {
+    /// Runs `kernel` on the stored blocks through the block type's format (the weights are read
+    /// in place from the mapping, never converted as a whole); nil for a type without one.
+    func applyInPlace<K: WeightKernel>(_ kernel: K, _ type: BlockType) -> K.Result? {
+        withUnsafeBytes { bytes in
+            let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!
+            switch type {
+            case .q8_0, .int8Block32: return kernel.run(Q8_0Format.self, base)
+            case .q4_0: return kernel.run(Q4_0Format.self, base)
+            case .q4_1, .affine4G32: return kernel.run(Q4_1Format.self, base)
+            case .q5_0: return kernel.run(Q5_0Format.self, base)
+            case .q4_K: return kernel.run(Q4_KFormat.self, base)
+            case .q6_K: return kernel.run(Q6_KFormat.self, base)
+            case .affine4G64: return kernel.run(AffineInt4G64Format.self, base)
+            case .affine4G128: return kernel.run(AffineInt4G128Format.self, base)
+            default: return nil
+            }
+        }
+    }
+
     /// The reference path for block-quantized weights: the tensor dequantized into a temporary f32
     /// tensor (one weight at a time, freed after the call), then the f32 kernel. Exact with respect
     /// to the stored blocks; fast kernels that read the blocks in place are a separate step.

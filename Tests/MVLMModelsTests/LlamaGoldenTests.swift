@@ -73,6 +73,8 @@ import Testing
         #expect(dump.contains("attention(%"))
         #expect(dump.contains(": f32[T, 64]  # layers.1.residual_mlp"))
         #expect(dump.contains("output \"logits\" = %"))
-        #expect(dump.split(separator: "\n").count == model.graph.nodes.count + 3)
+        #expect(dump.contains("output \"layers.1\" = %"))
+        #expect(dump.split(separator: "\n").count == model.graph.nodes.count + model.graph.outputs.count)
+        #expect(model.graph.outputs.count == 3 + 2)  // hidden, logits, last_logits, one per block
     }
 }

@@ -1,0 +1,41 @@
+/// Widening helpers for block formats: small integers to floats with integer arithmetic and one
+/// float subtraction (no conversion instructions baseline x86-64 lacks for vectors).
+enum BlockLanes {
+    /// 2^23: a float whose mantissa holds an integer 0 ..< 2^23 exactly.
+    static let twoTo23: Float = 8_388_608
+    /// 1.5 · 2^23: the same for signed integers |v| < 2^22.
+    static let signedMagic: Float = 12_582_912
+
+    /// Four unsigned bytes at `offset` as Int32 lanes.
+    @inline(__always)
+    static func bytes4(_ base: UnsafeRawPointer, _ offset: Int) -> SIMD4<UInt32> {
+        SIMD4<UInt32>(truncatingIfNeeded: base.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt8>.self))
+    }
+
+    /// Four signed bytes at `offset`, widened to floats.
+    @inline(__always)
+    static func signedBytes4(_ base: UnsafeRawPointer, _ offset: Int) -> SIMD4<Float> {
+        let wide = SIMD4<Int32>(truncatingIfNeeded: base.loadUnaligned(fromByteOffset: offset, as: SIMD4<Int8>.self))
+        return unsafeBitCast(wide &+ SIMD4(repeating: 0x4B40_0000), to: SIMD4<Float>.self) - SIMD4(repeating: signedMagic)
+    }
+
+    /// Unsigned integers 0 ..< 2^23 in lanes, as floats.
+    @inline(__always)
+    static func floats(_ v: SIMD4<UInt32>) -> SIMD4<Float> {
+        unsafeBitCast(v | SIMD4(repeating: 0x4B00_0000), to: SIMD4<Float>.self) - SIMD4(repeating: twoTo23)
+    }
+
+    /// The f16 at `offset`, widened (through a 65,536-entry table: one load instead of the
+    /// dozen vector operations of an exact widening per block scale).
+    @inline(__always)
+    static func half(_ base: UnsafeRawPointer, _ offset: Int) -> Float {
+        halfTable[Int(base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))]
+    }
+
+    /// Every f16 bit pattern widened exactly (built once, 256 KiB, never freed).
+    nonisolated(unsafe) static let halfTable: UnsafePointer<Float> = {
+        let table = UnsafeMutablePointer<Float>.allocate(capacity: 65536)
+        for bits in 0..<65536 { table[bits] = Float16Format.load(withUnsafeBytes(of: UInt16(bits).littleEndian) { $0.baseAddress! }, 0) }
+        return UnsafePointer(table)
+    }()
+}

@@ -1,0 +1,29 @@
+/// GGUF Q4_0 read in place: blocks of 32 weights, 18 bytes: `f16 d`, 16 bytes of nibbles (byte
+/// `2+j` holds q[j] low, q[j+16] high); weight = d · (q − 8). Natural element order: elements
+/// 0-15 are the low nibbles, 16-31 the high ones.
+enum Q4_0Format: WeightFormat {
+    static var elementSize: Int { 1 }
+    static var packsPairs: Bool { false }
+
+    @inline(__always)
+    static func load8(_ base: UnsafeRawPointer, _ index: Int) -> (SIMD4<Float>, SIMD4<Float>) {
+        let block = base + (index &>> 5) &* 18
+        let d = BlockLanes.half(block, 0)
+        let within = index & 31
+        let offset = 2 &+ (within & 15)
+        let shift = UInt32(truncatingIfNeeded: (within &>> 4) &<< 2)  // 0 for the low nibbles, 4 for the high
+        let a = (BlockLanes.bytes4(block, offset) &>> SIMD4(repeating: shift)) & SIMD4(repeating: 0xF)
+        let b = (BlockLanes.bytes4(block, offset &+ 4) &>> SIMD4(repeating: shift)) & SIMD4(repeating: 0xF)
+        let scale = SIMD4<Float>(repeating: d), offsetValue = SIMD4<Float>(repeating: -8 * d)
+        return (BlockLanes.floats(a) * scale + offsetValue, BlockLanes.floats(b) * scale + offsetValue)
+    }
+
+    @inline(__always)
+    static func load(_ base: UnsafeRawPointer, _ index: Int) -> Float {
+        let block = base + (index &>> 5) &* 18
+        let within = index & 31
+        let byte = block.load(fromByteOffset: 2 &+ (within & 15), as: UInt8.self)
+        let q = within < 16 ? byte & 0xF : byte &>> 4
+        return BlockLanes.half(block, 0) * (Float(q) - 8)
+    }
+}

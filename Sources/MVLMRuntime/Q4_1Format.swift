@@ -1,0 +1,27 @@
+/// GGUF Q4_1 (and the toolkit's AFFINE4_G32, which has the same layout) read in place: blocks of
+/// 32 weights, 20 bytes: `f16 d`, `f16 m`, 16 bytes of nibbles as in Q4_0; weight = d · q + m.
+enum Q4_1Format: WeightFormat {
+    static var elementSize: Int { 1 }
+    static var packsPairs: Bool { false }
+
+    @inline(__always)
+    static func load8(_ base: UnsafeRawPointer, _ index: Int) -> (SIMD4<Float>, SIMD4<Float>) {
+        let block = base + (index &>> 5) &* 20
+        let d = SIMD4<Float>(repeating: BlockLanes.half(block, 0)), m = SIMD4<Float>(repeating: BlockLanes.half(block, 2))
+        let within = index & 31
+        let offset = 4 &+ (within & 15)
+        let shift = UInt32(truncatingIfNeeded: (within &>> 4) &<< 2)
+        let a = (BlockLanes.bytes4(block, offset) &>> SIMD4(repeating: shift)) & SIMD4(repeating: 0xF)
+        let b = (BlockLanes.bytes4(block, offset &+ 4) &>> SIMD4(repeating: shift)) & SIMD4(repeating: 0xF)
+        return (BlockLanes.floats(a) * d + m, BlockLanes.floats(b) * d + m)
+    }
+
+    @inline(__always)
+    static func load(_ base: UnsafeRawPointer, _ index: Int) -> Float {
+        let block = base + (index &>> 5) &* 20
+        let within = index & 31
+        let byte = block.load(fromByteOffset: 4 &+ (within & 15), as: UInt8.self)
+        let q = within < 16 ? byte & 0xF : byte &>> 4
+        return BlockLanes.half(block, 0) * Float(q) + BlockLanes.half(block, 2)
+    }
+}
