@@ -14,8 +14,9 @@ enum Q4_0Format: WeightFormat {
         let shift = UInt32(truncatingIfNeeded: (within &>> 4) &<< 2)  // 0 for the low nibbles, 4 for the high
         let a = (BlockLanes.bytes4(block, offset) &>> SIMD4(repeating: shift)) & SIMD4(repeating: 0xF)
         let b = (BlockLanes.bytes4(block, offset &+ 4) &>> SIMD4(repeating: shift)) & SIMD4(repeating: 0xF)
-        let scale = SIMD4<Float>(repeating: d), offsetValue = SIMD4<Float>(repeating: -8 * d)
-        return (BlockLanes.floats(a) * scale + offsetValue, BlockLanes.floats(b) * scale + offsetValue)
+        let scale = SIMD4<Float>(repeating: d), eight = SIMD4<Float>(repeating: 8)
+        // (q − 8) · d, the reference's order of operations, so every weight is bit-identical to it.
+        return ((BlockLanes.floats(a) - eight) * scale, (BlockLanes.floats(b) - eight) * scale)
     }
 
     @inline(__always)

@@ -18,8 +18,8 @@ enum Q5_0Format: WeightFormat {
         let highB = ((spread &>> SIMD4(4, 5, 6, 7)) & SIMD4(repeating: 1)) &<< 4
         let a = ((BlockLanes.bytes4(block, offset) &>> shift) & SIMD4(repeating: 0xF)) | highA
         let b = ((BlockLanes.bytes4(block, offset &+ 4) &>> shift) & SIMD4(repeating: 0xF)) | highB
-        let scale = SIMD4<Float>(repeating: d), bias = SIMD4<Float>(repeating: -16 * d)
-        return (BlockLanes.floats(a) * scale + bias, BlockLanes.floats(b) * scale + bias)
+        let scale = SIMD4<Float>(repeating: d), sixteen = SIMD4<Float>(repeating: 16)
+        return ((BlockLanes.floats(a) - sixteen) * scale, (BlockLanes.floats(b) - sixteen) * scale)
     }
 
     @inline(__always)

@@ -86,12 +86,35 @@ struct BlockFormatTests {
                 }
             }
         }
-        // Every element read one at a time (the kernels' tails and embedding lookups) is exact.
+        // Every weight, read 8 at a time (the kernels) or one at a time (tails, embedding lookups),
+        // is bit-identical to the reference dequantization.
         bytes.withUnsafeBytes { raw in
-            for index in stride(from: 0, to: rows * columns, by: 7) {
-                let value = Self.scalar(type, raw.baseAddress!, index)
-                #expect(value.bitPattern == weights[index].bitPattern || (value.isNaN && weights[index].isNaN), "\(type.name) element \(index)")
+            var mismatches = 0
+            for index in stride(from: 0, to: rows * columns, by: 8) {
+                let (a, b) = Self.eight(type, raw.baseAddress!, index)
+                for lane in 0..<8 {
+                    let vector = lane < 4 ? a[lane] : b[lane - 4]
+                    let single = Self.scalar(type, raw.baseAddress!, index + lane)
+                    let reference = weights[index + lane]
+                    for value in [vector, single] where !(value.bitPattern == reference.bitPattern || (value.isNaN && reference.isNaN)) {
+                        mismatches += 1
+                    }
+                }
             }
+            #expect(mismatches == 0, "\(type.name) \(pattern): \(mismatches) weights differ from the reference")
+        }
+    }
+
+    static func eight(_ type: BlockType, _ base: UnsafeRawPointer, _ index: Int) -> (SIMD4<Float>, SIMD4<Float>) {
+        switch type {
+        case .q8_0, .int8Block32: Q8_0Format.load8(base, index)
+        case .q4_0: Q4_0Format.load8(base, index)
+        case .q4_1, .affine4G32: Q4_1Format.load8(base, index)
+        case .q5_0: Q5_0Format.load8(base, index)
+        case .q4_K: Q4_KFormat.load8(base, index)
+        case .q6_K: Q6_KFormat.load8(base, index)
+        case .affine4G64: AffineInt4G64Format.load8(base, index)
+        default: AffineInt4G128Format.load8(base, index)
         }
     }
 
