@@ -17,8 +17,12 @@ public enum EngineBenchmark {
         public var threads: Int
         /// Prompt length → median tokens/s of a full prefill (last-position logits only).
         public var prefillTokensPerSecond: [(tokens: Int, rate: Double)]
+        /// Prompt length → slowest and fastest tokens/s over the repetitions.
+        public var prefillSpread: [(tokens: Int, slowest: Double, fastest: Double)] = []
         /// Median seconds per decode step (after a prefill of `decodeContext` tokens).
         public var decodeSecondsPerToken: Double
+        /// Fastest and slowest decode step, seconds.
+        public var decodeStepRange: (fastest: Double, slowest: Double) = (0, 0)
         public var decodeContext: Int
         /// Bytes of weights one decode step streams (every matrix the step multiplies by).
         public var bytesPerDecodeToken: Int
@@ -67,6 +71,7 @@ public enum EngineBenchmark {
             interpreter.resetCache()
             _ = try interpreter.run(["tokens": .tokens(prompt(8))], outputs: ["last_logits"])
             var prefill: [(Int, Double)] = []
+            var spread: [(Int, Double, Double)] = []
             for length in promptLengths {
                 var times: [Double] = []
                 for _ in 0..<max(repetitions, 1) {
@@ -76,6 +81,7 @@ public enum EngineBenchmark {
                     times.append(GreedyGenerator.now() - start)
                 }
                 prefill.append((length, Double(length) / median(times)))
+                spread.append((length, Double(length) / (times.max() ?? .nan), Double(length) / (times.min() ?? .nan)))
             }
             let context = promptLengths.first ?? 1
             interpreter.resetCache()
@@ -88,10 +94,13 @@ public enum EngineBenchmark {
                 steps.append(GreedyGenerator.now() - start)
             }
             let cores = (processCPUTime() - decodeStart.cpu) / (GreedyGenerator.now() - decodeStart.wall)
-            results.append(Result(
+            var result = Result(
                 threads: threadCount, prefillTokensPerSecond: prefill, decodeSecondsPerToken: median(steps),
                 decodeContext: context, bytesPerDecodeToken: streamed, readBandwidth: bandwidth,
-                decodeCoresUsed: cores))
+                decodeCoresUsed: cores)
+            result.prefillSpread = spread
+            result.decodeStepRange = (steps.min() ?? .nan, steps.max() ?? .nan)
+            results.append(result)
         }
         return results
     }
@@ -163,7 +172,7 @@ public enum EngineBenchmark {
         return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 
-    static func median(_ values: [Double]) -> Double {
+    public static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
     }

@@ -70,7 +70,7 @@ public struct GreedyGenerator {
         return Int32(best - values.startIndex)
     }
 
-    static func now() -> Double {
+    public static func now() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import MVLMCheckpoint
+import MVLMCore
+import MVLMModels
+import MVLMRuntime
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure prefill and decode speed of a model against the machine's memory bandwidth.",
+        discussion: """
+            Opens MODEL (an .mvlm file, a checkpoint folder or a weights file) the way `mvlm run` \
+            does, times the time to first token, prefill of --prompt-tokens tokens (--repetitions \
+            runs after a warm-up; median, slowest and fastest) and --gen-tokens decode steps after \
+            that prompt (median step, fastest and slowest), and measures the read bandwidth over the \
+            same weights with a parallel SIMD pass. Decode of a language model streams every weight \
+            once per token, so bandwidth / bytes per token is the decode ceiling; the percentage of \
+            it that decode reaches says how much is left to gain.
+
+            Run on a quiet machine and compare only runs done back to back; `cores used` below the \
+            thread count means other processes took CPU time. Token ids cycle through the \
+            vocabulary (speed does not depend on them).
+
+            Examples:
+              mvlm bench ml14-q4_0.mvlm --threads 2
+              mvlm bench ml14-q4_k_m.mvlm --threads 1 --prompt-tokens 512 --gen-tokens 64 --json
+            """)
+
+    @Argument(help: "An .mvlm file, a checkpoint folder or a weights file.")
+    var model: String
+
+    @Option(help: "Kernel threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Prompt length for the prefill timing.")
+    var promptTokens: Int = 128
+
+    @Option(help: "Decode steps timed after the prompt.")
+    var genTokens: Int = 32
+
+    @Option(help: "Prefill timings (after one warm-up); the median is reported.")
+    var repetitions: Int = 3
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if promptTokens < 1 || genTokens < 1 || repetitions < 1 {
+            throw ValidationError("--prompt-tokens, --gen-tokens and --repetitions must be at least 1")
+        }
+    }
+
+    func run() throws {
+        let threadCount = threads ?? Interpreter.processorCount
+        let opened = GreedyGenerator.now()
+        let checkpoint = try Checkpoint.open(model)
+        let languageModel = try LanguageModel.load(checkpoint)
+        var interpreter = try languageModel.makeInterpreter(threads: threadCount)
+        _ = try interpreter.run(["tokens": .tokens([1])], outputs: ["last_logits"])
+        let firstToken = GreedyGenerator.now() - opened
+        let result = try EngineBenchmark.run(
+            model: languageModel, promptLengths: [promptTokens], decodeTokens: genTokens, threads: [threadCount],
+            repetitions: repetitions)[0]
+        let fileBytes = checkpoint.files.reduce(0) { $0 + $1.bytes }
+        let prefill = result.prefillTokensPerSecond[0].rate
+        let spread = result.prefillSpread.first
+        let ceilingPercent = result.decodeTokensPerSecond / result.decodeCeiling * 100
+        if json {
+            let object: [String: MetadataValue] = [
+                "model": .string(model), "format": .string(checkpoint.format.rawValue), "file_bytes": .int(Int64(fileBytes)),
+                "threads": .int(Int64(threadCount)), "prompt_tokens": .int(Int64(promptTokens)), "gen_tokens": .int(Int64(genTokens)),
+                "time_to_first_token_seconds": .float(firstToken),
+                "prefill_tokens_per_second": .float(prefill),
+                "prefill_spread": .object(["slowest": .float(spread?.slowest ?? .nan), "fastest": .float(spread?.fastest ?? .nan)]),
+                "decode_tokens_per_second": .float(result.decodeTokensPerSecond),
+                "decode_spread": .object([
+                    "slowest": .float(1 / result.decodeStepRange.slowest), "fastest": .float(1 / result.decodeStepRange.fastest),
+                ]),
+                "bytes_per_decode_token": .int(Int64(result.bytesPerDecodeToken)),
+                "decode_gb_per_second": .float(result.decodeBandwidth / 1e9),
+                "read_bandwidth_gb_per_second": .float(result.readBandwidth / 1e9),
+                "decode_ceiling_tokens_per_second": .float(result.decodeCeiling),
+                "decode_percent_of_ceiling": .float(ceilingPercent),
+                "decode_cores_used": .float(result.decodeCoresUsed),
+            ]
+            print(try ConvertCommand.jsonText(object))
+            return
+        }
+        func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+        print("\(model): \(checkpoint.format.rawValue), \(ByteCountText.format(fileBytes)), \(threadCount) thread\(threadCount == 1 ? "" : "s")")
+        print("  time to first token  \(f(firstToken, 3)) s (open, bind weights, one token)")
+        print("  prefill \(promptTokens) tokens   \(f(prefill)) tok/s median (\(f(spread?.slowest ?? .nan))-\(f(spread?.fastest ?? .nan)) over \(repetitions))")
+        print("  decode \(genTokens) tokens     \(f(result.decodeTokensPerSecond, 2)) tok/s median step (\(f(1 / result.decodeStepRange.slowest, 2))-\(f(1 / result.decodeStepRange.fastest, 2))), \(f(result.decodeBandwidth / 1e9, 2)) GB/s of weights")
+        print("  memory bandwidth     \(f(result.readBandwidth / 1e9, 2)) GB/s read -> decode ceiling \(f(result.decodeCeiling, 2)) tok/s; decode reaches \(f(ceilingPercent))%")
+        print("  cores used (decode)  \(f(result.decodeCoresUsed, 2)) of \(threadCount)")
+    }
+}
