@@ -63,7 +63,9 @@ let package = Package(
 
         // The float engine: graph IR (no I/O), architecture builders, interpreter.
         .target(name: "MVLMGraph", dependencies: ["MVLMCore"]),
-        .target(name: "MVLMRuntime", dependencies: ["MVLMCore", "MVLMGraph", "MVLMQuant"]),
+        // Quantized dot-product kernels in C with run-time CPU dispatch (portable C and AVX2+FMA).
+        .target(name: "CMVLMKernels"),
+        .target(name: "MVLMRuntime", dependencies: ["MVLMCore", "MVLMGraph", "MVLMQuant", "CMVLMKernels"]),
         .target(
             name: "MVLMModels",
             dependencies: ["MVLMCore", "MVLMFileIO", "MVLMGraph", "MVLMRuntime", "MVLMQuant", "MVLMCheckpoint"]),

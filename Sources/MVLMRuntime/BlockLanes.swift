@@ -1,3 +1,5 @@
+import MVLMCore
+
 /// Widening helpers for block formats: small integers to floats with integer arithmetic and one
 /// float subtraction (no conversion instructions baseline x86-64 lacks for vectors).
 enum BlockLanes {
@@ -35,7 +37,7 @@ enum BlockLanes {
     /// Every f16 bit pattern widened exactly (built once, 256 KiB, never freed).
     nonisolated(unsafe) static let halfTable: UnsafePointer<Float> = {
         let table = UnsafeMutablePointer<Float>.allocate(capacity: 65536)
-        for bits in 0..<65536 { table[bits] = Float16Format.load(withUnsafeBytes(of: UInt16(bits).littleEndian) { $0.baseAddress! }, 0) }
+        for bits in 0..<65536 { table[bits] = HalfPrecision.float(fromFloat16Bits: UInt16(bits)) }
         return UnsafePointer(table)
     }()
 }

@@ -279,6 +279,10 @@ public struct Interpreter: Sendable {
                 try output.withUnsafeMutableBufferPointer { y in
                     guard let yb = y.baseAddress, let xb = xs.baseAddress else { return }
                     func run(_ biasPointer: UnsafePointer<Float>?) throws {
+                        if QuantizedMatVec.applies(to: weight, tokens: rows) {
+                            QuantizedMatVec.run(weight: weight, x: xb, tokens: rows, bias: biasPointer, y: yb, threads: threads)
+                            return
+                        }
                         try weight.apply(LinearKernel(
                             x: xb, tokens: rows, inputs: inputsCount, outputs: outputsCount,
                             bias: biasPointer, y: yb, threads: threads))

@@ -1,0 +1,36 @@
+// Quantized dot-product kernels for decode (matrix x vector): the weight rows stay in their
+// stored GGUF blocks, the activations are quantized to Q8_0 blocks once per token.
+//
+// Each kernel has a portable C version and, on x86-64, an AVX2+FMA version chosen at run time
+// (mvlm_kernels_level): one binary runs on any x86-64. Rows are whole blocks of 32 weights.
+#ifndef MVLM_KERNELS_H
+#define MVLM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 0: portable C; 1: AVX2 + FMA (x86-64 with OS support for the YMM state).
+int mvlm_kernels_level(void);
+
+/// Forces a level (0 portable, 1 AVX2 when available) for tests and benchmarks; -1 restores the
+/// detected one. Returns the level now in use.
+int mvlm_kernels_set_level(int level);
+
+/// Quantizes `n` floats (n % 32 == 0) to Q8_0 blocks of 34 bytes: d = max|x| / 127 stored as
+/// f16, q = round-half-away(x / d) (llama.cpp's quantize_row_q8_0 arithmetic).
+void mvlm_quantize_q8_0(const float *x, void *blocks, int64_t n);
+
+/// y[r] = Σ over the row of w·x for rows [first, last) of a row-major matrix of Q4_0 (type 0) or
+/// Q8_0 (type 1) blocks, `row_bytes` bytes per row, against Q8_0 activations `xq` of `n` values.
+void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last,
+                    const void *xq, int64_t n, float *y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,195 @@
+#include "mvlm_kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define MVLM_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+// ---- f16 <-> f32, exact, portable ------------------------------------------------------------
+
+static inline float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0) {
+        if (mantissa == 0) {
+            bits = sign;
+        } else {  // subnormal: normalize
+            int shift = 0;
+            while ((mantissa & 0x400) == 0) { mantissa <<= 1; shift++; }
+            mantissa &= 0x3FF;
+            bits = sign | ((uint32_t)(127 - 15 - shift + 1) << 23) | (mantissa << 13);
+        }
+    } else if (exponent == 31) {
+        bits = sign | 0x7F800000 | (mantissa << 13);
+    } else {
+        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline uint16_t float_to_half(float f) {  // round to nearest even
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000;
+    uint32_t abs = x & 0x7FFFFFFF;
+    if (abs >= 0x7F800000) return (uint16_t)(sign | 0x7C00 | (abs > 0x7F800000 ? 0x200 : 0));
+    if (abs >= 0x477FF000) return (uint16_t)(sign | 0x7C00);  // rounds to infinity
+    if (abs < 0x38800000) {  // subnormal or zero in f16
+        float magnitude;
+        memcpy(&magnitude, &abs, 4);
+        uint32_t q = (uint32_t)lrintf(magnitude * 16777216.0f);  // units of 2^-24, even rounding
+        return (uint16_t)(sign | q);
+    }
+    uint32_t mantissa = abs & 0x7FFFFF, exponent = (abs >> 23) - 112;
+    uint32_t half = (exponent << 10) | (mantissa >> 13);
+    uint32_t rest = mantissa & 0x1FFF;
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
+    return (uint16_t)(sign | half);
+}
+
+static inline uint16_t load16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+
+// ---- activations ----------------------------------------------------------------------------
+
+void mvlm_quantize_q8_0(const float *x, void *blocks, int64_t n) {
+    uint8_t *out = (uint8_t *)blocks;
+    for (int64_t b = 0; b < n / 32; b++) {
+        const float *v = x + b * 32;
+        float amax = 0;
+        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
+        float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+        uint16_t h = float_to_half(d);
+        uint8_t *block = out + b * 34;
+        block[0] = (uint8_t)(h & 0xFF);
+        block[1] = (uint8_t)(h >> 8);
+        for (int i = 0; i < 32; i++) block[2 + i] = (uint8_t)(int8_t)roundf(v[i] * id);
+    }
+}
+
+// ---- portable kernels -------------------------------------------------------------------------
+
+static float dot_q4_0_portable(const uint8_t *w, const uint8_t *x, int64_t blocks) {
+    float sum = 0;
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + b * 18, *xb = x + b * 34;
+        int32_t s = 0;
+        for (int j = 0; j < 16; j++) {
+            s += ((int32_t)(wb[2 + j] & 0xF) - 8) * (int8_t)xb[2 + j];
+            s += ((int32_t)(wb[2 + j] >> 4) - 8) * (int8_t)xb[18 + j];
+        }
+        sum += half_to_float(load16(wb)) * half_to_float(load16(xb)) * (float)s;
+    }
+    return sum;
+}
+
+static float dot_q8_0_portable(const uint8_t *w, const uint8_t *x, int64_t blocks) {
+    float sum = 0;
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + b * 34, *xb = x + b * 34;
+        int32_t s = 0;
+        for (int j = 0; j < 32; j++) s += (int8_t)wb[2 + j] * (int8_t)xb[2 + j];
+        sum += half_to_float(load16(wb)) * half_to_float(load16(xb)) * (float)s;
+    }
+    return sum;
+}
+
+// ---- AVX2 kernels -------------------------------------------------------------------------
+
+#ifdef MVLM_X86
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+AVX2 static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Σ of 32 int8 products as 8 int32 lanes → floats: |w| (unsigned) times x with w's sign.
+AVX2 static inline __m256 dot32(__m256i w, __m256i x) {
+    __m256i products = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(products, _mm256_set1_epi16(1)));
+}
+
+AVX2 static inline float scale2(const uint8_t *a, const uint8_t *b) {
+    __m128 h = _mm_cvtph_ps(_mm_set_epi16(0, 0, 0, 0, 0, 0, (short)load16(b), (short)load16(a)));
+    return _mm_cvtss_f32(h) * _mm_cvtss_f32(_mm_shuffle_ps(h, h, 1));
+}
+
+AVX2 static float dot_q4_0_avx2(const uint8_t *w, const uint8_t *x, int64_t blocks) {
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0xF), eight = _mm256_set1_epi8(8);
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + b * 18, *xb = x + b * 34;
+        __m128i packed = _mm_loadu_si128((const __m128i *)(wb + 2));
+        __m256i nibbles = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);  // low half: q[0..15], high: q[16..31]
+        __m256i q = _mm256_sub_epi8(_mm256_and_si256(nibbles, low), eight);
+        __m256i xq = _mm256_loadu_si256((const __m256i *)(xb + 2));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(scale2(wb, xb)), dot32(q, xq), acc);
+    }
+    return hsum(acc);
+}
+
+AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *x, int64_t blocks) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + b * 34, *xb = x + b * 34;
+        __m256i q = _mm256_loadu_si256((const __m256i *)(wb + 2));
+        __m256i xq = _mm256_loadu_si256((const __m256i *)(xb + 2));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(scale2(wb, xb)), dot32(q, xq), acc);
+    }
+    return hsum(acc);
+}
+
+static int detect_avx2(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, f16c = (c >> 29) & 1;
+    if (!fma || !osxsave || !f16c) return 0;
+    unsigned lo, hi;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6) != 6) return 0;  // XMM and YMM state enabled by the OS
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 5) & 1;
+}
+#else
+static int detect_avx2(void) { return 0; }
+#endif
+
+static int detected = -1, forced = -1;
+
+int mvlm_kernels_level(void) {
+    if (detected < 0) detected = detect_avx2();
+    return forced >= 0 ? (forced && detected) : detected;
+}
+
+int mvlm_kernels_set_level(int level) {
+    forced = level < 0 ? -1 : (level > 0 ? 1 : 0);
+    return mvlm_kernels_level();
+}
+
+void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last,
+                    const void *xq, int64_t n, float *y) {
+    const uint8_t *rows = (const uint8_t *)w;
+    const uint8_t *x = (const uint8_t *)xq;
+    int64_t blocks = n / 32;
+    int avx2 = mvlm_kernels_level();
+    for (int64_t r = first; r < last; r++) {
+        const uint8_t *row = rows + (size_t)r * row_bytes;
+#ifdef MVLM_X86
+        if (avx2) {
+            y[r] = type == 0 ? dot_q4_0_avx2(row, x, blocks) : dot_q8_0_avx2(row, x, blocks);
+            continue;
+        }
+#endif
+        y[r] = type == 0 ? dot_q4_0_portable(row, x, blocks) : dot_q8_0_portable(row, x, blocks);
+    }
+    (void)avx2;
+}

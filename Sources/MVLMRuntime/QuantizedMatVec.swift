@@ -1,0 +1,59 @@
+import CMVLMKernels
+import MVLMCore
+
+/// Decode (few tokens) products with Q4_0 and Q8_0 weights through the C kernels: each token's
+/// activations are quantized once to Q8_0 blocks, then every weight row is an integer dot product
+/// per block, scaled by both blocks' f16 scales (what llama.cpp's CPU backend does).
+///
+/// Used only where it is measured faster than the Swift SIMD path: on x86-64 with AVX2 and FMA
+/// (`CMVLMKernels` checks the CPU at run time). The 8-bit activations add an error of at most
+/// half a quantization step per activation (|x| ≤ max|x|/254 per block of 32), documented in
+/// docs/quantization.md; prefill keeps f32 activations.
+enum QuantizedMatVec {
+    /// Whether the vectorized C kernels run on this CPU.
+    static var isAvailable: Bool { mvlm_kernels_level() == 1 }
+
+    /// The C kernel's code for a block type, if it has one.
+    static func kernelType(_ type: BlockType) -> Int32? {
+        switch type {
+        case .q4_0: 0
+        case .q8_0, .int8Block32: 1
+        default: nil
+        }
+    }
+
+    /// Whether `weight` times `tokens` rows of activations goes through these kernels.
+    static func applies(to weight: Tensor, tokens: Int) -> Bool {
+        guard tokens < LinearKernel.matrixThreshold, isAvailable, case .block(let type) = weight.dtype,
+            kernelType(type) != nil, weight.shape.count == 2, weight.shape[1] % 32 == 0
+        else { return false }
+        return true
+    }
+
+    /// `y[t, n] = Σ_k x[t, k] · w[n, k] (+ bias[n])`.
+    static func run(
+        weight: Tensor, x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+        threads: Int
+    ) {
+        guard case .block(let type) = weight.dtype, let code = kernelType(type) else { preconditionFailure("not a kernel type") }
+        let outputs = weight.shape[0], inputs = weight.shape[1]
+        let rowBytes = inputs / 32 * type.blockBytes
+        let activationBytes = inputs / 32 * 34
+        let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(activationBytes, 1), alignment: 64)
+        defer { quantized.deallocate() }
+        weight.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            let shared = UncheckedSendable((base, UnsafeRawPointer(quantized)))
+            for t in 0..<tokens {
+                mvlm_quantize_q8_0(x + t &* inputs, quantized, Int64(inputs))
+                let out = UncheckedSendable(y + t &* outputs)
+                Parallel.forEachChunk(count: outputs, threads: threads, alignment: 4, minimumChunk: 16) { range in
+                    mvlm_matvec_q8(
+                        code, shared.value.0, rowBytes, Int64(range.lowerBound), Int64(range.upperBound), shared.value.1,
+                        Int64(inputs), out.value)
+                }
+                if let bias { for n in 0..<outputs { y[t &* outputs &+ n] += bias[n] } }
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import MVLMTestSupport
+import Testing
+
+@Suite("mvlm bench")
+struct BenchCommandTests {
+    @Test("--json reports medians, spreads, bandwidth and the ceiling for a checkpoint and an .mvlm file")
+    func json() throws {
+        let source = Fixtures.path("llama/mha_f32")
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("b.mvlm").path
+        #expect(try CommandLineTool.run(["convert", source, "-o", file, "--quant", "q4_0"]).status == 0)
+        for model in [source, file] {
+            let result = try CommandLineTool.run(["bench", model, "--threads", "1", "--prompt-tokens", "8", "--gen-tokens", "4", "--repetitions", "2", "--json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            for key in ["prefill_tokens_per_second", "decode_tokens_per_second", "read_bandwidth_gb_per_second", "decode_ceiling_tokens_per_second", "time_to_first_token_seconds"] {
+                let value = try #require(object[key] as? Double, "\(key)")
+                #expect(value > 0 && value.isFinite, "\(key) = \(value)")
+            }
+            let spread = try #require(object["decode_spread"] as? [String: Double])
+            #expect(spread["slowest"]! <= object["decode_tokens_per_second"] as! Double + 1e-9)
+            #expect(object["bytes_per_decode_token"] as? Int ?? 0 > 0)
+        }
+        #expect(try CommandLineTool.run(["bench", source, "--threads", "0"]).status == 64)
+    }
+}

@@ -1,0 +1,98 @@
+import CMVLMKernels
+import MVLMCore
+import MVLMQuant
+import MVLMTestSupport
+import Testing
+
+@testable import MVLMRuntime
+
+/// The C decode kernels (portable and AVX2) against a plain Swift reference: the weights
+/// dequantized by `BlockDequantizer`, the activations quantized to Q8_0 by MVLMQuant's
+/// gguf-py-identical quantizer and dequantized again, and a Double-precision dot product.
+@Suite("C decode kernels (Q4_0, Q8_0 x Q8_0 activations)", .serialized)
+struct QuantizedMatVecTests {
+    static let cases: [(BlockType, BlockFormatTests.Pattern)] = [BlockType.q4_0, .q8_0].flatMap { type in
+        BlockFormatTests.Pattern.allCases.map { (type, $0) }
+    }
+
+    @Test("activations are quantized exactly like the Q8_0 reference quantizer")
+    func activationQuantization() throws {
+        var rng = SeededRandom(seed: 11)
+        let x = (0..<(32 * 40)).map { index in index % 97 == 0 ? 0 : Float.random(in: -3...3, using: &rng) * (index % 5 == 0 ? 100 : 1) }
+        var ours = [UInt8](repeating: 0, count: 40 * 34)
+        ours.withUnsafeMutableBytes { mvlm_quantize_q8_0(x, $0.baseAddress!, Int64(x.count)) }
+        let reference = try QuantizationScheme.q8_0.quantize(x)
+        #expect(ours == reference)
+    }
+
+    @Test("portable and AVX2 kernels match the reference", arguments: cases)
+    func matvec(type: BlockType, pattern: BlockFormatTests.Pattern) throws {
+        let columns = 32 * 24, rows = 37
+        let scales = BlockFormatTests.types.first { $0.0 == type }!.1
+        let bytes = BlockFormatTests.blocks(type, scales: scales, rows: rows, columns: columns, pattern: pattern, seed: 5)
+        let weights = try BlockDequantizer.dequantize(type, bytes: bytes, count: rows * columns)
+        var rng = SeededRandom(seed: 9)
+        let x = (0..<columns).map { _ in Float.random(in: -2...2, using: &rng) }
+        let xq = try QuantizationScheme.q8_0.quantize(x)
+        let xBack = try BlockDequantizer.dequantize(.q8_0, bytes: xq, count: columns)
+        let rowBytes = columns / 32 * type.blockBytes
+        for level in [0, 1] {
+            let used = mvlm_kernels_set_level(Int32(level))
+            defer { mvlm_kernels_set_level(-1) }
+            var y = [Float](repeating: .nan, count: rows)
+            bytes.withUnsafeBytes { w in
+                xq.withUnsafeBytes { q in
+                    y.withUnsafeMutableBufferPointer { out in
+                        mvlm_matvec_q8(type == .q4_0 ? 0 : 1, w.baseAddress!, rowBytes, 0, Int64(rows), q.baseAddress!, Int64(columns), out.baseAddress!)
+                    }
+                }
+            }
+            for n in 0..<rows {
+                var exact = 0.0, magnitude = 0.0
+                for k in 0..<columns {
+                    let product = Double(weights[n * columns + k]) * Double(xBack[k])
+                    exact += product
+                    magnitude += abs(product)
+                }
+                let got = Double(y[n])
+                if exact.isFinite {
+                    #expect(abs(got - exact) <= 1e-5 * magnitude + 1e-30, "level \(used) \(type.name) \(pattern) row \(n): \(got) vs \(exact)")
+                } else {
+                    #expect(!got.isFinite, "level \(used) \(type.name) \(pattern) row \(n)")
+                }
+            }
+        }
+    }
+
+    @Test("through the interpreter's path: y = x·Wᵀ within the 8-bit activation bound")
+    func throughRun() throws {
+        guard QuantizedMatVec.isAvailable else { return }  // the Swift SIMD path runs instead (BlockFormatTests)
+        let columns = 32 * 18, rows = 41
+        let bytes = BlockFormatTests.blocks(.q8_0, scales: [0], rows: rows, columns: columns, pattern: .random, seed: 2)
+        let weights = try BlockDequantizer.dequantize(.q8_0, bytes: bytes, count: rows * columns)
+        let tensor = try Tensor(storage: bytes.withUnsafeBytes { TensorStorage(copying: $0) }, dtype: .block(.q8_0), shape: [rows, columns])
+        var rng = SeededRandom(seed: 4)
+        let x = (0..<(2 * columns)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let bias = (0..<rows).map { Float($0) * 0.25 }
+        var y = [Float](repeating: .nan, count: 2 * rows)
+        #expect(QuantizedMatVec.applies(to: tensor, tokens: 2))
+        x.withUnsafeBufferPointer { xs in
+            bias.withUnsafeBufferPointer { b in
+                y.withUnsafeMutableBufferPointer { out in
+                    QuantizedMatVec.run(weight: tensor, x: xs.baseAddress!, tokens: 2, bias: b.baseAddress!, y: out.baseAddress!, threads: 2)
+                }
+            }
+        }
+        for t in 0..<2 {
+            for n in 0..<rows {
+                var exact = Double(bias[n]), bound = 0.0
+                for k in 0..<columns {
+                    let w = Double(weights[n * columns + k])
+                    exact += w * Double(x[t * columns + k])
+                    bound += abs(w) * (1.0 / 254 + 1e-6)  // |x| ≤ 1: half a step of max|x|/127 per activation
+                }
+                #expect(abs(Double(y[t * rows + n]) - exact) <= bound, "token \(t) row \(n): \(y[t * rows + n]) vs \(exact)")
+            }
+        }
+    }
+}
