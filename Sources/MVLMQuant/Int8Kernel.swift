@@ -162,3 +162,50 @@ enum Int8Kernel {
         }
     }
 }
+
+extension Int8Kernel {
+    /// Q5_0 with the error-minimizing scale search (levels -16...15, 42 candidate scales around
+    /// ±max/16 and ∓max/15, weighted by `importance` when given); each block keeps the better of the
+    /// search and gguf-py's round-to-nearest in weighted squared error, so it is never worse.
+    static func quantizeQ5_0Searched(
+        _ x: UnsafePointer<Float>, importance: UnsafePointer<Float>?, count: Int, into out: UnsafeMutableRawPointer
+    ) {
+        var block = 0
+        while block &* 32 < count {
+            let row = RowView(values: x + block &* 32, importance: importance.map { $0 + block &* 32 }, count: 32)
+            let blockOut = out + block &* 22
+            Q5_0Kernel.quantizeBlock(row.values, into: blockOut)
+            var signedMax: Float = 0
+            for index in 0..<32 where abs(row.values[index]) > abs(signedMax) { signedMax = row.values[index] }
+            if signedMax != 0 {
+                Refinement.keepBetter(
+                    row: row, out: blockOut, byteCount: 22,
+                    encodeCandidate: { candidate in
+                        guard let scale = ScaleSearch.searchSymmetric(
+                            row, candidates: 42, low: -16, high: 15, halfScale: true,
+                            inverseScale: { c in
+                                let step: Float = 0.1 * Float((c &>> 1) &- 10)
+                                return c & 1 == 0 ? -(16 + step) / signedMax : (15 + step) / signedMax
+                            })
+                        else { return false }
+                        candidate.storeFloat16(scale, at: 0)
+                        let i = SIMD8(repeating: 1 / scale)
+                        var q = [Int32](repeating: 0, count: 32)
+                        for part in 0..<4 {
+                            let levels = SIMDMath.integers(ScaleSearch.levels(row.x(part &* 8) * i, -16, 15)) &+ 16
+                            for lane in 0..<8 { q[part &* 8 &+ lane] = levels[lane] }
+                        }
+                        var high: UInt32 = 0
+                        for j in 0..<32 where q[j] & 0x10 != 0 { high |= 1 << UInt32(j) }
+                        candidate.storeBytes(of: high.littleEndian, toByteOffset: 2, as: UInt32.self)
+                        for j in 0..<16 {
+                            candidate.storeBytes(of: UInt8(q[j] & 0xF) | UInt8(q[j &+ 16] & 0xF) &<< 4, toByteOffset: 6 &+ j, as: UInt8.self)
+                        }
+                        return true
+                    },
+                    decode: { BlockDequantizer.dequantizeQ5_0($0, count: 32, into: $1) })
+            }
+            block &+= 1
+        }
+    }
+}

@@ -99,7 +99,12 @@ extension QuantizationScheme {
             } else {
                 Q4_0Kernel.quantizeRow(x, count: count, into: out)
             }
-        case .q5_0: Q5_0Kernel.quantizeRow(x, count: count, into: out)
+        case .q5_0:
+            if search {
+                Int8Kernel.quantizeQ5_0Searched(x, importance: importance, count: count, into: out)
+            } else {
+                Q5_0Kernel.quantizeRow(x, count: count, into: out)
+            }
         case .q4_1:
             if search {
                 AffineInt4Kernel.quantizeRow(

@@ -56,7 +56,7 @@ enum TestRows {
 struct SearchTests {
     static let searchable: [QuantizationScheme] = [
         .int8PerChannel, .int8Block32, .affineInt4(groupSize: 32), .affineInt4(groupSize: 64),
-        .affineInt4(groupSize: 128), .q8_0, .q4_0, .q4_1,
+        .affineInt4(groupSize: 128), .q8_0, .q4_0, .q4_1, .q5_0,
     ]
 
     @Test("Search is never worse than round-to-nearest, on every row", arguments: searchable)
