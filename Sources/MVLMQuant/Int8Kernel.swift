@@ -127,36 +127,56 @@ enum Int8Kernel {
     static func quantizeQ4_0Searched(
         _ x: UnsafePointer<Float>, importance: UnsafePointer<Float>?, count: Int, into out: UnsafeMutableRawPointer
     ) {
+        quantizeSymmetricSearched(
+            x, importance: importance, count: count, into: out, blockBytes: 18, low: -8, high: 7,
+            baseline: { Q4_0Kernel.quantizeBlock($0, into: $1) },
+            encode: { row, inverse, candidate in
+                let i = SIMD8(repeating: inverse)
+                let q0 = SIMDMath.integers(ScaleSearch.levels(row.x(0) * i, -8, 7)) &+ 8
+                let q1 = SIMDMath.integers(ScaleSearch.levels(row.x(8) * i, -8, 7)) &+ 8
+                let q2 = SIMDMath.integers(ScaleSearch.levels(row.x(16) * i, -8, 7)) &+ 8
+                let q3 = SIMDMath.integers(ScaleSearch.levels(row.x(24) * i, -8, 7)) &+ 8
+                candidate.storeBytes(of: SIMDMath.bytes(q0 | (q2 &<< 4)), toByteOffset: 2, as: SIMD8<UInt8>.self)
+                candidate.storeBytes(of: SIMDMath.bytes(q1 | (q3 &<< 4)), toByteOffset: 10, as: SIMD8<UInt8>.self)
+            },
+            decode: { Q4_0Kernel.dequantizeRow($0, count: 32, into: $1) })
+    }
+
+    /// The search shared by the symmetric 32-weight GGUF blocks (Q4_0, Q5_0): per block, the
+    /// reference encoding (`baseline`), then 42 candidate inverse scales `-(|low| + k/10)/max` and
+    /// `(high + k/10)/max` (k = -10...10, `max` the element of largest magnitude), the best refitted
+    /// by weighted least squares and kept only if strictly better (`Refinement.keepBetter`).
+    /// `encode` stores the levels of a candidate for the given inverse scale after the f16 scale.
+    static func quantizeSymmetricSearched(
+        _ x: UnsafePointer<Float>, importance: UnsafePointer<Float>?, count: Int, into out: UnsafeMutableRawPointer,
+        blockBytes: Int, low: Float, high: Float,
+        baseline: (UnsafePointer<Float>, UnsafeMutableRawPointer) -> Void,
+        encode: (RowView, Float, UnsafeMutableRawPointer) -> Void,
+        decode: (UnsafeRawPointer, UnsafeMutablePointer<Float>) -> Void
+    ) {
         var block = 0
         while block &* 32 < count {
             let row = RowView(values: x + block &* 32, importance: importance.map { $0 + block &* 32 }, count: 32)
-            let blockOut = out + block &* 18
-            Q4_0Kernel.quantizeBlock(row.values, into: blockOut)
+            let blockOut = out + block &* blockBytes
+            baseline(row.values, blockOut)
             var signedMax: Float = 0
             for index in 0..<32 where abs(row.values[index]) > abs(signedMax) { signedMax = row.values[index] }
             if signedMax != 0 {
                 Refinement.keepBetter(
-                    row: row, out: blockOut, byteCount: 18,
+                    row: row, out: blockOut, byteCount: blockBytes,
                     encodeCandidate: { candidate in
-                        // Candidates 0..<42: -(8 + k/10)/max and (7 + k/10)/max, k = -10...10.
                         guard let scale = ScaleSearch.searchSymmetric(
-                            row, candidates: 42, low: -8, high: 7, halfScale: true,
+                            row, candidates: 42, low: low, high: high, halfScale: true,
                             inverseScale: { c in
                                 let step: Float = 0.1 * Float((c &>> 1) &- 10)
-                                return c & 1 == 0 ? -(8 + step) / signedMax : (7 + step) / signedMax
+                                return c & 1 == 0 ? (low - step) / signedMax : (high + step) / signedMax
                             })
                         else { return false }
                         candidate.storeFloat16(scale, at: 0)
-                        let i = SIMD8(repeating: 1 / scale)
-                        let q0 = SIMDMath.integers(ScaleSearch.levels(row.x(0) * i, -8, 7)) &+ 8
-                        let q1 = SIMDMath.integers(ScaleSearch.levels(row.x(8) * i, -8, 7)) &+ 8
-                        let q2 = SIMDMath.integers(ScaleSearch.levels(row.x(16) * i, -8, 7)) &+ 8
-                        let q3 = SIMDMath.integers(ScaleSearch.levels(row.x(24) * i, -8, 7)) &+ 8
-                        candidate.storeBytes(of: SIMDMath.bytes(q0 | (q2 &<< 4)), toByteOffset: 2, as: SIMD8<UInt8>.self)
-                        candidate.storeBytes(of: SIMDMath.bytes(q1 | (q3 &<< 4)), toByteOffset: 10, as: SIMD8<UInt8>.self)
+                        encode(row, 1 / scale, candidate)
                         return true
                     },
-                    decode: { Q4_0Kernel.dequantizeRow($0, count: 32, into: $1) })
+                    decode: decode)
             }
             block &+= 1
         }
@@ -170,42 +190,23 @@ extension Int8Kernel {
     static func quantizeQ5_0Searched(
         _ x: UnsafePointer<Float>, importance: UnsafePointer<Float>?, count: Int, into out: UnsafeMutableRawPointer
     ) {
-        var block = 0
-        while block &* 32 < count {
-            let row = RowView(values: x + block &* 32, importance: importance.map { $0 + block &* 32 }, count: 32)
-            let blockOut = out + block &* 22
-            Q5_0Kernel.quantizeBlock(row.values, into: blockOut)
-            var signedMax: Float = 0
-            for index in 0..<32 where abs(row.values[index]) > abs(signedMax) { signedMax = row.values[index] }
-            if signedMax != 0 {
-                Refinement.keepBetter(
-                    row: row, out: blockOut, byteCount: 22,
-                    encodeCandidate: { candidate in
-                        guard let scale = ScaleSearch.searchSymmetric(
-                            row, candidates: 42, low: -16, high: 15, halfScale: true,
-                            inverseScale: { c in
-                                let step: Float = 0.1 * Float((c &>> 1) &- 10)
-                                return c & 1 == 0 ? -(16 + step) / signedMax : (15 + step) / signedMax
-                            })
-                        else { return false }
-                        candidate.storeFloat16(scale, at: 0)
-                        let i = SIMD8(repeating: 1 / scale)
-                        var q = [Int32](repeating: 0, count: 32)
-                        for part in 0..<4 {
-                            let levels = SIMDMath.integers(ScaleSearch.levels(row.x(part &* 8) * i, -16, 15)) &+ 16
-                            for lane in 0..<8 { q[part &* 8 &+ lane] = levels[lane] }
-                        }
-                        var high: UInt32 = 0
-                        for j in 0..<32 where q[j] & 0x10 != 0 { high |= 1 << UInt32(j) }
-                        candidate.storeBytes(of: high.littleEndian, toByteOffset: 2, as: UInt32.self)
-                        for j in 0..<16 {
-                            candidate.storeBytes(of: UInt8(q[j] & 0xF) | UInt8(q[j &+ 16] & 0xF) &<< 4, toByteOffset: 6 &+ j, as: UInt8.self)
-                        }
-                        return true
-                    },
-                    decode: { BlockDequantizer.dequantizeQ5_0($0, count: 32, into: $1) })
-            }
-            block &+= 1
-        }
+        quantizeSymmetricSearched(
+            x, importance: importance, count: count, into: out, blockBytes: 22, low: -16, high: 15,
+            baseline: { Q5_0Kernel.quantizeBlock($0, into: $1) },
+            encode: { row, inverse, candidate in
+                let i = SIMD8(repeating: inverse)
+                var q = [Int32](repeating: 0, count: 32)
+                for part in 0..<4 {
+                    let levels = SIMDMath.integers(ScaleSearch.levels(row.x(part &* 8) * i, -16, 15)) &+ 16
+                    for lane in 0..<8 { q[part &* 8 &+ lane] = levels[lane] }
+                }
+                var high: UInt32 = 0
+                for j in 0..<32 where q[j] & 0x10 != 0 { high |= 1 << UInt32(j) }
+                candidate.storeBytes(of: high.littleEndian, toByteOffset: 2, as: UInt32.self)
+                for j in 0..<16 {
+                    candidate.storeBytes(of: UInt8(q[j] & 0xF) | UInt8(q[j &+ 16] & 0xF) &<< 4, toByteOffset: 6 &+ j, as: UInt8.self)
+                }
+            },
+            decode: { BlockDequantizer.dequantizeQ5_0($0, count: 32, into: $1) })
     }
 }

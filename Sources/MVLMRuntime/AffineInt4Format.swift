@@ -31,10 +31,7 @@ enum AffineInt4Lanes {
         let block = base + (index / group) &* (4 &+ group / 2)
         let scale = SIMD4<Float>(repeating: BlockLanes.half(block, 0)), minimum = SIMD4<Float>(repeating: BlockLanes.half(block, 2))
         let within = index % group, half = group / 2
-        let offset = 4 &+ (within < half ? within : within &- half)
-        let shift = SIMD4<UInt32>(repeating: within < half ? 0 : 4)
-        let a = (BlockLanes.bytes4(block, offset) &>> shift) & SIMD4(repeating: 0xF)
-        let b = (BlockLanes.bytes4(block, offset &+ 4) &>> shift) & SIMD4(repeating: 0xF)
+        let (a, b) = BlockLanes.nibbles8(block, 4 &+ (within < half ? within : within &- half), shift: within < half ? 0 : 4)
         return (BlockLanes.floats(a) * scale + minimum, BlockLanes.floats(b) * scale + minimum)
     }
 

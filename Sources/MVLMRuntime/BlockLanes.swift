@@ -21,6 +21,15 @@ enum BlockLanes {
         return unsafeBitCast(wide &+ SIMD4(repeating: 0x4B40_0000), to: SIMD4<Float>.self) - SIMD4(repeating: signedMagic)
     }
 
+    /// Eight 4-bit values from the bytes at `offset ..< offset + 8`: their low nibbles, or their
+    /// high nibbles when `shift` is 4 (the GGML nibble order: a block's first half in the low
+    /// nibbles, its second half in the high ones).
+    @inline(__always)
+    static func nibbles8(_ base: UnsafeRawPointer, _ offset: Int, shift: UInt32) -> (SIMD4<UInt32>, SIMD4<UInt32>) {
+        let s = SIMD4<UInt32>(repeating: shift), mask = SIMD4<UInt32>(repeating: 0xF)
+        return ((bytes4(base, offset) &>> s) & mask, (bytes4(base, offset &+ 4) &>> s) & mask)
+    }
+
     /// Unsigned integers 0 ..< 2^23 in lanes, as floats.
     @inline(__always)
     static func floats(_ v: SIMD4<UInt32>) -> SIMD4<Float> {

@@ -10,10 +10,8 @@ enum Q4_0Format: WeightFormat {
         let block = base + (index &>> 5) &* 18
         let d = BlockLanes.half(block, 0)
         let within = index & 31
-        let offset = 2 &+ (within & 15)
-        let shift = UInt32(truncatingIfNeeded: (within &>> 4) &<< 2)  // 0 for the low nibbles, 4 for the high
-        let a = (BlockLanes.bytes4(block, offset) &>> SIMD4(repeating: shift)) & SIMD4(repeating: 0xF)
-        let b = (BlockLanes.bytes4(block, offset &+ 4) &>> SIMD4(repeating: shift)) & SIMD4(repeating: 0xF)
+        // Low nibbles for elements 0-15, high nibbles for 16-31.
+        let (a, b) = BlockLanes.nibbles8(block, 2 &+ (within & 15), shift: UInt32(truncatingIfNeeded: (within &>> 4) &<< 2))
         let scale = SIMD4<Float>(repeating: d), eight = SIMD4<Float>(repeating: 8)
         // (q − 8) · d, the reference's order of operations, so every weight is bit-identical to it.
         return ((BlockLanes.floats(a) - eight) * scale, (BlockLanes.floats(b) - eight) * scale)

@@ -9,10 +9,7 @@ enum Q4_1Format: WeightFormat {
         let block = base + (index &>> 5) &* 20
         let d = SIMD4<Float>(repeating: BlockLanes.half(block, 0)), m = SIMD4<Float>(repeating: BlockLanes.half(block, 2))
         let within = index & 31
-        let offset = 4 &+ (within & 15)
-        let shift = UInt32(truncatingIfNeeded: (within &>> 4) &<< 2)
-        let a = (BlockLanes.bytes4(block, offset) &>> SIMD4(repeating: shift)) & SIMD4(repeating: 0xF)
-        let b = (BlockLanes.bytes4(block, offset &+ 4) &>> SIMD4(repeating: shift)) & SIMD4(repeating: 0xF)
+        let (a, b) = BlockLanes.nibbles8(block, 4 &+ (within & 15), shift: UInt32(truncatingIfNeeded: (within &>> 4) &<< 2))
         return (BlockLanes.floats(a) * d + m, BlockLanes.floats(b) * d + m)
     }
 

@@ -26,9 +26,7 @@ enum Q4_KFormat: WeightFormat {
         let scale = SIMD4<Float>(repeating: BlockLanes.half(block, 0) * sc)
         let offset = SIMD4<Float>(repeating: -BlockLanes.half(block, 2) * m)
         let byte = 16 &+ (j &>> 1) &* 32 &+ (within & 31)
-        let shift = SIMD4<UInt32>(repeating: UInt32(truncatingIfNeeded: (j & 1) &<< 2))
-        let a = (BlockLanes.bytes4(block, byte) &>> shift) & SIMD4(repeating: 0xF)
-        let b = (BlockLanes.bytes4(block, byte &+ 4) &>> shift) & SIMD4(repeating: 0xF)
+        let (a, b) = BlockLanes.nibbles8(block, byte, shift: UInt32(truncatingIfNeeded: (j & 1) &<< 2))
         return (BlockLanes.floats(a) * scale + offset, BlockLanes.floats(b) * scale + offset)
     }
 

@@ -10,14 +10,12 @@ enum Q5_0Format: WeightFormat {
         let d = BlockLanes.half(block, 0)
         let within = index & 31
         let bits = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt32.self)) &>> UInt32(truncatingIfNeeded: within)
-        let offset = 6 &+ (within & 15)
-        let shift = SIMD4<UInt32>(repeating: UInt32(truncatingIfNeeded: (within &>> 4) &<< 2))
         // Bit k of `bits` becomes bit 4 of lane k: spread the byte over the lanes, then move each bit up.
         let spread = SIMD4<UInt32>(repeating: bits)
         let highA = ((spread &>> SIMD4(0, 1, 2, 3)) & SIMD4(repeating: 1)) &<< 4
         let highB = ((spread &>> SIMD4(4, 5, 6, 7)) & SIMD4(repeating: 1)) &<< 4
-        let a = ((BlockLanes.bytes4(block, offset) &>> shift) & SIMD4(repeating: 0xF)) | highA
-        let b = ((BlockLanes.bytes4(block, offset &+ 4) &>> shift) & SIMD4(repeating: 0xF)) | highB
+        let (low, high) = BlockLanes.nibbles8(block, 6 &+ (within & 15), shift: UInt32(truncatingIfNeeded: (within &>> 4) &<< 2))
+        let a = low | highA, b = high | highB
         let scale = SIMD4<Float>(repeating: d), sixteen = SIMD4<Float>(repeating: 16)
         return ((BlockLanes.floats(a) - sixteen) * scale, (BlockLanes.floats(b) - sixteen) * scale)
     }
