@@ -31,6 +31,15 @@ public struct VerificationRunner {
                 .invalidArgument,
                 "the file has \(Self.layerOutputs(candidate).count) blocks, the source \(Self.layerOutputs(reference).count): they are not the same model")
         }
+        for name in Self.layerOutputs(reference) {
+            let a = reference.graph.nodes[reference.graph.output(named: name)!].type
+            let b = candidate.graph.nodes[candidate.graph.output(named: name)!].type
+            guard a == b else {
+                throw MVLMError(
+                    .invalidArgument,
+                    "the file's \(name) is \(b), the source's \(a): they are not the same model")
+            }
+        }
         self.reference = reference
         self.candidate = candidate
         self.threads = threads

@@ -91,6 +91,14 @@ struct VerifyCommandTests {
         #expect(outside.status == 1 && outside.stderr.contains("outside the vocabulary"))
         let other = try CommandLineTool.run(["verify", file, "--against", Fixtures.path("llama/gqa_tied_f32")])
         #expect(other.status == 1 && other.stderr.contains("not the same model"), "\(other.stderr)")
+        // Same vocabulary and depth, other width: refused before anything runs.
+        let wider = try Fixtures.temporaryDirectory()
+        try SyntheticCheckpointWriter(
+            preset: SyntheticPreset.llama(name: "w", summary: "", hidden: 128, layers: 2, heads: 4, kvHeads: 4, ffn: 128, vocab: 256),
+            dtype: .float32
+        ).write(to: wider.path)
+        let width = try CommandLineTool.run(["verify", file, "--against", wider.path, "--no-weights"])
+        #expect(width.status == 1 && width.stderr.contains("not the same model"), "\(width.stderr)")
         let notMVLM = try CommandLineTool.run(["verify", Self.source, "--against", Self.source])
         #expect(notMVLM.status == 1 && notMVLM.stderr.contains("not an .mvlm file"))
         let text = try CommandLineTool.run(["verify", file, "--against", Self.source, "--text", "/etc/hostname"])
