@@ -1,6 +1,7 @@
 #include "mvlm_kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -100,6 +101,63 @@ static float dot_q8_0_portable(const uint8_t *w, const uint8_t *x, int64_t block
     return sum;
 }
 
+// Scale and min of Q4_K sub-block j (6-bit values packed in 12 bytes).
+static inline void scale_min_k4(const uint8_t *q, int j, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+// Q4_K: super-blocks of 256 (144 bytes), against 8 Q8_0 activation blocks each; `xsum` holds the
+// sum of each activation block's int8 values (for the min term).
+static float dot_q4_K_portable(const uint8_t *w, const uint8_t *x, const int32_t *xsum, int64_t superblocks) {
+    float sum = 0;
+    for (int64_t s = 0; s < superblocks; s++) {
+        const uint8_t *b = w + s * 144;
+        float d = half_to_float(load16(b)), dmin = half_to_float(load16(b + 2));
+        for (int j = 0; j < 8; j++) {
+            int sc, m;
+            scale_min_k4(b + 4, j, &sc, &m);
+            const uint8_t *q = b + 16 + (j / 2) * 32;
+            const uint8_t *xb = x + (s * 8 + j) * 34;
+            int shift = (j & 1) * 4;
+            int32_t dot = 0;
+            for (int i = 0; i < 32; i++) dot += ((q[i] >> shift) & 0xF) * (int8_t)xb[2 + i];
+            float dx = half_to_float(load16(xb));
+            sum += d * (float)sc * dx * (float)dot - dmin * (float)m * dx * (float)xsum[s * 8 + j];
+        }
+    }
+    return sum;
+}
+
+// Q6_K: super-blocks of 256 (210 bytes): ql[128], qh[64], int8 scales[16], f16 d.
+static float dot_q6_K_portable(const uint8_t *w, const uint8_t *x, int64_t superblocks) {
+    float sum = 0;
+    for (int64_t s = 0; s < superblocks; s++) {
+        const uint8_t *b = w + s * 210;
+        float d = half_to_float(load16(b + 208));
+        const int8_t *scales = (const int8_t *)(b + 192);
+        for (int k = 0; k < 8; k++) {  // activation block k: half n = k / 4, quarter g = k % 4
+            int n = k / 4, g = k % 4;
+            const uint8_t *xb = x + (s * 8 + k) * 34;
+            int32_t dots[2] = {0, 0};
+            for (int l = 0; l < 32; l++) {
+                uint8_t byte = b[64 * n + l + 32 * (g & 1)];
+                int lo = g < 2 ? byte & 0xF : byte >> 4;
+                int hi = (b[128 + 32 * n + l] >> (2 * g)) & 3;
+                dots[l / 16] += ((lo | (hi << 4)) - 32) * (int8_t)xb[2 + l];
+            }
+            float dx = half_to_float(load16(xb));
+            sum += d * dx * ((float)scales[8 * n + 2 * g] * (float)dots[0] + (float)scales[8 * n + 2 * g + 1] * (float)dots[1]);
+        }
+    }
+    return sum;
+}
+
 // ---- AVX2 kernels -------------------------------------------------------------------------
 
 #ifdef MVLM_X86
@@ -148,6 +206,61 @@ AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *x, int64_t bloc
     return hsum(acc);
 }
 
+AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *x, const int32_t *xsum, int64_t superblocks) {
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    const __m256i low = _mm256_set1_epi8(0xF), ones = _mm256_set1_epi16(1);
+    for (int64_t s = 0; s < superblocks; s++) {
+        const uint8_t *b = w + s * 144;
+        float d = _cvtsh_ss(load16(b)), dmin = _cvtsh_ss(load16(b + 2));
+        for (int p = 0; p < 4; p++) {  // sub-blocks 2p (low nibbles) and 2p+1 (high nibbles)
+            __m256i q = _mm256_loadu_si256((const __m256i *)(b + 16 + p * 32));
+            for (int half = 0; half < 2; half++) {
+                int j = 2 * p + half, sc, m;
+                scale_min_k4(b + 4, j, &sc, &m);
+                const uint8_t *xb = x + (s * 8 + j) * 34;
+                __m256i u = half == 0 ? _mm256_and_si256(q, low) : _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+                __m256i xq = _mm256_loadu_si256((const __m256i *)(xb + 2));
+                __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(u, xq), ones));
+                float dx = _cvtsh_ss(load16(xb));
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)sc * dx), dot, acc);
+                mins += dmin * (float)m * dx * (float)xsum[s * 8 + j];
+            }
+        }
+    }
+    return hsum(acc) - mins;
+}
+
+AVX2 static float dot_q6_K_avx2(const uint8_t *w, const uint8_t *x, int64_t superblocks) {
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0xF), three = _mm256_set1_epi8(3), offset = _mm256_set1_epi8(32);
+    for (int64_t s = 0; s < superblocks; s++) {
+        const uint8_t *b = w + s * 210;
+        float d = _cvtsh_ss(load16(b + 208));
+        const int8_t *scales = (const int8_t *)(b + 192);
+        for (int n = 0; n < 2; n++) {
+            __m256i qh = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * n));
+            __m256i ql0 = _mm256_loadu_si256((const __m256i *)(b + 64 * n));
+            __m256i ql1 = _mm256_loadu_si256((const __m256i *)(b + 64 * n + 32));
+            for (int g = 0; g < 4; g++) {
+                __m256i ql = (g & 1) ? ql1 : ql0;
+                __m256i lo = g < 2 ? _mm256_and_si256(ql, low) : _mm256_and_si256(_mm256_srli_epi16(ql, 4), low);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), three);
+                __m256i q = _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(hi, 4)), offset);
+                const uint8_t *xb = x + (s * 8 + 4 * n + g) * 34;
+                __m256i xq = _mm256_loadu_si256((const __m256i *)(xb + 2));
+                __m256i sums = _mm256_madd_epi16(
+                    _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(xq, q)), _mm256_set1_epi16(1));
+                // int32 lanes 0-3 hold elements 0-15 (first scale), lanes 4-7 elements 16-31.
+                __m256 scale = _mm256_setr_m128(_mm_set1_ps((float)scales[8 * n + 2 * g]), _mm_set1_ps((float)scales[8 * n + 2 * g + 1]));
+                float dx = _cvtsh_ss(load16(xb));
+                acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(d * dx), scale), _mm256_cvtepi32_ps(sums), acc);
+            }
+        }
+    }
+    return hsum(acc);
+}
+
 static int detect_avx2(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
@@ -181,15 +294,39 @@ void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, in
     const uint8_t *x = (const uint8_t *)xq;
     int64_t blocks = n / 32;
     int avx2 = mvlm_kernels_level();
+    int32_t *xsum = NULL;
+    if (type == 2) {  // Q4_K's min term needs each activation block's sum
+        xsum = (int32_t *)malloc(sizeof(int32_t) * (size_t)(blocks > 0 ? blocks : 1));
+        if (!xsum) return;
+        for (int64_t b = 0; b < blocks; b++) {
+            int32_t t = 0;
+            for (int i = 0; i < 32; i++) t += (int8_t)x[b * 34 + 2 + i];
+            xsum[b] = t;
+        }
+    }
     for (int64_t r = first; r < last; r++) {
         const uint8_t *row = rows + (size_t)r * row_bytes;
+        float value;
 #ifdef MVLM_X86
         if (avx2) {
-            y[r] = type == 0 ? dot_q4_0_avx2(row, x, blocks) : dot_q8_0_avx2(row, x, blocks);
+            switch (type) {
+            case 0: value = dot_q4_0_avx2(row, x, blocks); break;
+            case 1: value = dot_q8_0_avx2(row, x, blocks); break;
+            case 2: value = dot_q4_K_avx2(row, x, xsum, blocks / 8); break;
+            default: value = dot_q6_K_avx2(row, x, blocks / 8); break;
+            }
+            y[r] = value;
             continue;
         }
 #endif
-        y[r] = type == 0 ? dot_q4_0_portable(row, x, blocks) : dot_q8_0_portable(row, x, blocks);
+        switch (type) {
+        case 0: value = dot_q4_0_portable(row, x, blocks); break;
+        case 1: value = dot_q8_0_portable(row, x, blocks); break;
+        case 2: value = dot_q4_K_portable(row, x, xsum, blocks / 8); break;
+        default: value = dot_q6_K_portable(row, x, blocks / 8); break;
+        }
+        y[r] = value;
     }
+    free(xsum);
     (void)avx2;
 }

@@ -1,7 +1,7 @@
 import CMVLMKernels
 import MVLMCore
 
-/// Decode (few tokens) products with Q4_0 and Q8_0 weights through the C kernels: each token's
+/// Decode (few tokens) products with Q4_0, Q8_0 (and INT8_B32), Q4_K and Q6_K weights through the C kernels: each token's
 /// activations are quantized once to Q8_0 blocks, then every weight row is an integer dot product
 /// per block, scaled by both blocks' f16 scales (what llama.cpp's CPU backend does).
 ///
@@ -18,6 +18,8 @@ enum QuantizedMatVec {
         switch type {
         case .q4_0: 0
         case .q8_0, .int8Block32: 1
+        case .q4_K: 2
+        case .q6_K: 3
         default: nil
         }
     }
@@ -25,7 +27,7 @@ enum QuantizedMatVec {
     /// Whether `weight` times `tokens` rows of activations goes through these kernels.
     static func applies(to weight: Tensor, tokens: Int) -> Bool {
         guard tokens < LinearKernel.matrixThreshold, isAvailable, case .block(let type) = weight.dtype,
-            kernelType(type) != nil, weight.shape.count == 2, weight.shape[1] % 32 == 0
+            kernelType(type) != nil, weight.shape.count == 2, weight.shape[1] % type.blockElements == 0
         else { return false }
         return true
     }
@@ -37,7 +39,7 @@ enum QuantizedMatVec {
     ) {
         guard case .block(let type) = weight.dtype, let code = kernelType(type) else { preconditionFailure("not a kernel type") }
         let outputs = weight.shape[0], inputs = weight.shape[1]
-        let rowBytes = inputs / 32 * type.blockBytes
+        let rowBytes = inputs / type.blockElements * type.blockBytes
         let activationBytes = inputs / 32 * 34
         let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(activationBytes, 1), alignment: 64)
         defer { quantized.deallocate() }

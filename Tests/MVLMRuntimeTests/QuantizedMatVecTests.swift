@@ -9,9 +9,9 @@ import Testing
 /// The C decode kernels (portable and AVX2) against a plain Swift reference: the weights
 /// dequantized by `BlockDequantizer`, the activations quantized to Q8_0 by MVLMQuant's
 /// gguf-py-identical quantizer and dequantized again, and a Double-precision dot product.
-@Suite("C decode kernels (Q4_0, Q8_0 x Q8_0 activations)", .serialized)
+@Suite("C decode kernels (Q4_0, Q8_0, Q4_K, Q6_K x Q8_0 activations)", .serialized)
 struct QuantizedMatVecTests {
-    static let cases: [(BlockType, BlockFormatTests.Pattern)] = [BlockType.q4_0, .q8_0].flatMap { type in
+    static let cases: [(BlockType, BlockFormatTests.Pattern)] = [BlockType.q4_0, .q8_0, .q4_K, .q6_K].flatMap { type in
         BlockFormatTests.Pattern.allCases.map { (type, $0) }
     }
 
@@ -27,7 +27,7 @@ struct QuantizedMatVecTests {
 
     @Test("portable and AVX2 kernels match the reference", arguments: cases)
     func matvec(type: BlockType, pattern: BlockFormatTests.Pattern) throws {
-        let columns = 32 * 24, rows = 37
+        let columns = 256 * 3, rows = 37
         let scales = BlockFormatTests.types.first { $0.0 == type }!.1
         let bytes = BlockFormatTests.blocks(type, scales: scales, rows: rows, columns: columns, pattern: pattern, seed: 5)
         let weights = try BlockDequantizer.dequantize(type, bytes: bytes, count: rows * columns)
@@ -35,7 +35,7 @@ struct QuantizedMatVecTests {
         let x = (0..<columns).map { _ in Float.random(in: -2...2, using: &rng) }
         let xq = try QuantizationScheme.q8_0.quantize(x)
         let xBack = try BlockDequantizer.dequantize(.q8_0, bytes: xq, count: columns)
-        let rowBytes = columns / 32 * type.blockBytes
+        let rowBytes = columns / type.blockElements * type.blockBytes
         for level in [0, 1] {
             let used = mvlm_kernels_set_level(Int32(level))
             defer { mvlm_kernels_set_level(-1) }
@@ -43,7 +43,7 @@ struct QuantizedMatVecTests {
             bytes.withUnsafeBytes { w in
                 xq.withUnsafeBytes { q in
                     y.withUnsafeMutableBufferPointer { out in
-                        mvlm_matvec_q8(type == .q4_0 ? 0 : 1, w.baseAddress!, rowBytes, 0, Int64(rows), q.baseAddress!, Int64(columns), out.baseAddress!)
+                        mvlm_matvec_q8(QuantizedMatVec.kernelType(type)!, w.baseAddress!, rowBytes, 0, Int64(rows), q.baseAddress!, Int64(columns), out.baseAddress!)
                     }
                 }
             }

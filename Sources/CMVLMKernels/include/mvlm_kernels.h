@@ -24,8 +24,9 @@ int mvlm_kernels_set_level(int level);
 /// f16, q = round-half-away(x / d) (llama.cpp's quantize_row_q8_0 arithmetic).
 void mvlm_quantize_q8_0(const float *x, void *blocks, int64_t n);
 
-/// y[r] = Σ over the row of w·x for rows [first, last) of a row-major matrix of Q4_0 (type 0) or
-/// Q8_0 (type 1) blocks, `row_bytes` bytes per row, against Q8_0 activations `xq` of `n` values.
+/// y[r] = Σ over the row of w·x for rows [first, last) of a row-major matrix of Q4_0 (type 0),
+/// Q8_0 (type 1), Q4_K (type 2, n % 256 == 0) or Q6_K (type 3, n % 256 == 0) blocks, `row_bytes`
+/// bytes per row, against Q8_0 activations `xq` of `n` values.
 void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last,
                     const void *xq, int64_t n, float *y);
 
