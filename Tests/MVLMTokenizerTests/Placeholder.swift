@@ -1,0 +1,3 @@
+import Testing
+import MVLMTokenizer
+@Test func placeholder() { #expect(Bool(true)) }
