@@ -9,6 +9,8 @@ extension SentencePieceModel {
     public func decode(_ ids: [Int], renderingControlPieces: Bool = false) -> String {
         var text: [UInt8] = []
         var pendingBytes: [UInt8] = []
+        // sentencepiece removes the dummy space from the first piece that is not a control piece.
+        var isFirstVisiblePiece = true
         let stripsLeadingSpace = options.addDummyPrefix || options.removeExtraWhitespaces
         func flushBytes() {
             if pendingBytes.isEmpty { return }
@@ -19,6 +21,7 @@ extension SentencePieceModel {
             let piece = pieces[id]
             if piece.type == .byte {
                 pendingBytes.append(Self.byteValue(ofPiece: piece.text)!)
+                isFirstVisiblePiece = false
                 continue
             }
             flushBytes()
@@ -27,14 +30,16 @@ extension SentencePieceModel {
                 if renderingControlPieces { text += Array(piece.text.utf8) }
             case .unknown:
                 text += Array(options.unknownSurface.utf8)
+                isFirstVisiblePiece = false
             default:
                 var utf8 = Array(piece.text.utf8)[...]
-                if text.isEmpty && stripsLeadingSpace && !options.treatWhitespaceAsSuffix
+                if isFirstVisiblePiece && stripsLeadingSpace && !options.treatWhitespaceAsSuffix
                     && utf8.starts(with: Self.spaceSymbol)
                 {
                     utf8 = utf8.dropFirst(Self.spaceSymbol.count)
                 }
                 text += Self.replacingSpaceSymbols(utf8)
+                isFirstVisiblePiece = false
             }
         }
         flushBytes()

@@ -7,6 +7,11 @@ Writes Tests/Fixtures/tokenizer/:
   sp_unigram.model      the same settings with model_type=unigram
   sp_bpe_ids.json       {"ids": [[...] per entry], "decoded": [...], "pieces": N} from sentencepiece
   sp_unigram_ids.json   the same for the unigram model
+  hf_bytelevel/         tokenizer.json of a byte-level BPE trained by Hugging Face `tokenizers` on the
+                        corpus (SmolLM2's pre-tokenizer: Digits + ByteLevel; merges as [a, b] pairs),
+                        a hand-written tokenizer_config.json, and ids.json (tokenizers' ids)
+  hf_llama3/            the same vocabulary with the Llama 3 Split regex, ignore_merges and merges
+                        as "a b" strings, and ids.json
   smollm2_ids.json      SmolLM2-135M's byte-level BPE vocabulary (read from its GGUF with gguf-py),
                         run by Hugging Face `tokenizers` with llama.cpp's "smollm" pre-tokenizer
                         (each \\p{N} isolated, then the GPT-2 regex); plus the same vocabulary with
@@ -28,7 +33,7 @@ import sys
 import tempfile
 
 import sentencepiece as spm
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "tokenizer")
@@ -78,6 +83,7 @@ MULTILINGUAL = [
     "x's y'S z'RE w'Ve",
     "<s> </s> <unk> <|im_start|> <|im_end|> <|endoftext|>",
     "user<|im_start|>assistant\nhi<|im_end|>\n",
+    "an added token [user-defined] inside text,[user-defined]<|im_end|><|im_end|>x",
     "def f(x):\n    return x ** 2  # square\n",
     "if (a && b || !c) { return a->b[c]; } else { x += 1; }",
     "SELECT * FROM users WHERE id = 42 AND name LIKE '%smith%';",
@@ -266,6 +272,46 @@ def llamacpp_check(path, corpus, ids, sample):
             "identical": agree, "disagreeing_entries": disagreements}
 
 
+def hf_bytelevel(corpus):
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True),
+         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=1500, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(corpus, trainer)
+    tok.add_tokens([AddedToken("[user-defined]", special=False, normalized=False)])
+    config = {"add_bos_token": False, "bos_token": "<|im_start|>", "eos_token": {"content": "<|im_end|>"},
+              "unk_token": None, "pad_token": "<|endoftext|>",
+              "chat_template": "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"}
+
+    def write(folder, tokenizer_json):
+        os.makedirs(os.path.join(OUT, folder), exist_ok=True)
+        with open(os.path.join(OUT, folder, "tokenizer.json"), "w", encoding="utf-8") as f:
+            f.write(tokenizer_json)
+        with open(os.path.join(OUT, folder, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+            json.dump(config, f, ensure_ascii=False, indent=1)
+        reloaded = Tokenizer.from_str(tokenizer_json)
+        ids = [reloaded.encode(line, add_special_tokens=False).ids for line in corpus]
+        decoded = [reloaded.decode(x, skip_special_tokens=False) for x in ids]
+        with open(os.path.join(OUT, folder, "ids.json"), "w", encoding="utf-8") as f:
+            json.dump({"tool": "tokenizers " + __import__("tokenizers").__version__, "ids": ids,
+                       "decoded": decoded}, f, ensure_ascii=False, separators=(",", ":"))
+        print(f"{folder}: {reloaded.get_vocab_size()} tokens, {sum(map(len, ids))} ids, "
+              f"{sum(d == line for d, line in zip(decoded, corpus))}/{len(corpus)} exact round trips")
+
+    write("hf_bytelevel", tok.to_str(pretty=False))
+    llama3 = json.loads(tok.to_str())
+    llama3["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": LLAMA3_REGEX}, "behavior": "Isolated", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+    llama3["model"]["ignore_merges"] = True
+    llama3["model"]["merges"] = [" ".join(pair) for pair in llama3["model"]["merges"]]
+    write("hf_llama3", json.dumps(llama3, ensure_ascii=False))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     corpus = build_corpus()
@@ -274,6 +320,7 @@ def main():
     print(f"corpus: {len(corpus)} entries, {sum(map(len, corpus))} characters")
     train_sentencepiece(corpus, "bpe", 3000, "sp_bpe")
     train_sentencepiece(corpus, "unigram", 2000, "sp_unigram")
+    hf_bytelevel(corpus)
 
     root = os.environ.get("MVLM_REAL_FILES")
     if not root:

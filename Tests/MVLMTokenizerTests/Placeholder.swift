@@ -1,3 +1,0 @@
-import Testing
-import MVLMTokenizer
-@Test func placeholder() { #expect(Bool(true)) }
