@@ -12,6 +12,9 @@ Writes Tests/Fixtures/tokenizer/:
                         a hand-written tokenizer_config.json, and ids.json (tokenizers' ids)
   hf_llama3/            the same vocabulary with the Llama 3 Split regex, ignore_merges and merges
                         as "a b" strings, and ids.json
+  sp_bpe.gguf           sp_bpe.model's vocabulary as GGUF metadata written by gguf-py (tokenizer.ggml.model
+                        "llama": tokens, scores, token types, special ids; no tensors), and
+  sp_bpe_gguf_check.json  how many sampled lines llama.cpp's SPM tokenizer encodes like sentencepiece
   smollm2_ids.json      SmolLM2-135M's byte-level BPE vocabulary (read from its GGUF with gguf-py),
                         run by Hugging Face `tokenizers` with llama.cpp's "smollm" pre-tokenizer
                         (each \\p{N} isolated, then the GPT-2 regex); plus the same vocabulary with
@@ -246,7 +249,61 @@ def smollm2_tokenizers(path):
     }
 
 
-def llamacpp_check(path, corpus, ids, sample):
+def sentencepiece_gguf(corpus):
+    import gguf
+
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(OUT, "sp_bpe.model"))
+    path = os.path.join(OUT, "sp_bpe.gguf")
+    writer = gguf.GGUFWriter(path, "llama")
+    # Hyperparameters llama.cpp reads even for a vocabulary-only load.
+    writer.add_context_length(2048)
+    writer.add_embedding_length(64)
+    writer.add_block_count(1)
+    writer.add_feed_forward_length(128)
+    writer.add_head_count(2)
+    writer.add_head_count_kv(2)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_rope_dimension_count(32)
+    writer.add_tokenizer_model("llama")
+    writer.add_tokenizer_pre("default")
+    pieces = [sp.id_to_piece(i).encode("utf-8") for i in range(sp.get_piece_size())]
+    writer.add_token_list(pieces)
+    writer.add_token_scores([sp.get_score(i) for i in range(sp.get_piece_size())])
+    types = []
+    for i in range(sp.get_piece_size()):
+        if sp.is_unknown(i):
+            types.append(2)
+        elif sp.is_control(i):
+            types.append(3)
+        elif sp.is_byte(i):
+            types.append(6)
+        elif sp.is_unused(i):
+            types.append(5)
+        else:
+            types.append(1)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(sp.bos_id())
+    writer.add_eos_token_id(sp.eos_id())
+    writer.add_unk_token_id(sp.unk_id())
+    writer.add_add_bos_token(True)
+    writer.add_add_space_prefix(True)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    ids = [sp.encode(line) for line in corpus]
+    rng = random.Random(5)
+    sample = sorted(set(rng.sample(range(len(corpus)), 400)) | set(range(len(MULTILINGUAL))))
+    check = llamacpp_check(path, corpus, ids, sample, ["--no-bos", "--no-parse-special"])
+    if check:
+        check["reference"] = f"sentencepiece {spm.__version__} on sp_bpe.model"
+        with open(os.path.join(OUT, "sp_bpe_gguf_check.json"), "w", encoding="utf-8") as f:
+            json.dump(check, f, indent=1)
+        print(f"llama.cpp SPM vs sentencepiece: {check['identical']}/{check['lines']} lines identical; "
+              f"disagreeing entries {check['disagreeing_entries']}")
+
+
+def llamacpp_check(path, corpus, ids, sample, flags=()):
     exe = os.environ.get("LLAMA_TOKENIZE", "/work/llamacpp/build/bin/llama-tokenize")
     if not os.path.exists(exe):
         return None
@@ -260,7 +317,7 @@ def llamacpp_check(path, corpus, ids, sample):
             file = os.path.join(tmp, "line.txt")
             with open(file, "w", encoding="utf-8", newline="") as f:
                 f.write(line)
-            out = subprocess.run([exe, "-m", path, "-f", file, "--ids", "--no-escape", "--log-disable"],
+            out = subprocess.run([exe, "-m", path, "-f", file, "--ids", "--no-escape", "--log-disable", *flags],
                                  env=env, capture_output=True, text=True, check=True).stdout
             theirs = json.loads(out.strip().splitlines()[-1])
             total += 1
@@ -321,6 +378,7 @@ def main():
     train_sentencepiece(corpus, "bpe", 3000, "sp_bpe")
     train_sentencepiece(corpus, "unigram", 2000, "sp_unigram")
     hf_bytelevel(corpus)
+    sentencepiece_gguf(corpus)
 
     root = os.environ.get("MVLM_REAL_FILES")
     if not root:

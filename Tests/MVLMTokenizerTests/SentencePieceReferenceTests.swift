@@ -1,5 +1,6 @@
 import Foundation
 import MVLMCore
+import MVLMGGUF
 import MVLMTestSupport
 import MVLMTokenizer
 import Testing
@@ -35,6 +36,29 @@ struct SentencePieceReferenceTests {
             wrong.append(index)
         }
         #expect(wrong.isEmpty, "entries decoded differently: \(wrong.prefix(20))")
+    }
+
+    /// The same vocabulary as GGUF metadata ("llama" model, written by gguf-py): every entry as
+    /// sentencepiece encodes it. llama.cpp's SPM tokenizer agreed with sentencepiece on the sample
+    /// the generator checked (sp_bpe_gguf_check.json).
+    @Test func ggufLlamaVocabulary() throws {
+        let reader = try GGUFReader(path: TokenizerFixtures.url("sp_bpe.gguf").path)
+        let tokenizer = try Tokenizer(ggufMetadata: reader.metadata, context: "sp_bpe.gguf")
+        let reference = try TokenizerFixtures.reference("sp_bpe_ids.json")
+        var agreement = Agreement()
+        var wrongDecodes: [Int] = []
+        for (index, text) in TokenizerFixtures.corpus.enumerated() {
+            agreement.compare(index, tokenizer.encode(text, addBOS: false, parseSpecial: false), reference.ids[index], text: text)
+            if tokenizer.decode(reference.ids[index], skipSpecial: true) != reference.decoded[index] { wrongDecodes.append(index) }
+        }
+        #expect(agreement.mismatches.isEmpty, "\(agreement)")
+        #expect(wrongDecodes.isEmpty, "decoded differently: \(wrongDecodes.prefix(20))")
+        print("sp_bpe.gguf: \(agreement)")
+        let bos = try #require(reader.metadata["tokenizer.ggml.bos_token_id"]?.intValue)
+        #expect(tokenizer.addBOS && tokenizer.encode("Hi").first == bos)
+        let check = try #require(try TokenizerFixtures.json("sp_bpe_gguf_check.json") as? [String: Any])
+        let lines = try #require(check["lines"] as? Int)
+        #expect(lines >= 400 && check["identical"] as? Int == lines, "llama.cpp disagreed: \(check)")
     }
 
     @Test func parsedOptionsAreLLaMAs() throws {
