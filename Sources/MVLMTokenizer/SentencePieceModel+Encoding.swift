@@ -115,6 +115,7 @@ extension SentencePieceModel {
         var reverseMerges: [Int: (ArraySlice<UInt8>, ArraySlice<UInt8>)] = [:]
         func addPair(_ left: Int, _ right: Int) {
             guard left >= 0, right >= 0, !symbols[left].frozen, !symbols[right].frozen else { return }
+            guard symbols[right].end - symbols[left].start <= maximumPieceLength else { return }
             let merged = normalized[symbols[left].start..<symbols[right].end]
             guard let id = segmentationTrie.value(for: merged) else { return }
             agenda.insert(SymbolPair(score: pieces[id].score, left: left, right: right, size: merged.count))

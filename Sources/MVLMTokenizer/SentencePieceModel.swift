@@ -64,6 +64,8 @@ public struct SentencePieceModel: Sendable {
     /// Minimum and maximum score over NORMAL pieces (unigram's unknown penalty and user bonus).
     let minimumScore: Float
     let maximumScore: Float
+    /// The longest piece the segmentation may produce, in bytes (BPE skips longer candidate pairs).
+    let maximumPieceLength: Int
 
     /// A model from its pieces and options.
     ///
@@ -95,6 +97,7 @@ public struct SentencePieceModel: Sendable {
         var bytes = [Int?](repeating: nil, count: 256)
         var minimum = Float.greatestFiniteMagnitude
         var maximum = -Float.greatestFiniteMagnitude
+        var longest = 0
         for (id, piece) in pieces.enumerated() {
             let utf8 = Array(piece.text.utf8)
             switch piece.type {
@@ -103,6 +106,7 @@ public struct SentencePieceModel: Sendable {
                     throw MVLMError(.malformed, "piece \(id) is empty", file: context)
                 }
                 if segmentation.value(for: utf8[...]) == nil { segmentation.insert(utf8[...], value: id) }
+                longest = max(longest, utf8.count)
                 if piece.type == .userDefined { userDefined.insert(utf8[...], value: id) }
                 if piece.type == .normal {
                     minimum = min(minimum, piece.score)
@@ -127,6 +131,7 @@ public struct SentencePieceModel: Sendable {
         self.byteIDs = bytes
         self.minimumScore = minimum
         self.maximumScore = maximum
+        self.maximumPieceLength = longest
     }
 
     /// The byte a `<0xNN>` piece stands for.
