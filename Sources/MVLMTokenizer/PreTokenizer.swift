@@ -62,11 +62,28 @@ public struct PreTokenizer: Sendable, Hashable {
         return pieces
     }
 
-    /// The Unicode classes the regexes test: `\p{L}`, `\p{N}`, `\s` (White_Space), anything else.
-    enum CharacterClass: UInt8 {
+    /// The Unicode version whose character classes the splitters use: that of the regex engine in
+    /// Hugging Face tokenizers (Oniguruma), checked on every scalar by UnicodeClassTests. The Swift
+    /// runtime knows newer scalars (Unicode 17 added ~4,700 letters and numbers); a vocabulary was
+    /// trained with them unassigned.
+    public static let unicodeVersion = (major: 16, minor: 0)
+
+    /// The Unicode classes the regexes test: `\p{L}` (general category L*), `\p{N}` (Nd, Nl, No),
+    /// `\s` (the White_Space property), and everything else (including unassigned code points).
+    public enum CharacterClass: UInt8, Sendable {
         case letter, number, whitespace, other
 
-        init(_ scalar: Unicode.Scalar) {
+        /// The class of `scalar`, from the Swift runtime's Unicode tables, limited to the scalars
+        /// assigned by `PreTokenizer.unicodeVersion`: later ones are unassigned to the reference
+        /// regex engines, so they count as other.
+        public init(_ scalar: Unicode.Scalar) {
+            guard let age = scalar.properties.age,
+                age.major < PreTokenizer.unicodeVersion.major
+                    || (age.major == PreTokenizer.unicodeVersion.major && age.minor <= PreTokenizer.unicodeVersion.minor)
+            else {
+                self = .other
+                return
+            }
             switch scalar.properties.generalCategory {
             case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
                 self = .letter
@@ -100,10 +117,11 @@ public struct PreTokenizer: Sendable, Hashable {
         if start < piece.upperBound { output.append(start..<piece.upperBound) }
     }
 
-    private static func isContractionLetter(_ scalar: Unicode.Scalar, caseInsensitive: Bool) -> Unicode.Scalar? {
+    /// An ASCII scalar for comparison with a contraction's letters, lowercased when the regex is
+    /// case-insensitive; nil for non-ASCII scalars.
+    private static func contractionLetter(_ scalar: Unicode.Scalar, caseInsensitive: Bool) -> Unicode.Scalar? {
         guard scalar.isASCII else { return nil }
-        let lower = caseInsensitive && (65...90).contains(scalar.value) ? Unicode.Scalar(scalar.value + 32)! : scalar
-        return lower
+        return caseInsensitive && (65...90).contains(scalar.value) ? Unicode.Scalar(scalar.value + 32)! : scalar
     }
 
     /// The length of a contraction (`'s 't 'm 'd 're 've 'll`) at `position`, or 0.
@@ -111,10 +129,10 @@ public struct PreTokenizer: Sendable, Hashable {
         _ scalars: [Unicode.Scalar], _ position: Int, end: Int, caseInsensitive: Bool
     ) -> Int {
         guard scalars[position] == "'", position + 1 < end,
-            let next = isContractionLetter(scalars[position + 1], caseInsensitive: caseInsensitive)
+            let next = contractionLetter(scalars[position + 1], caseInsensitive: caseInsensitive)
         else { return 0 }
         if next == "s" || next == "t" || next == "m" || next == "d" { return 2 }
-        guard position + 2 < end, let third = isContractionLetter(scalars[position + 2], caseInsensitive: caseInsensitive)
+        guard position + 2 < end, let third = contractionLetter(scalars[position + 2], caseInsensitive: caseInsensitive)
         else { return 0 }
         if (next == "r" && third == "e") || (next == "v" && third == "e") || (next == "l" && third == "l") { return 3 }
         return 0

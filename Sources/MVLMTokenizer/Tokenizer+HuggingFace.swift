@@ -159,6 +159,7 @@ extension Tokenizer {
         _ value: Any?, fail: (MVLMError.Code, String, String) -> MVLMError
     ) throws -> PreTokenizer {
         var result = PreTokenizer(steps: [])
+        var hasByteLevel = false
         func add(_ value: Any, path: String) throws {
             guard let object = value as? [String: Any], let type = object["type"] as? String else {
                 throw fail(.malformed, "not an object with a 'type'", path)
@@ -168,14 +169,22 @@ extension Tokenizer {
                 guard let list = object["pretokenizers"] as? [Any] else { throw fail(.malformed, "no 'pretokenizers' list", path) }
                 for (index, item) in list.enumerated() { try add(item, path: "\(path).pretokenizers[\(index)]") }
             case "ByteLevel":
-                if object["add_prefix_space"] as? Bool == true { result.addPrefixSpace = true }
+                hasByteLevel = true
+                if object["add_prefix_space"] as? Bool == true {
+                    // Hugging Face prefixes every piece the earlier steps made; only the text as a
+                    // whole is supported.
+                    guard result.steps.isEmpty else {
+                        throw fail(.unsupported, "ByteLevel add_prefix_space after another pre-tokenizer is not supported", path)
+                    }
+                    result.addPrefixSpace = true
+                }
                 if object["use_regex"] as? Bool ?? true { result.steps.append(.gpt2) }
             case "Digits":
                 result.steps.append(.isolateNumbers(individually: object["individual_digits"] as? Bool ?? false))
             case "Split":
                 let patternObject = object["pattern"] as? [String: Any]
-                guard let pattern = (patternObject?["Regex"] ?? patternObject?["String"]) as? String else {
-                    throw fail(.malformed, "Split has no pattern", path)
+                guard let pattern = patternObject?["Regex"] as? String else {
+                    throw fail(.unsupported, "Split needs a Regex pattern (literal String patterns are not supported)", path)
                 }
                 let behavior = object["behavior"] as? String ?? "Isolated"
                 guard behavior == "Isolated", object["invert"] as? Bool != true else {
@@ -195,6 +204,9 @@ extension Tokenizer {
             }
         }
         if let value, !(value is NSNull) { try add(value, path: "pre_tokenizer") }
+        guard hasByteLevel else {
+            throw fail(.unsupported, "the pre-tokenizer has no ByteLevel step; only byte-level BPE is supported", "pre_tokenizer")
+        }
         return result
     }
 

@@ -15,6 +15,9 @@ Writes Tests/Fixtures/tokenizer/:
   sp_bpe.gguf           sp_bpe.model's vocabulary as GGUF metadata written by gguf-py (tokenizer.ggml.model
                         "llama": tokens, scores, token types, special ids; no tensors), and
   sp_bpe_gguf_check.json  how many sampled lines llama.cpp's SPM tokenizer encodes like sentencepiece
+  unicode_classes.txt   the class tokenizers' regex engine gives every Unicode scalar (L letter, N number,
+                        W whitespace, O other), probed with the GPT-2 Split regex on "a"+c, "1"+c,
+                        "\t"+c, "!"+c; one "start class" line per run of equal classes
   smollm2_ids.json      SmolLM2-135M's byte-level BPE vocabulary (read from its GGUF with gguf-py),
                         run by Hugging Face `tokenizers` with llama.cpp's "smollm" pre-tokenizer
                         (each \\p{N} isolated, then the GPT-2 regex); plus the same vocabulary with
@@ -369,6 +372,53 @@ def hf_bytelevel(corpus):
     write("hf_llama3", json.dumps(llama3, ensure_ascii=False))
 
 
+def unicode_classes():
+    split = pre_tokenizers.Split(Regex(GPT2_REGEX), behavior="isolated")
+    probes = (("a", "L"), ("1", "N"), ("\t", "W"), ("!", "O"))
+    runs = []
+    for cp in range(0x110000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        c = chr(cp)
+        found = [k for prefix, k in probes if len(split.pre_tokenize_str(prefix + c)) == 1]
+        assert len(found) == 1, (hex(cp), found)
+        if not runs or runs[-1][1] != found[0]:
+            runs.append((cp, found[0]))
+    with open(os.path.join(OUT, "unicode_classes.txt"), "w") as f:
+        f.write(f"# tokenizers {__import__('tokenizers').__version__}: class of every scalar (start, class) per run\n")
+        for start, k in runs:
+            f.write(f"{start:x} {k}\n")
+    print(f"unicode classes: {len(runs)} runs")
+
+
+def llamacpp_unicode_check(path, tok):
+    """llama.cpp against tokenizers over all of Unicode: lines of probes ("a"+c, " 1"+c, " !"+c,
+    "\t"+c) for blocks of 1,024 scalars from U+0020 (surrogates left out)."""
+    exe = os.environ.get("LLAMA_TOKENIZE", "/work/llamacpp/build/bin/llama-tokenize")
+    if not os.path.exists(exe):
+        return None
+    env = dict(os.environ, LD_LIBRARY_PATH=os.path.dirname(exe))
+    agree, total, disagreeing = 0, 0, []
+    with tempfile.TemporaryDirectory() as tmp:
+        file = os.path.join(tmp, "probe.txt")
+        for start in range(0x20, 0x110000, 1024):
+            scalars = [c for c in range(start, min(start + 1024, 0x110000)) if not 0xD800 <= c < 0xE000]
+            if not scalars:
+                continue
+            line = "".join(f"a{chr(c)} 1{chr(c)} !{chr(c)}\t{chr(c)} " for c in scalars)
+            with open(file, "w", encoding="utf-8", newline="") as f:
+                f.write(line)
+            out = subprocess.run([exe, "-m", path, "-f", file, "--ids", "--no-escape", "--log-disable"],
+                                 env=env, capture_output=True, text=True, check=True).stdout
+            total += 1
+            if json.loads(out.strip().splitlines()[-1]) == tok.encode(line, add_special_tokens=False).ids:
+                agree += 1
+            else:
+                disagreeing.append(f"{start:04X}")
+    return {"tool": "llama.cpp llama-tokenize vs tokenizers, smollm pre-tokenizer",
+            "blocks": total, "identical": agree, "disagreeing_blocks": disagreeing}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     corpus = build_corpus()
@@ -379,6 +429,7 @@ def main():
     train_sentencepiece(corpus, "unigram", 2000, "sp_unigram")
     hf_bytelevel(corpus)
     sentencepiece_gguf(corpus)
+    unicode_classes()
 
     root = os.environ.get("MVLM_REAL_FILES")
     if not root:
@@ -401,6 +452,11 @@ def main():
         result["llamacpp_check"] = check
         print(f"llama.cpp cross-check: {check['identical']}/{check['lines']} lines identical; "
               f"disagreeing entries {check['disagreeing_entries']}")
+    unicode_check = llamacpp_unicode_check(path, tokenizers["smollm"])
+    if unicode_check:
+        result["llamacpp_unicode_check"] = unicode_check
+        print(f"llama.cpp over all of Unicode: {unicode_check['identical']}/{unicode_check['blocks']} blocks "
+              f"identical; disagreeing blocks {unicode_check['disagreeing_blocks'][:40]}")
     with open(os.path.join(OUT, "smollm2_ids.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, ensure_ascii=False, separators=(",", ":"))
 

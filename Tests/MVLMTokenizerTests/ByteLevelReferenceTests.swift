@@ -113,6 +113,9 @@ struct SmolLM2TokenizerTests {
         let lines = try #require(check["lines"] as? Int)
         #expect(lines >= 300)
         #expect(check["identical"] as? Int == lines, "llama.cpp disagreed on \(check["disagreeing_entries"] ?? [])")
+        let unicode = try #require(object["llamacpp_unicode_check"] as? [String: Any])
+        let blocks = try #require(unicode["blocks"] as? Int)
+        #expect(blocks > 1000 && unicode["identical"] as? Int == blocks, "llama.cpp disagreed on \(unicode["disagreeing_blocks"] ?? [])")
     }
 
     @Test(.enabled(if: enabled, "set MVLM_REAL_FILES to the folder .ci/setup fills"))

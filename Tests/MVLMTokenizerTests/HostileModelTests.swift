@@ -188,8 +188,10 @@ struct HostileModelTests {
         #expect(code("[]") == .malformed)
         #expect(code(#"{"model": {"type": "Unigram", "vocab": []}}"#) == .unsupported)
         #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 5}, "merges": []}}"#) == .malformed)
-        #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}}"#) == .malformed)
+        #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}, "pre_tokenizer": {"type": "ByteLevel"}}"#) == .malformed)
         #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#) == .unsupported)
         #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b"]]}, "pre_tokenizer": {"type": "ByteLevel"}}"#) == nil)
+        #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b"]]}}"#) == .unsupported)
+        #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\w+"}, "behavior": "Isolated"}, {"type": "ByteLevel"}]}}"#) == .unsupported)
     }
 }
