@@ -5,7 +5,12 @@ Writes Tests/Fixtures/tokenizer/:
   sp_bpe.model          a SentencePiece BPE model trained by the real `sentencepiece` trainer with
                         LLaMA's settings (byte fallback, dummy prefix, split digits, identity rule)
   sp_unigram.model      the same settings with model_type=unigram
-  sp_bpe_ids.json       {"ids": [[...] per entry], "decoded": [...], "pieces": N} from sentencepiece
+  sp_bpe_user.model, sp_unigram_user.model  1,500 pieces with user-defined symbols (<image>,
+                        <|user|>, <|assistant|>) and a control symbol (<pad>)
+  sp_bpe_unused.model, sp_unigram_unused.model  sp_bpe/sp_unigram with every 23rd multi-character
+                        piece marked UNUSED (edited with sentencepiece_model_pb2; needs protobuf)
+  sp_bpe_ids.json       {"ids": [[...] per entry], "decoded_differences": {index: text} for the decoded
+                        texts that differ from their entry, "pieces": N} from sentencepiece
   sp_unigram_ids.json   the same for the unigram model
   hf_bytelevel/         tokenizer.json of a byte-level BPE trained by Hugging Face `tokenizers` on the
                         corpus (SmolLM2's pre-tokenizer: Digits + ByteLevel; merges as [a, b] pairs),
@@ -25,7 +30,7 @@ Writes Tests/Fixtures/tokenizer/:
                         sample against llama.cpp's own tokenizer (llama-tokenize).
 
 Usage (needs the SmolLM2 GGUF; llama-tokenize is optional):
-  python3 -m venv /work/tokvenv && /work/tokvenv/bin/pip install sentencepiece tokenizers numpy gguf
+  python3 -m venv /work/tokvenv && /work/tokvenv/bin/pip install sentencepiece tokenizers numpy gguf protobuf
   MVLM_REAL_FILES=/path/to/.build-real-files /work/tokvenv/bin/python Tests/Fixtures/gen_tokenizer.py
   (LLAMA_TOKENIZE=/work/llamacpp/build/bin/llama-tokenize for the llama.cpp cross-check)
 """
@@ -90,6 +95,8 @@ MULTILINGUAL = [
     "<s> </s> <unk> <|im_start|> <|im_end|> <|endoftext|>",
     "user<|im_start|>assistant\nhi<|im_end|>\n",
     "an added token [user-defined] inside text,[user-defined]<|im_end|><|im_end|>x",
+    "Describe this <image> please.<image><image>\n<image>",
+    "<|user|>What is in the picture?<|assistant|> A cat.",
     "def f(x):\n    return x ** 2  # square\n",
     "if (a && b || !c) { return a->b[c]; } else { x += 1; }",
     "SELECT * FROM users WHERE id = 42 AND name LIKE '%smith%';",
@@ -181,7 +188,42 @@ def build_corpus():
     return unique
 
 
-def train_sentencepiece(corpus, model_type, vocab_size, prefix):
+def differences(corpus, decoded):
+    """The decoded texts that differ from their corpus entry, by index (the others equal it)."""
+    return {str(i): d for i, (d, line) in enumerate(zip(decoded, corpus)) if d != line}
+
+
+def write_reference(sp, corpus, prefix):
+    ids = [sp.encode(line) for line in corpus]
+    decoded = [sp.decode(x) for x in ids]
+    with open(os.path.join(OUT, prefix + "_ids.json"), "w", encoding="utf-8") as f:
+        json.dump({"tool": f"sentencepiece {spm.__version__}", "pieces": sp.get_piece_size(),
+                   "bos": sp.bos_id(), "eos": sp.eos_id(), "unk": sp.unk_id(),
+                   "ids": ids, "decoded_differences": differences(corpus, decoded)}, f, ensure_ascii=False, separators=(",", ":"))
+    print(f"{prefix}: {sp.get_piece_size()} pieces, {sum(map(len, ids))} ids, "
+          f"{sum(d == line for d, line in zip(decoded, corpus))}/{len(corpus)} exact round trips")
+
+
+def mark_unused(source, prefix, corpus):
+    """A copy of a model with every 23rd multi-character NORMAL piece marked UNUSED (so encoding
+    must split them back), encoded by sentencepiece."""
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    model = pb.ModelProto()
+    with open(os.path.join(OUT, source + ".model"), "rb") as f:
+        model.ParseFromString(f.read())
+    marked = 0
+    for index, piece in enumerate(model.pieces):
+        if piece.type == pb.ModelProto.SentencePiece.NORMAL and len(piece.piece) > 1 and index % 23 == 0:
+            piece.type = pb.ModelProto.SentencePiece.UNUSED
+            marked += 1
+    with open(os.path.join(OUT, prefix + ".model"), "wb") as f:
+        f.write(model.SerializeToString())
+    print(f"{prefix}: {marked} pieces marked UNUSED")
+    write_reference(spm.SentencePieceProcessor(model_file=os.path.join(OUT, prefix + ".model")), corpus, prefix)
+
+
+def train_sentencepiece(corpus, model_type, vocab_size, prefix, **extra):
     with tempfile.TemporaryDirectory() as tmp:
         text = os.path.join(tmp, "train.txt")
         with open(text, "w", encoding="utf-8") as f:
@@ -206,20 +248,19 @@ def train_sentencepiece(corpus, model_type, vocab_size, prefix):
             unk_surface=" \u2047 ",
             num_threads=1,
             minloglevel=2,
+            **extra,
         )
+        from sentencepiece import sentencepiece_model_pb2 as pb
+
+        model = pb.ModelProto()
         with open(os.path.join(tmp, "m.model"), "rb") as f:
-            data = f.read()
+            model.ParseFromString(f.read())
+        # The trainer records its temporary input path; drop it so regenerating changes nothing.
+        del model.trainer_spec.input[:]
+        model.trainer_spec.model_prefix = ""
     with open(os.path.join(OUT, prefix + ".model"), "wb") as f:
-        f.write(data)
-    sp = spm.SentencePieceProcessor(model_file=os.path.join(OUT, prefix + ".model"))
-    ids = [sp.encode(line) for line in corpus]
-    decoded = [sp.decode(x) for x in ids]
-    with open(os.path.join(OUT, prefix + "_ids.json"), "w", encoding="utf-8") as f:
-        json.dump({"tool": f"sentencepiece {spm.__version__}", "pieces": sp.get_piece_size(),
-                   "bos": sp.bos_id(), "eos": sp.eos_id(), "unk": sp.unk_id(),
-                   "ids": ids, "decoded": decoded}, f, ensure_ascii=False, separators=(",", ":"))
-    print(f"{prefix}: {sp.get_piece_size()} pieces, {sum(map(len, ids))} ids, "
-          f"{sum(d == line for d, line in zip(decoded, corpus))}/{len(corpus)} exact round trips")
+        f.write(model.SerializeToString())
+    write_reference(spm.SentencePieceProcessor(model_file=os.path.join(OUT, prefix + ".model")), corpus, prefix)
 
 
 def smollm2_tokenizers(path):
@@ -358,7 +399,7 @@ def hf_bytelevel(corpus):
         decoded = [reloaded.decode(x, skip_special_tokens=False) for x in ids]
         with open(os.path.join(OUT, folder, "ids.json"), "w", encoding="utf-8") as f:
             json.dump({"tool": "tokenizers " + __import__("tokenizers").__version__, "ids": ids,
-                       "decoded": decoded}, f, ensure_ascii=False, separators=(",", ":"))
+                       "decoded_differences": differences(corpus, decoded)}, f, ensure_ascii=False, separators=(",", ":"))
         print(f"{folder}: {reloaded.get_vocab_size()} tokens, {sum(map(len, ids))} ids, "
               f"{sum(d == line for d, line in zip(decoded, corpus))}/{len(corpus)} exact round trips")
 
@@ -427,6 +468,11 @@ def main():
     print(f"corpus: {len(corpus)} entries, {sum(map(len, corpus))} characters")
     train_sentencepiece(corpus, "bpe", 3000, "sp_bpe")
     train_sentencepiece(corpus, "unigram", 2000, "sp_unigram")
+    symbols = dict(user_defined_symbols=["<image>", "<|user|>", "<|assistant|>"], control_symbols=["<pad>"])
+    train_sentencepiece(corpus, "bpe", 1500, "sp_bpe_user", **symbols)
+    train_sentencepiece(corpus, "unigram", 1500, "sp_unigram_user", **symbols)
+    mark_unused("sp_bpe", "sp_bpe_unused", corpus)
+    mark_unused("sp_unigram", "sp_unigram_unused", corpus)
     hf_bytelevel(corpus)
     sentencepiece_gguf(corpus)
     unicode_classes()
@@ -442,7 +488,7 @@ def main():
     for name, tok in tokenizers.items():
         ids = [tok.encode(line, add_special_tokens=False).ids for line in corpus]
         decoded = [tok.decode(x, skip_special_tokens=False) for x in ids]
-        result[name] = {"ids": ids, "decoded": decoded}
+        result[name] = {"ids": ids, "decoded_differences": differences(corpus, decoded)}
         print(f"smollm2/{name}: {sum(map(len, ids))} ids, "
               f"{sum(d == line for d, line in zip(decoded, corpus))}/{len(corpus)} exact round trips")
     rng = random.Random(7)
