@@ -6,7 +6,8 @@ Writes Tests/Fixtures/tokenizer/:
                         LLaMA's settings (byte fallback, dummy prefix, split digits, identity rule)
   sp_unigram.model      the same settings with model_type=unigram
   sp_bpe_user.model, sp_unigram_user.model  1,500 pieces with user-defined symbols (<image>,
-                        <|user|>, <|assistant|>) and a control symbol (<pad>)
+                        <|user|>, <|assistant|>), a control symbol (<sep>), non-default special
+                        ids and (BPE) unk_surface
   sp_bpe_unused.model, sp_unigram_unused.model  sp_bpe/sp_unigram with every 23rd multi-character
                         piece marked UNUSED (edited with sentencepiece_model_pb2; needs protobuf)
   sp_bpe_ids.json       {"ids": [[...] per entry], "decoded_differences": {index: text} for the decoded
@@ -198,7 +199,8 @@ def write_reference(sp, corpus, prefix):
     decoded = [sp.decode(x) for x in ids]
     with open(os.path.join(OUT, prefix + "_ids.json"), "w", encoding="utf-8") as f:
         json.dump({"tool": f"sentencepiece {spm.__version__}", "pieces": sp.get_piece_size(),
-                   "bos": sp.bos_id(), "eos": sp.eos_id(), "unk": sp.unk_id(),
+                   "bos": sp.bos_id(), "eos": sp.eos_id(), "unk": sp.unk_id(), "pad": sp.pad_id(),
+                   "unk_decoded": sp.decode([sp.unk_id()]),
                    "ids": ids, "decoded_differences": differences(corpus, decoded)}, f, ensure_ascii=False, separators=(",", ":"))
     print(f"{prefix}: {sp.get_piece_size()} pieces, {sum(map(len, ids))} ids, "
           f"{sum(d == line for d, line in zip(decoded, corpus))}/{len(corpus)} exact round trips")
@@ -245,10 +247,9 @@ def train_sentencepiece(corpus, model_type, vocab_size, prefix, **extra):
             normalization_rule_name="identity",
             split_by_unicode_script=True,
             max_sentencepiece_length=16,
-            unk_surface=" \u2047 ",
             num_threads=1,
             minloglevel=2,
-            **extra,
+            **({"unk_surface": " \u2047 "} | extra),
         )
         from sentencepiece import sentencepiece_model_pb2 as pb
 
@@ -468,9 +469,11 @@ def main():
     print(f"corpus: {len(corpus)} entries, {sum(map(len, corpus))} characters")
     train_sentencepiece(corpus, "bpe", 3000, "sp_bpe")
     train_sentencepiece(corpus, "unigram", 2000, "sp_unigram")
-    symbols = dict(user_defined_symbols=["<image>", "<|user|>", "<|assistant|>"], control_symbols=["<pad>"])
-    train_sentencepiece(corpus, "bpe", 1500, "sp_bpe_user", **symbols)
-    train_sentencepiece(corpus, "unigram", 1500, "sp_unigram_user", **symbols)
+    # Non-default special ids and unknown surface, so parsing them is checked, not their defaults.
+    symbols = dict(user_defined_symbols=["<image>", "<|user|>", "<|assistant|>"], control_symbols=["<sep>"])
+    train_sentencepiece(corpus, "bpe", 1500, "sp_bpe_user", pad_id=3, unk_surface="<?>", **symbols)
+    train_sentencepiece(corpus, "unigram", 1500, "sp_unigram_user", unk_id=1, bos_id=2, eos_id=3, pad_id=0,
+                        **symbols)
     mark_unused("sp_bpe", "sp_bpe_unused", corpus)
     mark_unused("sp_unigram", "sp_unigram_unused", corpus)
     hf_bytelevel(corpus)

@@ -61,6 +61,19 @@ struct SentencePieceReferenceTests {
         #expect(lines >= 400 && check["identical"] as? Int == lines, "llama.cpp disagreed: \(check)")
     }
 
+    /// Special ids and the unknown surface as sentencepiece reports them (the `_user` models use
+    /// non-default values, so these are parsed, not defaults).
+    @Test(arguments: models)
+    func specialIDsAndUnknownSurface(model name: String) throws {
+        let model = try SentencePieceModel(serializedModel: TokenizerFixtures.bytes("\(name).model"))
+        let reference = try #require(try TokenizerFixtures.json("\(name)_ids.json") as? [String: Any])
+        func id(_ key: String) -> Int? { (reference[key] as? Int).flatMap { $0 < 0 ? nil : $0 } }
+        #expect(model.pieces.count == reference["pieces"] as? Int)
+        #expect(model.unknownID == id("unk") && model.bosID == id("bos") && model.eosID == id("eos"))
+        #expect(model.padID == id("pad"))
+        #expect(model.decode([model.unknownID]) == reference["unk_decoded"] as? String)
+    }
+
     @Test func parsedOptionsAreLLaMAs() throws {
         let model = try SentencePieceModel(serializedModel: TokenizerFixtures.bytes("sp_bpe.model"))
         let reference = try #require(try TokenizerFixtures.json("sp_bpe_ids.json") as? [String: Any])
