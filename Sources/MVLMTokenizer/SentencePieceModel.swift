@@ -138,7 +138,16 @@ public struct SentencePieceModel: Sendable {
     static func byteValue(ofPiece text: String) -> UInt8? {
         let utf8 = Array(text.utf8)
         guard utf8.count == 6, utf8.starts(with: Array("<0x".utf8)), utf8[5] == UInt8(ascii: ">") else { return nil }
-        return UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16)
+        func digit(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            default: nil
+            }
+        }
+        guard let high = digit(utf8[3]), let low = digit(utf8[4]) else { return nil }
+        return high << 4 | low
     }
 
     static func hex(_ byte: UInt8) -> String {

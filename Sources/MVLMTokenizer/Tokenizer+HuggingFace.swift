@@ -59,19 +59,22 @@ extension Tokenizer {
             }
         }
 
+        // Ids run from 0 without gaps, so none can reach the number of entries: checking that
+        // first keeps a hostile id from sizing the table.
+        let limit = vocabulary.count + addedEntries.count
         var count = 0
         var pairs: [(Int, String)] = []
         pairs.reserveCapacity(vocabulary.count)
         for (token, value) in vocabulary {
-            guard let id = Self.integer(value), id >= 0, id < 1 << 24 else {
-                throw fail(.malformed, "token '\(token)' has id \(value), not an integer in 0..<16777216", "model.vocab")
+            guard let id = Self.integer(value), id >= 0, id < limit else {
+                throw fail(.malformed, "token '\(token)' has id \(value), not an integer in 0..<\(limit)", "model.vocab")
             }
             pairs.append((id, token))
             count = max(count, id + 1)
         }
         for entry in addedEntries {
-            guard entry.id >= 0, entry.id < 1 << 24 else {
-                throw fail(.malformed, "added token '\(entry.content)' has id \(entry.id)", "added_tokens")
+            guard entry.id >= 0, entry.id < limit else {
+                throw fail(.malformed, "added token '\(entry.content)' has id \(entry.id), not in 0..<\(limit)", "added_tokens")
             }
             count = max(count, entry.id + 1)
         }

@@ -66,6 +66,7 @@ struct HostileModelTests {
         Case(name: "no unknown piece", bytes: piece("a") + piece("b") + piece("c"), code: .malformed, keyword: "UNKNOWN"),
         Case(name: "bos id out of range", bytes: minimalModel(extraTrainer: [0xC8, 0x02] + varint(99)), code: .malformed, keyword: "bos_id"),
         Case(name: "byte piece badly named", bytes: minimalModel() + piece("<0xZZ>", type: 6), code: .malformed, keyword: "<0xNN>"),
+        Case(name: "byte piece with a sign", bytes: minimalModel() + piece("<0x+F>", type: 6), code: .malformed, keyword: "<0xNN>"),
         Case(name: "byte fallback without byte pieces", bytes: minimalModel(extraTrainer: [0x98, 0x02, 0x01]), code: .malformed, keyword: "byte_fallback"),
         Case(name: "WORD model", bytes: minimalModel(extraTrainer: [0x18, 0x03]), code: .unsupported, keyword: "WORD"),
         Case(name: "precompiled normalizer", bytes: minimalModel(normalizer: field(1, Array("nmt_nfkc".utf8)) + field(2, [1, 2, 3])), code: .unsupported, keyword: "nmt_nfkc"),
@@ -188,6 +189,8 @@ struct HostileModelTests {
         #expect(code("[]") == .malformed)
         #expect(code(#"{"model": {"type": "Unigram", "vocab": []}}"#) == .unsupported)
         #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 5}, "merges": []}}"#) == .malformed)
+        #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 16777215}, "merges": []}}"#) == .malformed)
+        #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "added_tokens": [{"content": "x", "id": 99}]}"#) == .malformed)
         #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}, "pre_tokenizer": {"type": "ByteLevel"}}"#) == .malformed)
         #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#) == .unsupported)
         #expect(code(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b"]]}, "pre_tokenizer": {"type": "ByteLevel"}}"#) == nil)
