@@ -11,6 +11,7 @@ import PackageDescription
 //          ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5), MVLMFileIO
 //          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
 //   MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression)
+//   MVLMTokenizer ── SentencePiece and byte-level BPE tokenizers (MVLMFileIO for reading files)
 //   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
 //   MVLMVerify ── float source vs .mvlm file, calibration (MVLMModels, MVLMConvert, MVLMModelFile)
 //   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
@@ -88,6 +89,9 @@ let package = Package(
                 "MVLMCore", "MVLMFileIO", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMModels", "MVLMRuntime",
             ]),
 
+        // Tokenizers: SentencePiece (tokenizer.model) and byte-level BPE (tokenizer.json, GGUF metadata).
+        .target(name: "MVLMTokenizer", dependencies: ["MVLMCore", "MVLMFileIO"]),
+
         // Random-weight checkpoints with real shapes, for benchmarks without downloads.
         .target(
             name: "MVLMSynthetic",
@@ -121,6 +125,9 @@ let package = Package(
                 "MVLMConvert", "MVLMCheckpoint", "MVLMModelFile", "MVLMModels", "MVLMSynthetic", "mvlm",
                 "MVLMTestSupport",
             ]),
+        .testTarget(
+            name: "MVLMTokenizerTests",
+            dependencies: ["MVLMTokenizer", "MVLMGGUF", "MVLMTestSupport"]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMQuant", "MVLMTestSupport"]),
