@@ -102,7 +102,7 @@ let package = Package(
             name: "mvlm",
             dependencies: [
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
-                "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO",
+                "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -34,8 +34,10 @@ public struct GreedyGenerator {
     /// which is included).
     /// - Throws: `MVLMError` (`.invalidArgument`) for an empty prompt or a token id outside the
     ///   vocabulary.
+    /// - Parameter onToken: called with each new token as soon as it is chosen (for streaming).
     public mutating func generate(
-        prompt: [Int32], maxNewTokens: Int, keepPromptLogits: Bool = false, stopTokens: Set<Int32> = []
+        prompt: [Int32], maxNewTokens: Int, keepPromptLogits: Bool = false, stopTokens: Set<Int32> = [],
+        onToken: (Int32) -> Void = { _ in }
     ) throws -> GenerationResult {
         guard !prompt.isEmpty else { throw MVLMError(.invalidArgument, "the prompt is empty") }
         guard maxNewTokens >= 0 else { throw MVLMError(.invalidArgument, "max new tokens is negative") }
@@ -49,6 +51,7 @@ public struct GreedyGenerator {
         let afterPrefill = Self.now()
         while tokens.count < maxNewTokens {
             tokens.append(next)
+            onToken(next)
             if stopTokens.contains(next) || tokens.count == maxNewTokens { break }
             let step = try interpreter.run(["tokens": .tokens([next])], outputs: ["last_logits"])
             next = Self.argmax(step["last_logits"]!.values[...])

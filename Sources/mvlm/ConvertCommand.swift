@@ -29,8 +29,9 @@ struct ConvertCommand: ParsableCommand {
             one matrix when their types agree; --no-fuse keeps them apart), layout (row-major \
             blocks used in place). --print-passes shows what each did.
 
-            Calibration: --calibrate IDS runs the float model over those token ids (a .txt or \
-            .npy of ids from the model's tokenizer, in windows of --ctx) and gathers the mean squared \
+            Calibration: --calibrate FILE runs the float model over a text (tokenized with the \
+            source's tokenizer, or --tokenizer PATH) or over token ids (a list, a .txt or .npy of \
+            ids), in windows of --ctx, and gathers the mean squared \
             activation of every input column of every linear layer (an importance matrix, as \
             llama-imatrix makes). The quantizers' scale search then weighs each column's error by it; \
             with calibration every preset searches. Use text like the model's real inputs, and \
@@ -73,8 +74,11 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Keep q/k/v and gate/up projections as separate tensors (by default they are fused).")
     var noFuse = false
 
-    @Option(help: ArgumentHelp("Calibration token ids (list, .txt or .npy) for importance-weighted quantization.", valueName: "IDS"))
+    @Option(help: ArgumentHelp("Calibration input: token ids (list, .txt or .npy), or a text file (tokenized with the source's tokenizer).", valueName: "FILE"))
     var calibrate: String?
+
+    @Option(help: ArgumentHelp("The tokenizer for a text --calibrate file: a folder, tokenizer.model, tokenizer.json or a .gguf.", valueName: "PATH"))
+    var tokenizer: String?
 
     @Flag(help: "Verify the written file against the source and record the summary in its manifest.")
     var verify = false
@@ -113,7 +117,7 @@ struct ConvertCommand: ParsableCommand {
         var converter = ModelConverter(checkpoint: checkpoint, plan: plan)
         let threads = self.threads ?? Interpreter.processorCount
         if let calibrate, !dryRun {
-            let ids = try TokenInput.read(calibrate)
+            let ids = try Self.calibrationIDs(calibrate, source: source, tokenizer: tokenizer)
             let model = try LanguageModel.load(checkpoint)
             let bar = ProgressBar(label: "calibrate", unit: .items("windows"))
             let collector = try ImportanceCollector.collect(model: model, tokens: ids, context: ctx, threads: threads) {
@@ -178,6 +182,17 @@ struct ConvertCommand: ParsableCommand {
                 print("verified against \(source): KL divergence mean \(String(format: "%.4g", c.kld.mean)), p99 \(String(format: "%.4g", c.kld.p99)); top-1 agreement \(String(format: "%.2f", c.top1Agreement * 100))%; perplexity ratio \(String(format: "%.4f", c.perplexityRatio))\(report.worstLayer.map { "; lowest block SNR \($0.name) \(String(format: "%.1f", $0.decibels ?? 0)) dB" } ?? "")")
             }
         }
+    }
+
+    /// Token ids from `argument`: ids as `TokenInput` reads them, or else a text file tokenized
+    /// with the source's tokenizer.
+    static func calibrationIDs(_ argument: String, source: String, tokenizer: String?) throws -> [Int32] {
+        if let ids = try? TokenInput.read(argument) { return ids }
+        guard FileManager.default.fileExists(atPath: argument) else { return try TokenInput.read(argument) }
+        let text = try String(contentsOfFile: argument, encoding: .utf8)
+        let ids = try TokenizerLocator.load(model: source, explicit: tokenizer).encode(text).map { Int32($0) }
+        guard ids.count >= 2 else { throw MVLMError(.invalidArgument, "the calibration text gives \(ids.count) tokens", file: argument) }
+        return ids
     }
 
     func printPlan(_ plan: ConversionPlan, predictedSize: Int) throws {

@@ -4,6 +4,7 @@ import MVLMCheckpoint
 import MVLMCore
 import MVLMModels
 import MVLMRuntime
+import MVLMTokenizer
 
 /// `mvlm run`: greedy generation with the float engine.
 struct RunCommand: ParsableCommand {
@@ -11,10 +12,18 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a checkpoint with the float engine: greedy decoding from prompt token ids.",
         discussion: """
-            MODEL is a checkpoint folder (config.json + weights) or a weights file next to a \
-            config.json. The prompt is processed in one pass; new tokens are then generated one at \
-            a time, always taking the most likely token. Generated ids go to stdout, timings and \
-            notes to stderr.
+            MODEL is a checkpoint folder (config.json + weights), a weights file next to a \
+            config.json, or an .mvlm file. The prompt is processed in one pass; new tokens are then \
+            generated one at a time, always taking the most likely token.
+
+            With --tokens the prompt is token ids and the generated ids go to stdout. With --prompt \
+            the text is tokenized (tokenizer.model or tokenizer.json beside the model, a GGUF's \
+            vocabulary, or --tokenizer PATH), the answer is printed as text while it is generated, \
+            and generation stops at the end-of-sequence token. Timings and notes go to stderr.
+
+            Examples:
+              mvlm run ./MobileLLaMA-1.4B --tokens 1,450,4996 --max-new-tokens 16
+              mvlm run ./smollm2-float --tokenizer SmolLM2-135M-Instruct.Q4_1.gguf --prompt "The capital of France is"
             """)
 
     @Argument(help: "A checkpoint folder or weights file.")
@@ -23,8 +32,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Prompt token ids, comma-separated (e.g. 1,450,4996).")
     var tokens: String?
 
-    @Option(help: "Prompt text (needs a tokenizer; not available yet).")
+    @Option(help: "Prompt text, tokenized with the model's tokenizer.")
     var prompt: String?
+
+    @Option(help: ArgumentHelp("Where the tokenizer is: a folder, tokenizer.model, tokenizer.json or a .gguf.", valueName: "PATH"))
+    var tokenizer: String?
 
     @Option(help: "Number of tokens to generate.")
     var maxNewTokens: Int = 16
@@ -40,7 +52,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if tokens != nil && prompt != nil { throw ValidationError("pass either --tokens or --prompt, not both") }
-        if tokens == nil && prompt == nil { throw ValidationError("pass the prompt as --tokens 1,2,3") }
+        if tokens == nil && prompt == nil { throw ValidationError("pass the prompt as --prompt TEXT or --tokens 1,2,3") }
         if maxNewTokens < 0 { throw ValidationError("--max-new-tokens must be 0 or more") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -58,8 +70,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let tokens else { throw ValidationError("no tokenizer yet; pass --tokens") }
-        let prompt = try Self.parseTokens(tokens)
+        if let text = self.prompt { return try runText(text) }
+        let prompt = try Self.parseTokens(tokens!)
         let checkpoint = try Checkpoint.open(model)
         let languageModel = try LanguageModel.load(checkpoint)
         if prompt.count + maxNewTokens > languageModel.maxPositionEmbeddings {
@@ -96,6 +108,53 @@ struct RunCommand: ParsableCommand {
             }
             printError(line + "; threads: \(generator.interpreter.threads)")
         }
+    }
+
+    /// `--prompt`: tokenize, generate, and print the text as it is produced.
+    func runText(_ text: String) throws {
+        let tokenizer = try TokenizerLocator.load(model: model, explicit: self.tokenizer)
+        let ids = tokenizer.encode(text).map { Int32($0) }
+        guard !ids.isEmpty else { throw ValidationError("--prompt is empty after tokenization") }
+        let checkpoint = try Checkpoint.open(model)
+        let languageModel = try LanguageModel.load(checkpoint)
+        if tokenizer.vocabularySize > languageModel.vocabularySize {
+            throw MVLMError(
+                .invalidArgument,
+                "the tokenizer has \(tokenizer.vocabularySize) tokens, the model's embedding only \(languageModel.vocabularySize): pass the model's own tokenizer",
+                file: model)
+        }
+        var generator = try GreedyGenerator(model: languageModel, threads: threads ?? Interpreter.processorCount)
+        var generated: [Int] = []
+        var printed = ""
+        let stop = tokenizer.eosID.map { Set([Int32($0)]) } ?? []
+        let result = try generator.generate(prompt: ids, maxNewTokens: maxNewTokens, stopTokens: stop) { token in
+            guard !json else { return }
+            generated.append(Int(token))
+            // Decode everything so far and print what is new (a character may span tokens).
+            let full = tokenizer.decode(generated, skipSpecial: true)
+            if full.hasPrefix(printed), !full.hasSuffix("\u{FFFD}") {
+                FileHandle.standardOutput.write(Data(full.dropFirst(printed.count).utf8))
+                printed = full
+            }
+        }
+        let answer = tokenizer.decode(result.tokens.map(Int.init), skipSpecial: true)
+        let steps = max(result.tokens.count - 1, 0)
+        let rate = Double(steps) / max(result.decodeSeconds, 1e-9)
+        if json {
+            let object: [String: Any] = [
+                "prompt": text, "prompt_tokens": ids.map(Int.init), "generated": result.tokens.map(Int.init), "text": answer,
+                "prefill_seconds": result.prefillSeconds, "decode_seconds": result.decodeSeconds,
+                "decode_tokens_per_second": rate, "threads": generator.interpreter.threads,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let rest = answer.hasPrefix(printed) ? String(answer.dropFirst(printed.count)) : ""
+        FileHandle.standardOutput.write(Data((rest + "\n").utf8))
+        printError(String(
+            format: "%d prompt tokens in %.3f s; %d new tokens, %.2f tokens/s; threads: %d", ids.count, result.prefillSeconds,
+            result.tokens.count, rate, generator.interpreter.threads))
     }
 
     /// One line per reason: how many unused tensors and a few names.

