@@ -26,6 +26,15 @@ public struct ModelFileReader: TensorReader {
             result["quantization"] = .object(recipe)
         }
         if let verification = manifest.verification { result["verification"] = verification }
+        if let tokenizer = manifest.tokenizer {
+            if case .object(let files) = tokenizer["files"] ?? .null {
+                result["tokenizer"] = .string("embedded files: " + files.keys.sorted().joined(separator: ", "))
+            } else if case .object(let keys) = tokenizer["gguf"] ?? .null {
+                let model = keys["tokenizer.ggml.model"]?.stringValue ?? "?"
+                let count = keys["tokenizer.ggml.tokens"]?.arrayValue?.count ?? 0
+                result["tokenizer"] = .string("embedded GGUF vocabulary: \(model), \(count) tokens")
+            }
+        }
         return result
     }
 

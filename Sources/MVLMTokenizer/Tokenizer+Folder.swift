@@ -15,19 +15,38 @@ extension Tokenizer {
     ///   naming the file).
     public init(folder: String) throws {
         let base = URL(fileURLWithPath: folder)
-        func path(_ name: String) -> String { base.appendingPathComponent(name).path }
-        let fileManager = FileManager.default
+        var files: [String: [UInt8]] = [:]
+        for name in Self.fileNames where FileManager.default.fileExists(atPath: base.appendingPathComponent(name).path) {
+            files[name] = try Self.readFile(base.appendingPathComponent(name).path)
+        }
+        guard files["tokenizer.model"] != nil || files["tokenizer.json"] != nil else {
+            throw MVLMError(
+                .notFound, "no tokenizer.model or tokenizer.json in the folder (a GGUF file carries its own: use its metadata)",
+                file: folder)
+        }
+        try self.init(files: files, context: folder)
+    }
+
+    /// The files a tokenizer is made from, by name: `tokenizer.model`, `tokenizer.json`,
+    /// `tokenizer_config.json` (what a model folder holds and an `.mvlm` file embeds).
+    public static let fileNames = ["tokenizer.model", "tokenizer.json", "tokenizer_config.json"]
+
+    /// The tokenizer made from the bytes of a folder's tokenizer files (see `init(folder:)`).
+    /// - Parameters:
+    ///   - files: file name → contents; `tokenizer.model` wins over `tokenizer.json`.
+    ///   - context: where the files came from, for error messages.
+    public init(files: [String: [UInt8]], context: String) throws {
+        func path(_ name: String) -> String { context + "/" + name }
         var config: [String: Any]?
-        if fileManager.fileExists(atPath: path("tokenizer_config.json")) {
-            let bytes = try Self.readFile(path("tokenizer_config.json"))
+        if let bytes = files["tokenizer_config.json"] {
             guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
                 throw MVLMError(.malformed, "not a JSON object", file: path("tokenizer_config.json"))
             }
             config = object
         }
-        if fileManager.fileExists(atPath: path("tokenizer.model")) {
+        if let bytes = files["tokenizer.model"] {
             let file = path("tokenizer.model")
-            let model = try SentencePieceModel(serializedModel: try Self.readFile(file), context: file)
+            let model = try SentencePieceModel(serializedModel: bytes, context: file)
             var added: [AddedToken] = []
             for (id, piece) in model.pieces.enumerated() where piece.type == .control || piece.type == .unknown {
                 added.append(AddedToken(content: piece.text, id: id, isSpecial: true))
@@ -43,13 +62,10 @@ extension Tokenizer {
                 paddingID: configToken("pad_token") ?? model.padID,
                 addBOS: config?["add_bos_token"] as? Bool ?? true, addEOS: config?["add_eos_token"] as? Bool ?? false,
                 chatTemplate: Self.chatTemplate(config?["chat_template"]), context: file)
-        } else if fileManager.fileExists(atPath: path("tokenizer.json")) {
-            let file = path("tokenizer.json")
-            try self.init(huggingFaceJSON: try Self.readFile(file), config: config, context: file)
+        } else if let bytes = files["tokenizer.json"] {
+            try self.init(huggingFaceJSON: bytes, config: config, context: path("tokenizer.json"))
         } else {
-            throw MVLMError(
-                .notFound, "no tokenizer.model or tokenizer.json in the folder (a GGUF file carries its own: use its metadata)",
-                file: folder)
+            throw MVLMError(.notFound, "neither tokenizer.model nor tokenizer.json was given", file: context)
         }
     }
 

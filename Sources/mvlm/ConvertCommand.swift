@@ -77,7 +77,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Calibration input: token ids (list, .txt or .npy), or a text file (tokenized with the source's tokenizer).", valueName: "FILE"))
     var calibrate: String?
 
-    @Option(help: ArgumentHelp("The tokenizer for a text --calibrate file: a folder, tokenizer.model, tokenizer.json or a .gguf.", valueName: "PATH"))
+    @Option(help: ArgumentHelp("The tokenizer to embed in the file and to read a text --calibrate file with: a folder, tokenizer.model, tokenizer.json or a .gguf (default: the source's own).", valueName: "PATH"))
     var tokenizer: String?
 
     @Flag(help: "Verify the written file against the source and record the summary in its manifest.")
@@ -130,9 +130,11 @@ struct ConvertCommand: ParsableCommand {
                 "context": .int(Int64(ctx)), "layers": .int(Int64(collector.importance.count)),
             ])
         }
-        let base = ModelManifest(
+        var base = ModelManifest(
             architecture: checkpoint.architecture.kind.rawValue, config: checkpoint.config,
             metadata: ["producer": .string("mvlm")])
+        // The tokenizer travels inside the file (from --tokenizer, or the source's own).
+        base.tokenizer = try TokenizerEmbedding.payload(source: source, explicit: tokenizer)
         let predicted = try converter.predictedFileSize(manifest: base)
         if dryRun {
             try printPlan(plan, predictedSize: predicted)

@@ -69,6 +69,11 @@ struct AccuracyTests {
         let result = try Self.mvlm(["run", Self.source, "--tokenizer", Self.gguf, "--prompt", question, "--max-new-tokens", "24"])
         #expect(result.stdout.contains("Paris"), "answer: \(result.stdout)")
         #expect(result.stderr.contains("tokens/s"))
+        // Converted with the GGUF's vocabulary embedded, the .mvlm file answers on its own.
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("t.mvlm").path
+        _ = try Self.mvlm(["convert", Self.source, "-o", file, "--quant", "q8_0", "--tokenizer", Self.gguf])
+        let own = try Self.mvlm(["run", file, "--prompt", question, "--max-new-tokens", "24"])
+        #expect(own.stdout.contains("Paris"), "answer: \(own.stdout)")
     }
 
     @Test("verify --text tokenizes the held-out text to llama.cpp's ids and scores it like --tokens")
