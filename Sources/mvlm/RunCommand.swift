@@ -24,6 +24,10 @@ struct RunCommand: ParsableCommand {
             Examples:
               mvlm run ./MobileLLaMA-1.4B --tokens 1,450,4996 --max-new-tokens 16
               mvlm run ./smollm2-float --tokenizer SmolLM2-135M-Instruct.Q4_1.gguf --prompt "The capital of France is"
+              mvlm run smollm2-q8.mvlm --chat --prompt "What is the capital of France?"
+
+            --chat understands MobileVLM's v1 conversation format and ChatML templates (SmolLM2, \
+            Qwen); other templates are refused rather than guessed.
             """)
 
     @Argument(help: "A checkpoint folder or weights file.")
@@ -37,6 +41,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Where the tokenizer is: a folder, tokenizer.model, tokenizer.json or a .gguf.", valueName: "PATH"))
     var tokenizer: String?
+
+    @Flag(help: "Wrap --prompt in the model's chat format (MobileVLM v1, or the ChatML template stored with the checkpoint).")
+    var chat = false
 
     @Option(help: "Number of tokens to generate.")
     var maxNewTokens: Int = 16
@@ -52,6 +59,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if tokens != nil && prompt != nil { throw ValidationError("pass either --tokens or --prompt, not both") }
+        if chat && prompt == nil { throw ValidationError("--chat formats a --prompt TEXT") }
         if tokens == nil && prompt == nil { throw ValidationError("pass the prompt as --prompt TEXT or --tokens 1,2,3") }
         if maxNewTokens < 0 { throw ValidationError("--max-new-tokens must be 0 or more") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -113,6 +121,11 @@ struct RunCommand: ParsableCommand {
     /// `--prompt`: tokenize, generate, and print the text as it is produced.
     func runText(_ text: String) throws {
         let tokenizer = try TokenizerLocator.load(model: model, explicit: self.tokenizer)
+        var text = text
+        if chat {
+            let modelType = (try? Checkpoint.open(model))?.config["model_type"]?.stringValue
+            text = try ChatFormat.detect(modelType: modelType, template: tokenizer.chatTemplate).prompt(user: text)
+        }
         let ids = tokenizer.encode(text).map { Int32($0) }
         guard !ids.isEmpty else { throw ValidationError("--prompt is empty after tokenization") }
         let checkpoint = try Checkpoint.open(model)

@@ -74,6 +74,9 @@ struct AccuracyTests {
         _ = try Self.mvlm(["convert", Self.source, "-o", file, "--quant", "q8_0", "--tokenizer", Self.gguf])
         let own = try Self.mvlm(["run", file, "--prompt", question, "--max-new-tokens", "24"])
         #expect(own.stdout.contains("Paris"), "answer: \(own.stdout)")
+        // --chat applies the stored ChatML template (with its default system turn) itself.
+        let chat = try Self.mvlm(["run", file, "--chat", "--prompt", "What is the capital of France?", "--max-new-tokens", "24"])
+        #expect(chat.stdout.contains("Paris"), "answer: \(chat.stdout)")
     }
 
     @Test("verify --text tokenizes the held-out text to llama.cpp's ids and scores it like --tokens")
