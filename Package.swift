@@ -142,7 +142,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "MVLMRealFileTests",
-            dependencies: ["MVLMCheckpoint", "MVLMCompression", "mvlm", "MVLMTestSupport"]),
+            dependencies: ["MVLMCheckpoint", "MVLMCompression", "MVLMModelFile", "mvlm", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMBenchmarks",
             dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMRuntime", "MVLMTestSupport"]),

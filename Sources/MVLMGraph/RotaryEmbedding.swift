@@ -13,6 +13,11 @@ import Darwin
 ///     y[i + d/2] = x[i + d/2] * cos + x[i] * sin
 ///
 /// with `invFreq[i] = 1 / theta^(2i/d)` adjusted by `scaling`.
+///
+/// With `interleaved` the pairs are `(x[2i], x[2i + 1])` instead (GPT-J / llama.cpp's "normal"
+/// layout): the layout of GGUF checkpoints, whose converter permutes the Q and K rows of each head
+/// from the halves order into adjacent pairs. Attention is a dot product over the head, so running
+/// those rows as stored with interleaved pairs gives exactly the halves result.
 public struct RotaryEmbedding: Hashable, Sendable, CustomStringConvertible {
     /// How the frequencies are stretched for longer contexts (`rope_scaling` in config.json).
     public enum Scaling: Hashable, Sendable, CustomStringConvertible {
@@ -42,11 +47,14 @@ public struct RotaryEmbedding: Hashable, Sendable, CustomStringConvertible {
     /// The base of the frequencies (`rope_theta`).
     public var theta: Double
     public var scaling: Scaling
+    /// Rotate adjacent pairs (GGUF's row order) instead of the two halves of each head.
+    public var interleaved: Bool
 
-    public init(headDimension: Int, theta: Double, scaling: Scaling = .none) {
+    public init(headDimension: Int, theta: Double, scaling: Scaling = .none, interleaved: Bool = false) {
         self.headDimension = headDimension
         self.theta = theta
         self.scaling = scaling
+        self.interleaved = interleaved
     }
 
     /// The `headDimension / 2` inverse frequencies after scaling.
@@ -80,6 +88,6 @@ public struct RotaryEmbedding: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "headDim: \(headDimension), theta: \(theta), scaling: \(scaling)"
+        "headDim: \(headDimension), theta: \(theta), scaling: \(scaling)\(interleaved ? ", interleaved" : "")"
     }
 }

@@ -6,9 +6,30 @@ extension LanguageModel {
     /// - Throws: as `load(config:reader:)`; errors without a file name the checkpoint's path.
     public static func load(_ checkpoint: Checkpoint) throws -> LanguageModel {
         do {
-            return try load(config: checkpoint.config, reader: checkpoint.reader)
+            let (config, reader) = try engineView(checkpoint)
+            return try load(config: config, reader: reader)
         } catch let error as MVLMError {
             throw error.inFile(checkpoint.path)
         }
+    }
+
+    /// The configuration and tensors the engine builds from: the checkpoint's own, or for a
+    /// llama GGUF (and a file converted from one) its metadata as a config and its tensors under
+    /// Hugging Face names (`GGUFLlama`).
+    public static func engineView(_ checkpoint: Checkpoint) throws -> ([String: MetadataValue], any TensorReader) {
+        let names = Set(checkpoint.reader.tensorInfos.map(\.name))
+        let ggufNames = names.contains("token_embd.weight")
+        guard ggufNames else { return (checkpoint.config, checkpoint.reader) }
+        var config = checkpoint.config
+        if config["model_type"] == nil {
+            guard GGUFLlama.describesLlama(checkpoint.reader.metadata) else {
+                throw MVLMError(
+                    .unsupported,
+                    "GGUF architecture '\(checkpoint.reader.metadata["general.architecture"]?.stringValue ?? "?")' is not supported (supported: llama)",
+                    file: checkpoint.path)
+            }
+            config = try GGUFLlama.config(metadata: checkpoint.reader.metadata, tensorNames: names)
+        }
+        return (config, RenamedTensorReader(checkpoint.reader, rename: GGUFLlama.huggingFaceName))
     }
 }

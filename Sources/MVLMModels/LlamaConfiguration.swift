@@ -59,6 +59,8 @@ public struct LlamaConfiguration: Hashable, Sendable {
             throw fail("hidden_act", "\"\(activation)\" is not supported for LLaMA blocks (expected \"silu\")", .unsupported)
         }
         rope = try Self.rotaryEmbedding(fields, headDimension: headDimension)
+        // Set for models read from GGUF, whose Q/K rows are in llama.cpp's pair order (GGUFLlama).
+        rope.interleaved = try fields.bool("mvlm_rope_interleaved", default: false)
     }
 
     private static func rotaryEmbedding(_ fields: ConfigFields, headDimension: Int) throws -> RotaryEmbedding {

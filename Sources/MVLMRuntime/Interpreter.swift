@@ -302,7 +302,9 @@ public struct Interpreter: Sendable {
             let rows = x.rowCount, width = x.lastDimension
             x.values.withUnsafeMutableBufferPointer { buffer in
                 guard let base = buffer.baseAddress else { return }
-                Kernels.rope(base, tokens: rows, width: width, firstPosition: past, inverseFrequencies: inverse, headDimension: rope.headDimension)
+                Kernels.rope(
+                    base, tokens: rows, width: width, firstPosition: past, inverseFrequencies: inverse,
+                    headDimension: rope.headDimension, interleaved: rope.interleaved)
             }
             return x
 

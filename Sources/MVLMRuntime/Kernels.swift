@@ -78,7 +78,7 @@ enum Kernels {
     /// `firstPosition ..< firstPosition + tokens` (Hugging Face rotate-half layout).
     static func rope(
         _ x: UnsafeMutablePointer<Float>, tokens: Int, width: Int, firstPosition: Int,
-        inverseFrequencies: [Float], headDimension: Int
+        inverseFrequencies: [Float], headDimension: Int, interleaved: Bool = false
     ) {
         let half = headDimension / 2
         var cosines = [Float](repeating: 0, count: half)
@@ -93,12 +93,15 @@ enum Kernels {
             }
             let row = x + t &* width
             var head = 0
+            // Pair i of a head: (i, i + half), or (2i, 2i + 1) when interleaved.
+            let (first, step, second) = interleaved ? (0, 2, 1) : (0, 1, half)
             while head < width {
                 let h = row + head
                 for i in 0..<half {
-                    let a = h[i], b = h[i &+ half]
-                    h[i] = a * cosines[i] - b * sines[i]
-                    h[i &+ half] = b * cosines[i] + a * sines[i]
+                    let j = first &+ i &* step
+                    let a = h[j], b = h[j &+ second]
+                    h[j] = a * cosines[i] - b * sines[i]
+                    h[j &+ second] = b * cosines[i] + a * sines[i]
                 }
                 head &+= headDimension
             }

@@ -1,4 +1,5 @@
 import CMVLMKernels
+import Foundation
 import MVLMCore
 
 /// Decode (few tokens) products with Q4_0, Q8_0 (and INT8_B32), Q4_K and Q6_K weights through the C kernels: each token's
@@ -10,8 +11,17 @@ import MVLMCore
 /// half a quantization step per activation (|x| ≤ max|x|/254 per block of 32), documented in
 /// docs/quantization.md; prefill keeps f32 activations.
 enum QuantizedMatVec {
-    /// Whether the vectorized C kernels run on this CPU.
-    static var isAvailable: Bool { mvlm_kernels_level() == 1 }
+    /// Whether the vectorized C kernels run on this CPU (`MVLM_KERNELS=swift` turns them off, for
+    /// comparisons; `portable` runs the C kernels' portable versions).
+    static let isAvailable: Bool = {
+        switch ProcessInfo.processInfo.environment["MVLM_KERNELS"] {
+        case "swift": return false
+        case "portable":
+            mvlm_kernels_set_level(0)
+            return true
+        default: return mvlm_kernels_level() == 1
+        }
+    }()
 
     /// The C kernel's code for a block type, if it has one.
     static func kernelType(_ type: BlockType) -> Int32? {

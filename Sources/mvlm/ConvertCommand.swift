@@ -130,8 +130,10 @@ struct ConvertCommand: ParsableCommand {
                 "context": .int(Int64(ctx)), "layers": .int(Int64(collector.importance.count)),
             ])
         }
+        // For a GGUF source the config comes from its metadata (GGUFLlama), as the engine reads it.
+        let engineConfig = (try? LanguageModel.engineView(checkpoint).0) ?? checkpoint.config
         var base = ModelManifest(
-            architecture: checkpoint.architecture.kind.rawValue, config: checkpoint.config,
+            architecture: checkpoint.architecture.kind.rawValue, config: engineConfig,
             metadata: ["producer": .string("mvlm")])
         // The tokenizer travels inside the file (from --tokenizer, or the source's own).
         base.tokenizer = try TokenizerEmbedding.payload(source: source, explicit: tokenizer)

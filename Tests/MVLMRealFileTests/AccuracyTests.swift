@@ -1,4 +1,5 @@
 import Foundation
+import MVLMModelFile
 import MVLMTestSupport
 import Testing
 
@@ -94,5 +95,52 @@ struct AccuracyTests {
         let byIDs = try report(["--tokens", Fixtures.path("real/gpl3_heldout_ids.txt")])
         #expect((byText["input"] as? [String: Int])?["tokens"] == 3903)
         #expect((byText["kld"] as? [String: Double])?["mean"] == (byIDs["kld"] as? [String: Double])?["mean"])
+    }
+
+    @Test("the GGUF runs as a source (Q/K rows as stored, interleaved RoPE) exactly like its dequantized float folder")
+    func ggufSource() throws {
+        let prompt = "504,3575,282,4649,314,1116,2683,359"
+        let folder = try Fixtures.temporaryDirectory()
+        let fromGGUF = try Self.mvlm(["run", Self.gguf, "--tokens", prompt, "--max-new-tokens", "12", "--logits-out", folder.appendingPathComponent("g.npy").path])
+        let fromFloat = try Self.mvlm(["run", Self.source, "--tokens", prompt, "--max-new-tokens", "12", "--logits-out", folder.appendingPathComponent("f.npy").path])
+        #expect(fromGGUF.stdout == fromFloat.stdout, "GGUF \(fromGGUF.stdout) vs float \(fromFloat.stdout)")
+        let g = try NumPyReader.floats(folder.appendingPathComponent("g.npy").path)
+        let f = try NumPyReader.floats(folder.appendingPathComponent("f.npy").path)
+        let scale = f.reduce(0) { max($0, abs($1)) }
+        #expect(g.count == f.count && (maxAbsoluteDifference(g, f) ?? .infinity) <= 1e-5 * scale)
+    }
+
+    @Test("a GGUF converts to .mvlm with its blocks copied through, its vocabulary embedded, and runs the same")
+    func ggufConvert() throws {
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("g.mvlm").path
+        _ = try Self.mvlm(["convert", Self.gguf, "-o", file, "--override", "*=keep"])
+        let inspect = try CommandLineTool.run(["inspect", file, "--json"], binary: CommandLineTool.releaseExecutable)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+        #expect(((object["metadata"] as? [String: Any])?["tokenizer"] as? String)?.contains("49152 tokens") == true)
+        // Every tensor's bytes are the GGUF's: CRC-32 against gguf-py's table (real/expected.json).
+        let reference = try #require((RealFileTests.expected["smollm2"] as? [String: Any])?["tensors"] as? [String: [String: Any]])
+        let manifest = try ModelFileReader(path: file).manifest
+        #expect(manifest.tensors.count == reference.count)
+        for entry in manifest.tensors {
+            let want = try #require(reference[entry.name], "\(entry.name)")
+            #expect(entry.dtype == want["dtype"] as? String && Int(entry.crc32) == want["crc32"] as? Int, "\(entry.name)")
+        }
+        let prompt = "504,3575,282,4649,314"
+        let converted = try Self.mvlm(["run", file, "--tokens", prompt, "--max-new-tokens", "8"])
+        let float = try Self.mvlm(["run", Self.source, "--tokens", prompt, "--max-new-tokens", "8"])
+        #expect(converted.stdout == float.stdout)
+    }
+}
+
+/// Float32 `.npy` arrays for the tests (the header is parsed by NumPy's rules: magic, version,
+/// dict, then little-endian values).
+enum NumPyReader {
+    static func floats(_ path: String) throws -> [Float] {
+        let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let headerLength = Int(data[8]) | Int(data[9]) << 8
+        let start = 10 + headerLength
+        return stride(from: start, to: data.count, by: 4).map { offset in
+            Float(bitPattern: UInt32(data[offset]) | UInt32(data[offset + 1]) << 8 | UInt32(data[offset + 2]) << 16 | UInt32(data[offset + 3]) << 24)
+        }
     }
 }
