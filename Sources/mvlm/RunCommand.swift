@@ -10,7 +10,7 @@ import MVLMTokenizer
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a checkpoint with the float engine: greedy decoding from prompt token ids.",
+        abstract: "Run a model (checkpoint, GGUF or .mvlm): greedy decoding from token ids or a text prompt.",
         discussion: """
             MODEL is a checkpoint folder (config.json + weights), a weights file next to a \
             config.json, or an .mvlm file. The prompt is processed in one pass; new tokens are then \
