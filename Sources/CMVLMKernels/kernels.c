@@ -1,7 +1,6 @@
 #include "mvlm_kernels.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -59,7 +58,7 @@ static inline uint16_t load16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1]
 
 // ---- activations ----------------------------------------------------------------------------
 
-void mvlm_quantize_q8_0(const float *x, void *blocks, int64_t n) {
+void mvlm_quantize_q8_0(const float *x, void *blocks, int32_t *sums, int64_t n) {
     uint8_t *out = (uint8_t *)blocks;
     for (int64_t b = 0; b < n / 32; b++) {
         const float *v = x + b * 32;
@@ -70,7 +69,13 @@ void mvlm_quantize_q8_0(const float *x, void *blocks, int64_t n) {
         uint8_t *block = out + b * 34;
         block[0] = (uint8_t)(h & 0xFF);
         block[1] = (uint8_t)(h >> 8);
-        for (int i = 0; i < 32; i++) block[2 + i] = (uint8_t)(int8_t)roundf(v[i] * id);
+        int32_t total = 0;
+        for (int i = 0; i < 32; i++) {
+            int8_t q = (int8_t)roundf(v[i] * id);
+            block[2 + i] = (uint8_t)q;
+            total += q;
+        }
+        if (sums) sums[b] = total;
     }
 }
 
@@ -289,21 +294,11 @@ int mvlm_kernels_set_level(int level) {
 }
 
 void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last,
-                    const void *xq, int64_t n, float *y) {
+                    const void *xq, const int32_t *xsum, int64_t n, float *y) {
     const uint8_t *rows = (const uint8_t *)w;
     const uint8_t *x = (const uint8_t *)xq;
     int64_t blocks = n / 32;
     int avx2 = mvlm_kernels_level();
-    int32_t *xsum = NULL;
-    if (type == 2) {  // Q4_K's min term needs each activation block's sum
-        xsum = (int32_t *)malloc(sizeof(int32_t) * (size_t)(blocks > 0 ? blocks : 1));
-        if (!xsum) return;
-        for (int64_t b = 0; b < blocks; b++) {
-            int32_t t = 0;
-            for (int i = 0; i < 32; i++) t += (int8_t)x[b * 34 + 2 + i];
-            xsum[b] = t;
-        }
-    }
     for (int64_t r = first; r < last; r++) {
         const uint8_t *row = rows + (size_t)r * row_bytes;
         float value;
@@ -327,6 +322,5 @@ void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, in
         }
         y[r] = value;
     }
-    free(xsum);
     (void)avx2;
 }

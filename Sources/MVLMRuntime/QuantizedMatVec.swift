@@ -8,7 +8,7 @@ import MVLMCore
 ///
 /// Used only where it is measured faster than the Swift SIMD path: on x86-64 with AVX2 and FMA
 /// (`CMVLMKernels` checks the CPU at run time). The 8-bit activations add an error of at most
-/// half a quantization step per activation (|x| ≤ max|x|/254 per block of 32), documented in
+/// half a quantization step per activation (|Δx| ≤ max|x|/254 per block of 32), documented in
 /// docs/quantization.md; prefill keeps f32 activations.
 enum QuantizedMatVec {
     /// Whether the vectorized C kernels run on this CPU (`MVLM_KERNELS=swift` turns them off, for
@@ -50,19 +50,22 @@ enum QuantizedMatVec {
         guard case .block(let type) = weight.dtype, let code = kernelType(type) else { preconditionFailure("not a kernel type") }
         let outputs = weight.shape[0], inputs = weight.shape[1]
         let rowBytes = inputs / type.blockElements * type.blockBytes
-        let activationBytes = inputs / 32 * 34
-        let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(activationBytes, 1), alignment: 64)
+        let blocks = inputs / 32
+        let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(blocks * 34, 1), alignment: 64)
         defer { quantized.deallocate() }
+        // Each activation block's sum, computed once per token while quantizing (Q4_K's min term).
+        let sums = UnsafeMutablePointer<Int32>.allocate(capacity: max(blocks, 1))
+        defer { sums.deallocate() }
         weight.withUnsafeBytes { bytes in
             guard let base = bytes.baseAddress else { return }
-            let shared = UncheckedSendable((base, UnsafeRawPointer(quantized)))
+            let shared = UncheckedSendable((base, UnsafeRawPointer(quantized), UnsafePointer(sums)))
             for t in 0..<tokens {
-                mvlm_quantize_q8_0(x + t &* inputs, quantized, Int64(inputs))
+                mvlm_quantize_q8_0(x + t &* inputs, quantized, sums, Int64(inputs))
                 let out = UncheckedSendable(y + t &* outputs)
                 Parallel.forEachChunk(count: outputs, threads: threads, alignment: 4, minimumChunk: 16) { range in
                     mvlm_matvec_q8(
                         code, shared.value.0, rowBytes, Int64(range.lowerBound), Int64(range.upperBound), shared.value.1,
-                        Int64(inputs), out.value)
+                        shared.value.2, Int64(inputs), out.value)
                 }
                 if let bias { for n in 0..<outputs { y[t &* outputs &+ n] += bias[n] } }
             }

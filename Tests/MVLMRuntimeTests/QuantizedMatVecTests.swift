@@ -20,9 +20,15 @@ struct QuantizedMatVecTests {
         var rng = SeededRandom(seed: 11)
         let x = (0..<(32 * 40)).map { index in index % 97 == 0 ? 0 : Float.random(in: -3...3, using: &rng) * (index % 5 == 0 ? 100 : 1) }
         var ours = [UInt8](repeating: 0, count: 40 * 34)
-        ours.withUnsafeMutableBytes { mvlm_quantize_q8_0(x, $0.baseAddress!, Int64(x.count)) }
+        var sums = [Int32](repeating: 0, count: 40)
+        ours.withUnsafeMutableBytes { out in sums.withUnsafeMutableBufferPointer { mvlm_quantize_q8_0(x, out.baseAddress!, $0.baseAddress!, Int64(x.count)) } }
         let reference = try QuantizationScheme.q8_0.quantize(x)
         #expect(ours == reference)
+        // The block sums are the sums of each block's stored int8 values.
+        for block in 0..<40 {
+            let values = reference[(block * 34 + 2)..<(block * 34 + 34)].map { Int32(Int8(bitPattern: $0)) }
+            #expect(sums[block] == values.reduce(0, +), "block \(block)")
+        }
     }
 
     @Test("portable and AVX2 kernels match the reference", arguments: cases)
@@ -34,6 +40,7 @@ struct QuantizedMatVecTests {
         var rng = SeededRandom(seed: 9)
         let x = (0..<columns).map { _ in Float.random(in: -2...2, using: &rng) }
         let xq = try QuantizationScheme.q8_0.quantize(x)
+        let xsum = (0..<(columns / 32)).map { block in xq[(block * 34 + 2)..<(block * 34 + 34)].reduce(Int32(0)) { $0 + Int32(Int8(bitPattern: $1)) } }
         let xBack = try BlockDequantizer.dequantize(.q8_0, bytes: xq, count: columns)
         let rowBytes = columns / type.blockElements * type.blockBytes
         for level in [0, 1] {
@@ -42,8 +49,12 @@ struct QuantizedMatVecTests {
             var y = [Float](repeating: .nan, count: rows)
             bytes.withUnsafeBytes { w in
                 xq.withUnsafeBytes { q in
-                    y.withUnsafeMutableBufferPointer { out in
-                        mvlm_matvec_q8(QuantizedMatVec.kernelType(type)!, w.baseAddress!, rowBytes, 0, Int64(rows), q.baseAddress!, Int64(columns), out.baseAddress!)
+                    xsum.withUnsafeBufferPointer { sums in
+                        y.withUnsafeMutableBufferPointer { out in
+                            mvlm_matvec_q8(
+                                QuantizedMatVec.kernelType(type)!, w.baseAddress!, rowBytes, 0, Int64(rows), q.baseAddress!, sums.baseAddress!,
+                                Int64(columns), out.baseAddress!)
+                        }
                     }
                 }
             }
