@@ -38,34 +38,26 @@ public enum WeightReconstruction {
             defer { PageAdvice.release(stored.storage) }
             let rowLength = entry.shape.count >= 2 ? entry.shape.last! : max(stored.elementCount, 1)
             let rows = stored.elementCount / max(rowLength, 1)
-            for part in entry.source {
-                let name: String
-                var range: Range<Int>
-                if let whole = part.stringValue {
-                    name = whole
-                    range = 0..<rows
-                } else if let partName = part["name"]?.stringValue, let bounds = part["rows"]?.arrayValue?.compactMap(\.intValue),
-                    bounds.count == 2, bounds[0] >= 0, bounds[0] <= bounds[1]
-                {
-                    name = partName
-                    range = bounds[0]..<bounds[1]
-                } else {
+            // A vector (norm scale, bias; fused ones hold their parts as element ranges) is read once.
+            let vector = entry.shape.count < 2 ? try widen(stored, rowLength: rowLength, rows: 0..<1) : []
+            for provenance in entry.source {
+                guard let part = ModelManifest.SourcePart(provenance) else {
                     throw MVLMError(.malformed, "has a source entry that is neither a name nor {name, rows}", file: file.path, subject: "tensor '\(entry.name)'")
                 }
+                let name = part.name
+                let range = part.rows ?? 0..<rows
                 let original = try source.tensor(named: name).contiguous()
                 defer { PageAdvice.release(original.storage) }
                 var snr = SignalToNoise(name: name)
                 if entry.shape.count < 2 {
-                    // A vector (norm scale, bias; fused ones hold their parts as element ranges).
-                    let all = try widen(stored, rowLength: rowLength, rows: 0..<1)
-                    guard range.upperBound <= all.count || range == 0..<rows else {
-                        throw MVLMError(.malformed, "source rows \(range) lie outside its \(all.count) elements", file: file.path, subject: "tensor '\(entry.name)'")
+                    guard range.upperBound <= vector.count || range == 0..<rows else {
+                        throw MVLMError(.malformed, "source rows \(range) lie outside its \(vector.count) elements", file: file.path, subject: "tensor '\(entry.name)'")
                     }
-                    let slice = range == 0..<rows ? 0..<all.count : range
+                    let slice = range == 0..<rows ? 0..<vector.count : range
                     let reference = try widen(original, rowLength: max(original.elementCount, 1), rows: 0..<1)
                     guard reference.count == slice.count else { throw mismatch(entry.name, name, reference.count, slice.count, file.path) }
                     reference.withUnsafeBufferPointer { r in
-                        all.withUnsafeBufferPointer { c in snr.accumulate(reference: r, candidate: UnsafeBufferPointer(rebasing: c[slice])) }
+                        vector.withUnsafeBufferPointer { c in snr.accumulate(reference: r, candidate: UnsafeBufferPointer(rebasing: c[slice])) }
                     }
                 } else {
                     guard range.upperBound <= rows, original.elementCount == range.count * rowLength else {

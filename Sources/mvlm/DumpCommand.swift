@@ -77,12 +77,9 @@ struct DumpCommand: ParsableCommand {
         if let file = checkpoint.reader as? ModelFileReader {
             for entry in file.manifest.tensors {
                 for source in entry.source {
-                    if source == .string(name) { return (entry.name, nil) }
-                    if source["name"] == .string(name), let bounds = source["rows"]?.arrayValue?.compactMap(\.intValue),
-                        bounds.count == 2, bounds[0] >= 0, bounds[0] <= bounds[1], bounds[1] <= (entry.shape.first ?? 0)
-                    {
-                        return (entry.name, bounds[0]..<bounds[1])
-                    }
+                    guard let part = ModelManifest.SourcePart(source), part.name == name else { continue }
+                    guard let rows = part.rows else { return (entry.name, nil) }
+                    if rows.upperBound <= (entry.shape.first ?? 0) { return (entry.name, rows) }
                 }
             }
         }
