@@ -136,7 +136,10 @@ struct ConvertCommand: ParsableCommand {
             architecture: checkpoint.architecture.kind.rawValue, config: engineConfig,
             metadata: ["producer": .string("mvlm")])
         // The tokenizer travels inside the file (from --tokenizer, or the source's own).
-        base.tokenizer = try TokenizerEmbedding.payload(source: source, explicit: tokenizer)
+        if let found = try TokenizerSource.find(model: source, explicit: tokenizer) {
+            _ = try found.tokenizer()  // never embed a tokenizer that does not load
+            base.tokenizer = found.manifestValue
+        }
         let predicted = try converter.predictedFileSize(manifest: base)
         if dryRun {
             try printPlan(plan, predictedSize: predicted)
@@ -194,7 +197,7 @@ struct ConvertCommand: ParsableCommand {
         if let ids = try? TokenInput.read(argument) { return ids }
         guard FileManager.default.fileExists(atPath: argument) else { return try TokenInput.read(argument) }
         let text = try String(contentsOfFile: argument, encoding: .utf8)
-        let ids = try TokenizerLocator.load(model: source, explicit: tokenizer).encode(text).map { Int32($0) }
+        let ids = try TokenizerSource.load(model: source, explicit: tokenizer).encode(text).map { Int32($0) }
         guard ids.count >= 2 else { throw MVLMError(.invalidArgument, "the calibration text gives \(ids.count) tokens", file: argument) }
         return ids
     }

@@ -120,7 +120,7 @@ struct RunCommand: ParsableCommand {
 
     /// `--prompt`: tokenize, generate, and print the text as it is produced.
     func runText(_ text: String) throws {
-        let tokenizer = try TokenizerLocator.load(model: model, explicit: self.tokenizer)
+        let tokenizer = try TokenizerSource.load(model: model, explicit: self.tokenizer)
         var text = text
         if chat {
             let modelType = (try? Checkpoint.open(model))?.config["model_type"]?.stringValue

@@ -107,7 +107,7 @@ struct VerifyCommand: ParsableCommand {
             budget: VerificationBudget(maxKLD: maxKld, minTop1: minTop1), measureWeights: !noWeights)
         let ids: [Int32]
         if let text {
-            let tokenizer = try TokenizerLocator.load(model: against!, explicit: self.tokenizer)
+            let tokenizer = try TokenizerSource.load(model: against!, explicit: self.tokenizer)
             let contents = try String(contentsOfFile: text, encoding: .utf8)
             ids = tokenizer.encode(contents).map { Int32($0) }
         } else {
