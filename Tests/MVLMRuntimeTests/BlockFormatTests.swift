@@ -87,47 +87,32 @@ struct BlockFormatTests {
             }
         }
         // Every weight, read 8 at a time (the kernels) or one at a time (tails, embedding lookups),
-        // is bit-identical to the reference dequantization.
-        bytes.withUnsafeBytes { raw in
-            var mismatches = 0
-            for index in stride(from: 0, to: rows * columns, by: 8) {
-                let (a, b) = Self.eight(type, raw.baseAddress!, index)
-                for lane in 0..<8 {
-                    let vector = lane < 4 ? a[lane] : b[lane - 4]
-                    let single = Self.scalar(type, raw.baseAddress!, index + lane)
-                    let reference = weights[index + lane]
-                    for value in [vector, single] where !(value.bitPattern == reference.bitPattern || (value.isNaN && reference.isNaN)) {
-                        mismatches += 1
-                    }
-                }
+        // is bit-identical to the reference dequantization; read through the runtime's own
+        // block-type dispatch (`applyInPlace`), so the mapping from type to format is tested too.
+        let (vectors, singles) = try #require(tensor.applyInPlace(WidenEveryWeight(count: rows * columns), type))
+        var mismatches = 0
+        for (index, reference) in weights.enumerated() {
+            for value in [vectors[index], singles[index]] where !(value.bitPattern == reference.bitPattern || (value.isNaN && reference.isNaN)) {
+                mismatches += 1
             }
-            #expect(mismatches == 0, "\(type.name) \(pattern): \(mismatches) weights differ from the reference")
         }
+        #expect(mismatches == 0, "\(type.name) \(pattern): \(mismatches) weights differ from the reference")
     }
+}
 
-    static func eight(_ type: BlockType, _ base: UnsafeRawPointer, _ index: Int) -> (SIMD4<Float>, SIMD4<Float>) {
-        switch type {
-        case .q8_0, .int8Block32: Q8_0Format.load8(base, index)
-        case .q4_0: Q4_0Format.load8(base, index)
-        case .q4_1, .affine4G32: Q4_1Format.load8(base, index)
-        case .q5_0: Q5_0Format.load8(base, index)
-        case .q4_K: Q4_KFormat.load8(base, index)
-        case .q6_K: Q6_KFormat.load8(base, index)
-        case .affine4G64: AffineInt4G64Format.load8(base, index)
-        default: AffineInt4G128Format.load8(base, index)
-        }
-    }
+/// Every weight of a tensor through its format, 8 at a time (`load8`) and one at a time (`load`).
+struct WidenEveryWeight: WeightKernel {
+    let count: Int
 
-    static func scalar(_ type: BlockType, _ base: UnsafeRawPointer, _ index: Int) -> Float {
-        switch type {
-        case .q8_0, .int8Block32: Q8_0Format.load(base, index)
-        case .q4_0: Q4_0Format.load(base, index)
-        case .q4_1, .affine4G32: Q4_1Format.load(base, index)
-        case .q5_0: Q5_0Format.load(base, index)
-        case .q4_K: Q4_KFormat.load(base, index)
-        case .q6_K: Q6_KFormat.load(base, index)
-        case .affine4G64: AffineInt4G64Format.load(base, index)
-        default: AffineInt4G128Format.load(base, index)
+    func run<W: WeightFormat>(_ format: W.Type, _ base: UnsafeRawPointer) -> ([Float], [Float]) {
+        var vectors: [Float] = [], singles: [Float] = []
+        for index in stride(from: 0, to: count, by: 8) {
+            let (a, b) = W.load8(base, index)
+            for lane in 0..<8 {
+                vectors.append(lane < 4 ? a[lane] : b[lane - 4])
+                singles.append(W.load(base, index + lane))
+            }
         }
+        return (vectors, singles)
     }
 }
