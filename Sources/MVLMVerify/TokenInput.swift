@@ -45,10 +45,13 @@ public enum TokenInput {
         return ids
     }
 
+    /// How many ids the built-in input has.
+    public static let builtInCount = 256
+
     /// The built-in input of `convert --verify` when no other is given: `count` ids from a
     /// SplitMix64 sequence (seed 0), uniform in `0..<vocabularySize`. Not text, but the same on
     /// every machine, and enough to show a broken or badly quantized file.
-    public static func builtIn(count: Int = 256, vocabularySize: Int) -> [Int32] {
+    public static func builtIn(count: Int = builtInCount, vocabularySize: Int) -> [Int32] {
         var state: UInt64 = 0
         return (0..<count).map { _ in
             state &+= 0x9E37_79B9_7F4A_7C15

@@ -26,11 +26,14 @@ public struct Verification {
     }
 
     /// Verifies the `.mvlm` file at `filePath` against `source`.
-    /// - Parameter progress: (stage, done, total) after each window or tensor.
+    /// - Parameters:
+    ///   - tokens: the input; nil for the built-in one (`TokenInput.builtIn`, drawn from the
+    ///     loaded model's vocabulary).
+    ///   - progress: (stage, done, total) after each window or tensor.
     /// - Throws: `MVLMError` when either side does not load, the two are not the same model, a
     ///   checksum fails, or the tokens do not fit the vocabulary.
     public func run(
-        filePath: String, source: Checkpoint, tokens: [Int32], progress: (Stage, Int, Int) -> Void = { _, _, _ in }
+        filePath: String, source: Checkpoint, tokens: [Int32]?, progress: (Stage, Int, Int) -> Void = { _, _, _ in }
     ) throws -> VerificationReport {
         let file = try Checkpoint.open(filePath)
         guard let reader = file.reader as? ModelFileReader else {
@@ -39,7 +42,8 @@ public struct Verification {
         let candidate = try LanguageModel.load(file)
         let reference = try LanguageModel.load(source)
         let runner = try VerificationRunner(reference: reference, candidate: candidate, threads: threads, context: context)
-        let comparison = try runner.compare(tokens: tokens) { progress(.comparing, $0, $1) }
+        let input = tokens ?? TokenInput.builtIn(vocabularySize: reference.vocabularySize)
+        let comparison = try runner.compare(tokens: input) { progress(.comparing, $0, $1) }
         let weights = measureWeights
             ? try WeightReconstruction.measure(file: reader, source: source.reader) { progress(.weights, $0, $1) } : []
         let bytes = reader.manifest.tensors.reduce(0) { $0 + $1.bytes }

@@ -150,8 +150,9 @@ struct ConvertCommand: ParsableCommand {
         var report: VerificationReport?
         let review: ((String, ModelManifest) throws -> ModelManifest?)?
         if verify {
-            let ids = try verifyTokens.map(TokenInput.read) ?? TokenInput.builtIn(vocabularySize: VerifyCommand.vocabularySize(checkpoint))
-            let input = verifyTokens.map { "\(($0 as NSString).lastPathComponent) (\(ids.count) ids)" } ?? "built-in: \(ids.count) pseudo-random ids (SplitMix64, seed 0)"
+            let ids = try verifyTokens.map(TokenInput.read)
+            let input = verifyTokens.map { "\(($0 as NSString).lastPathComponent) (\(ids!.count) ids)" }
+                ?? "built-in: \(TokenInput.builtInCount) pseudo-random ids (SplitMix64, seed 0)"
             review = { temporary, manifest in
                 bar.finish()
                 let windows = ProgressBar(label: "verify", unit: .items("windows"))

@@ -105,13 +105,13 @@ struct VerifyCommand: ParsableCommand {
         let verification = Verification(
             threads: threads ?? Interpreter.processorCount, context: ctx,
             budget: VerificationBudget(maxKLD: maxKld, minTop1: minTop1), measureWeights: !noWeights)
-        let ids: [Int32]
+        let ids: [Int32]?  // nil: the built-in input
         if let text {
             let tokenizer = try TokenizerSource.load(model: against!, explicit: self.tokenizer)
             let contents = try String(contentsOfFile: text, encoding: .utf8)
             ids = tokenizer.encode(contents).map { Int32($0) }
         } else {
-            ids = try tokens.map(TokenInput.read) ?? TokenInput.builtIn(vocabularySize: Self.vocabularySize(source))
+            ids = try tokens.map(TokenInput.read)
         }
         let windows = ProgressBar(label: "verify", unit: .items("windows"))
         let weights = ProgressBar(label: "weights", unit: .items("tensors"))
@@ -137,11 +137,6 @@ struct VerifyCommand: ParsableCommand {
             FileHandle.standardError.write(Data("mvlm: \(model): over budget: \(report.violations.joined(separator: "; "))\n".utf8))
             throw ExitCode(3)
         }
-    }
-
-    /// The vocabulary size from the source's config (for the built-in input).
-    static func vocabularySize(_ checkpoint: Checkpoint) -> Int {
-        checkpoint.config["vocab_size"]?.intValue ?? 32000
     }
 
     func runIntegrity() throws {

@@ -125,6 +125,11 @@ struct AccuracyTests {
             let want = try #require(reference[entry.name], "\(entry.name)")
             #expect(entry.dtype == want["dtype"] as? String && Int(entry.crc32) == want["crc32"] as? Int, "\(entry.name)")
         }
+        // Verified against the GGUF itself on the built-in input (drawn from the GGUF's 49152-token
+        // vocabulary): the copied blocks are exact.
+        let verified = try Self.mvlm(["verify", file, "--against", Self.gguf, "--json", "-"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(verified.stdout.utf8)) as? [String: Any])
+        #expect((report["kld"] as? [String: Double])?["max"] == 0 && (report["worst_tensors"] as? [Any])?.isEmpty == true)
         let prompt = "504,3575,282,4649,314"
         let converted = try Self.mvlm(["run", file, "--tokens", prompt, "--max-new-tokens", "8"])
         let float = try Self.mvlm(["run", Self.source, "--tokens", prompt, "--max-new-tokens", "8"])
