@@ -18,10 +18,11 @@ public final class ImportanceCollector: LinearInputObserver {
     public override func observe(weight name: String, input: Activation) {
         let width = input.lastDimension
         let count = input.rowCount
-        var sum = sums[name] ?? [Double](repeating: 0, count: width)
-        precondition(sum.count == width, "weight \(name) was seen with two input widths")
+        if sums[name] == nil { sums[name] = [Double](repeating: 0, count: width) }
+        precondition(sums[name]!.count == width, "weight \(name) was seen with two input widths")
         input.values.withUnsafeBufferPointer { x in
-            sum.withUnsafeMutableBufferPointer { s in
+            // Accumulated in place in the dictionary's array (no copy per call).
+            sums[name]!.withUnsafeMutableBufferPointer { s in
                 for row in 0..<count {
                     let base = row &* width
                     for column in 0..<width {
@@ -31,7 +32,6 @@ public final class ImportanceCollector: LinearInputObserver {
                 }
             }
         }
-        sums[name] = sum
         rows[name, default: 0] += count
     }
 
