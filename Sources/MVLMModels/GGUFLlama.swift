@@ -27,14 +27,16 @@ public enum GGUFLlama {
         let heads = try integer("attention.head_count")
         let kvHeads = metadata["llama.attention.head_count_kv"]?.intValue.map(Int64.init) ?? heads
         let hidden = try integer("embedding_length")
-        guard let embedding = metadata["tokenizer.ggml.tokens"]?.arrayValue?.count ?? nil as Int? else {
-            throw MVLMError(.notFound, "missing: the vocabulary size comes from the token list", subject: "GGUF key 'tokenizer.ggml.tokens'")
+        guard let vocabulary = metadata["llama.vocab_size"]?.intValue ?? metadata["tokenizer.ggml.tokens"]?.arrayValue?.count else {
+            throw MVLMError(
+                .notFound, "missing, and so is llama.vocab_size: the vocabulary size comes from one of them",
+                subject: "GGUF key 'tokenizer.ggml.tokens'")
         }
         var config: [String: MetadataValue] = [
             "model_type": .string("llama"), "architectures": .array([.string("LlamaForCausalLM")], elementType: "JSON"),
             "hidden_size": .int(hidden), "intermediate_size": .int(try integer("feed_forward_length")),
             "num_hidden_layers": .int(try integer("block_count")), "num_attention_heads": .int(heads),
-            "num_key_value_heads": .int(kvHeads), "vocab_size": .int(Int64(metadata["llama.vocab_size"]?.intValue ?? embedding)),
+            "num_key_value_heads": .int(kvHeads), "vocab_size": .int(Int64(vocabulary)),
             "max_position_embeddings": .int(Int64(metadata["llama.context_length"]?.intValue ?? 2048)),
             "rms_norm_eps": .float(metadata["llama.attention.layer_norm_rms_epsilon"]?.doubleValue ?? 1e-5),
             "rope_theta": .float(metadata["llama.rope.freq_base"]?.doubleValue ?? 10000),

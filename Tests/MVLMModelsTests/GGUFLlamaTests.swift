@@ -27,6 +27,13 @@ struct GGUFLlamaTests {
         let config = try GGUFLlama.config(metadata: metadata, tensorNames: ["token_embd.weight"])
         #expect(config["num_key_value_heads"] == .int(3) && config["vocab_size"] == .int(10))
         #expect(config["tie_word_embeddings"] == .bool(true) && config["mvlm_rope_interleaved"] == .bool(true))
+        var noTokens = metadata
+        noTokens["tokenizer.ggml.tokens"] = nil
+        #expect { try GGUFLlama.config(metadata: noTokens, tensorNames: []) } throws: { error in
+            "\(error)".contains("tokenizer.ggml.tokens") && "\(error)".contains("llama.vocab_size")
+        }
+        noTokens["llama.vocab_size"] = .int(10)
+        #expect(try GGUFLlama.config(metadata: noTokens, tensorNames: [])["vocab_size"] == .int(10))
         var missing = metadata
         missing["llama.block_count"] = nil
         #expect { try GGUFLlama.config(metadata: missing, tensorNames: []) } throws: { error in

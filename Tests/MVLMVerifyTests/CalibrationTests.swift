@@ -40,6 +40,9 @@ struct CalibrationTests {
         var windows = 0
         let split = try ImportanceCollector.collect(model: model, tokens: prompt + prompt, context: prompt.count, threads: 1) { _, total in windows = total }
         #expect(windows == 2)
+        #expect { try ImportanceCollector.collect(model: model, tokens: [1], context: 512, threads: 1) } throws: {
+            "\($0)".contains("at least 2 tokens")
+        }
         // Two identical windows from empty caches give the same means as one.
         for (name, values) in whole.importance {
             #expect(maxAbsoluteDifference(values, split.importance[name]!)! <= 1e-6 * (values.max() ?? 1), "\(name)")

@@ -1,4 +1,5 @@
 import Foundation
+import MVLMModels
 import MVLMTestSupport
 import MVLMVerify
 import Testing
@@ -87,6 +88,18 @@ struct StatisticsTests {
         let npy = folder.appendingPathComponent("ids.npy").path
         try Data(header).write(to: URL(fileURLWithPath: npy))
         #expect(try TokenInput.read(npy) == [11, 0, 49151])
+        // A float array is not token ids; a negative id is refused with its position.
+        let floats = folder.appendingPathComponent("f.npy").path
+        try NumPyFile.writeFloat32([1, 2], shape: [2], to: floats)
+        #expect { try TokenInput.read(floats) } throws: { "\($0)".contains("dtype is not one of") && "\($0)".contains("f.npy") }
+        var negative: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        var int32Header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }"
+        int32Header += String(repeating: " ", count: (64 - (10 + int32Header.utf8.count + 1) % 64) % 64) + "\n"
+        negative += [UInt8(int32Header.utf8.count), 0] + Array(int32Header.utf8)
+        for value: Int32 in [5, -3] { withUnsafeBytes(of: value.littleEndian) { negative += $0 } }
+        let negativePath = folder.appendingPathComponent("n.npy").path
+        try Data(negative).write(to: URL(fileURLWithPath: negativePath))
+        #expect { try TokenInput.read(negativePath) } throws: { "\($0)".contains("element 1 is -3, not a token id") }
         let ids = TokenInput.builtIn(count: 256, vocabularySize: 512)
         #expect(ids.count == 256 && ids.allSatisfy { $0 >= 0 && $0 < 512 })
         #expect(ids == TokenInput.builtIn(count: 256, vocabularySize: 512))
