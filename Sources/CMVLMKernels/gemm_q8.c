@@ -197,8 +197,8 @@ static inline int sub_bytes(int type, int lanes) { return (8 / subblocks(type)) 
 
 // Decodes rows [n0, n0 + rows) (zeros up to `lanes`) of blocks [b0, b0 + nb) into `panel`.
 // `offset128` stores Q8_0 as q + 128 (unsigned, for VNNI); otherwise Q8_0 stays signed.
-static void decode_panel(int type, const uint8_t *w, size_t row_bytes, int64_t n0, int rows, int lanes, int64_t b0,
-                         int nb, int offset128, uint8_t *panel) {
+MVLM_INLINE void decode_panel(int type, const uint8_t *w, size_t row_bytes, int64_t n0, int rows, int lanes, int64_t b0,
+                              int nb, int offset128, uint8_t *panel) {
     int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, lanes);
     for (int bi = 0; bi < nb; bi++) {
         int64_t b = b0 + bi;
@@ -281,8 +281,8 @@ static inline int offset_shift(int type, int offset128) {
 
 enum { P_LANES = 8 };
 
-static void gemm_q8_portable(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last, const uint8_t *xp,
-                             int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy) {
+MVLM_INLINE void gemm_q8_portable_typed(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
+                                        const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy) {
     int64_t blocks = k / 32;
     int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, P_LANES), shift = offset_shift(type, 0);
     int is_signed = type == T_Q8_0;
@@ -324,6 +324,16 @@ static void gemm_q8_portable(int type, const uint8_t *w, size_t row_bytes, int64
             }
             if (blocks == 0) break;
         }
+    }
+}
+
+static void gemm_q8_portable(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last, const uint8_t *xp,
+                             int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy) {
+    switch (type) {
+    case T_Q4_0: gemm_q8_portable_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    case T_Q8_0: gemm_q8_portable_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    case T_Q4_K: gemm_q8_portable_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    default: gemm_q8_portable_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
     }
 }
 
@@ -373,7 +383,7 @@ MVLM_AVX2 MVLM_INLINE void qtile_avx2(int type, int lane0, const uint8_t *panel,
     }
 }
 
-MVLM_AVX2 static void gemm_q8_avx2_typed(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
+MVLM_AVX2 MVLM_INLINE void gemm_q8_avx2_typed(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
                                          const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y,
                                          int64_t ldy) {
     int64_t blocks = k / 32;
@@ -417,6 +427,160 @@ MVLM_AVX2 static void gemm_q8_avx2(int type, const uint8_t *w, size_t row_bytes,
 
 enum { Z_LANES = 16 };
 
+// 16 rows x 4 dwords (16 bytes per row at `offset`) -> v[g] = dword g of rows 0..15.
+MVLM_AVX512 MVLM_INLINE void rows16x4(const uint8_t *const rows[16], size_t offset, __m512i v[4]) {
+    __m512i z[4];
+    for (int i = 0; i < 4; i++) {  // z[i] lane L = row 4L + i
+        __m512i t = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(rows[i] + offset)));
+        t = _mm512_inserti32x4(t, _mm_loadu_si128((const __m128i *)(rows[4 + i] + offset)), 1);
+        t = _mm512_inserti32x4(t, _mm_loadu_si128((const __m128i *)(rows[8 + i] + offset)), 2);
+        z[i] = _mm512_inserti32x4(t, _mm_loadu_si128((const __m128i *)(rows[12 + i] + offset)), 3);
+    }
+    __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
+    __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
+    v[0] = _mm512_unpacklo_epi64(t0, t2);
+    v[1] = _mm512_unpackhi_epi64(t0, t2);
+    v[2] = _mm512_unpacklo_epi64(t1, t3);
+    v[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+// 16 rows x 8 dwords (32 bytes per row at `offset`) -> v[g] = dword g of rows 0..15.
+MVLM_AVX512 MVLM_INLINE void rows16x8(const uint8_t *const rows[16], size_t offset, __m512i v[8]) {
+    __m512i z[8];
+    for (int i = 0; i < 8; i++)  // low half row i, high half row 8 + i
+        z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(rows[i] + offset))),
+                                  _mm256_loadu_si256((const __m256i *)(rows[8 + i] + offset)), 1);
+    __m512i t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(z[2 * i], z[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(z[2 * i], z[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; h++) {  // rows 0-3 (h = 0) and 4-7 of each half
+        u[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
+        u[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
+        u[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+        u[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+    }
+    // u[j] lane 0/2 hold dword j of 4 rows, lanes 1/3 dword j + 4: interleave rows 0-3 with 4-7.
+    const __m512i low = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), high = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    for (int j = 0; j < 4; j++) {
+        v[j] = _mm512_permutex2var_epi64(u[j], low, u[4 + j]);
+        v[4 + j] = _mm512_permutex2var_epi64(u[j], high, u[4 + j]);
+    }
+}
+
+// The f16 at `offset` of each of the 16 rows (a 4-byte gather; `high` takes the upper half).
+MVLM_AVX512 MVLM_INLINE __m512 gather_half(const uint8_t *base, __m512i index, int offset, int high) {
+    __m512i v = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32(offset)), (const void *)base, 1);
+    if (high) v = _mm512_srli_epi32(v, 16);
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(v));
+}
+
+// decode_panel for 16 lanes with AVX-512 (Q8_0 stored as q + 128).
+MVLM_AVX512 MVLM_INLINE void decode_panel_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t n0, int rows,
+                                                 int64_t b0, int nb, uint8_t *panel) {
+    const uint8_t *row[16];
+    int32_t offsets[16];
+    for (int r = 0; r < 16; r++) {  // missing rows repeat the last one (their outputs are never stored)
+        int source = r < rows ? r : rows - 1;
+        row[r] = w + (size_t)(n0 + source) * row_bytes;
+        offsets[r] = (int32_t)((size_t)source * row_bytes);
+    }
+    const uint8_t *base = w + (size_t)n0 * row_bytes;
+    __m512i index = _mm512_loadu_si512((const void *)offsets);
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    int sb = sub_bytes(type, Z_LANES);
+    switch (type) {
+    case T_Q4_0:
+        for (int bi = 0; bi < nb; bi++) {
+            size_t at = (size_t)(b0 + bi) * 18;
+            uint8_t *ps = panel + (size_t)bi * sb;
+            __m512i v[4];
+            rows16x4(row, at + 2, v);
+            for (int g = 0; g < 4; g++) {
+                _mm512_store_si512((void *)(ps + g * 64), _mm512_and_si512(v[g], nibble));
+                _mm512_store_si512((void *)(ps + (g + 4) * 64), _mm512_and_si512(_mm512_srli_epi16(v[g], 4), nibble));
+            }
+            _mm512_store_ps((float *)(ps + 8 * 64), gather_half(base, index, (int)at, 0));
+        }
+        break;
+    case T_Q8_0:
+        for (int bi = 0; bi < nb; bi++) {
+            size_t at = (size_t)(b0 + bi) * 34;
+            uint8_t *ps = panel + (size_t)bi * sb;
+            __m512i v[8];
+            rows16x8(row, at + 2, v);
+            const __m512i flip = _mm512_set1_epi8((char)0x80);
+            for (int g = 0; g < 8; g++) _mm512_store_si512((void *)(ps + g * 64), _mm512_xor_si512(v[g], flip));
+            _mm512_store_ps((float *)(ps + 8 * 64), gather_half(base, index, (int)at, 0));
+        }
+        break;
+    case T_Q4_K:
+        for (int bi = 0; bi < nb; bi += 8) {  // whole super-blocks (chunks start at multiples of 16 blocks)
+            size_t at = (size_t)((b0 + bi) / 8) * 144;
+            __m512 d = gather_half(base, index, (int)at, 0), dmin = gather_half(base, index, (int)at, 1);
+            __m512i q0 = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32((int)at + 4)), (const void *)base, 1);
+            __m512i q1 = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32((int)at + 8)), (const void *)base, 1);
+            __m512i q2 = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32((int)at + 12)), (const void *)base, 1);
+            const __m512i six = _mm512_set1_epi32(63), four = _mm512_set1_epi32(15), two = _mm512_set1_epi32(3);
+            for (int j = 0; j < 8; j++) {  // scale_min_k4, 16 rows at once
+                __m512i sc, m;
+                if (j < 4) {
+                    sc = _mm512_and_si512(_mm512_srli_epi32(q0, 8 * j), six);
+                    m = _mm512_and_si512(_mm512_srli_epi32(q1, 8 * j), six);
+                } else {
+                    int b = 8 * (j - 4);
+                    sc = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b), four),
+                                         _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q0, b + 6), two), 4));
+                    m = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b + 4), four),
+                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q1, b + 6), two), 4));
+                }
+                float *f = (float *)(panel + (size_t)(bi + j) * sb + 8 * 64);
+                _mm512_store_ps(f, _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
+                _mm512_store_ps(f + 16, _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m)));
+            }
+            for (int p = 0; p < 4; p++) {  // sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles)
+                __m512i v[8];
+                rows16x8(row, at + 16 + 32 * p, v);
+                uint8_t *lo = panel + (size_t)(bi + 2 * p) * sb, *hi = lo + sb;
+                for (int g = 0; g < 8; g++) {
+                    _mm512_store_si512((void *)(lo + g * 64), _mm512_and_si512(v[g], nibble));
+                    _mm512_store_si512((void *)(hi + g * 64), _mm512_and_si512(_mm512_srli_epi16(v[g], 4), nibble));
+                }
+            }
+        }
+        break;
+    default:  // Q6_K: sub-blocks of 16 (two per block of 32)
+        for (int bi = 0; bi < nb; bi += 8) {
+            size_t at = (size_t)((b0 + bi) / 8) * 210;
+            __m512 d = gather_half(base, index, (int)at + 206, 1);  // bytes 208-209, read without passing the block
+            for (int quarter = 0; quarter < 4; quarter++) {  // int8 scales 4q .. 4q + 3
+                __m512i sv = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32((int)at + 192 + 4 * quarter)), (const void *)base, 1);
+                for (int i = 0; i < 4; i++) {
+                    int sub = 4 * quarter + i;  // sub-block of 16: block sub / 2, half sub % 2
+                    __m512i sc = _mm512_srai_epi32(_mm512_slli_epi32(sv, 24 - 8 * i), 24);
+                    _mm512_store_ps((float *)(panel + (size_t)(bi * 2 + sub) * sb + 4 * 64), _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
+                }
+            }
+            __m512i ql[4][8], qh[2][8];
+            for (int r = 0; r < 4; r++) rows16x8(row, at + 32 * r, ql[r]);  // region 2n + h at 64n + 32h
+            for (int n = 0; n < 2; n++) rows16x8(row, at + 128 + 32 * n, qh[n]);
+            const __m512i three = _mm512_set1_epi8(3);
+            for (int kb = 0; kb < 8; kb++) {
+                int n = kb / 4, g4 = kb % 4;
+                for (int g = 0; g < 8; g++) {
+                    __m512i l = ql[2 * n + (g4 & 1)][g];
+                    l = g4 < 2 ? _mm512_and_si512(l, nibble) : _mm512_and_si512(_mm512_srli_epi16(l, 4), nibble);
+                    __m512i h = _mm512_and_si512(_mm512_srli_epi16(qh[n][g], 2 * g4), three);
+                    __m512i q = _mm512_or_si512(l, _mm512_slli_epi16(h, 4));
+                    _mm512_store_si512((void *)(panel + (size_t)((bi + kb) * 2 + g / 4) * sb + (g % 4) * 64), q);
+                }
+            }
+        }
+        break;
+    }
+}
+
 MVLM_AVX512 MVLM_INLINE void qtile_avx512(int type, const uint8_t *panel, int nb, const uint8_t *xt, __m512 fa[QT]) {
     int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, Z_LANES), shift = offset_shift(type, 1);
     for (int bi = 0; bi < nb; bi++) {
@@ -446,7 +610,7 @@ MVLM_AVX512 MVLM_INLINE void qtile_avx512(int type, const uint8_t *panel, int nb
     }
 }
 
-MVLM_AVX512 static void gemm_q8_avx512_typed(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
+MVLM_AVX512 MVLM_INLINE void gemm_q8_avx512_typed(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
                                              const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y,
                                              int64_t ldy) {
     int64_t blocks = k / 32;
@@ -457,7 +621,7 @@ MVLM_AVX512 static void gemm_q8_avx512_typed(int type, const uint8_t *w, size_t 
         __m512 bv = bias ? _mm512_maskz_loadu_ps(mask, bias + n0) : _mm512_setzero_ps();
         for (int64_t b0 = 0; b0 < blocks || b0 == 0; b0 += CHUNK_BLOCKS) {
             int nb = (int)(blocks - b0 < CHUNK_BLOCKS ? blocks - b0 : CHUNK_BLOCKS);
-            decode_panel(type, w, row_bytes, n0, rows, Z_LANES, b0, nb, 1, panel);
+            decode_panel_avx512(type, w, row_bytes, n0, rows, b0, nb, panel);
             for (int64_t t0 = 0; t0 < tokens; t0 += QT) {
                 int mr = (int)(tokens - t0 < QT ? tokens - t0 : QT);
                 const uint8_t *xt = xp + ((t0 / QT) * blocks + b0) * XB_BYTES;
