@@ -3,12 +3,12 @@
 //
 // Blocking (per call, i.e. per thread's range of output rows):
 //   for each panel of NR weight rows:
-//     for each slice of KC inputs:
+//     for each slice of KC inputs (for k >= 2048 this loop is the outer one):
 //       widen the NR × KC weights to f32 once, transposed to panel[k][NR] (8x8 register
 //       transposes), so the conversion is paid once per panel and reused by every token;
 //       for each tile of MR tokens: the MR × NR register tile accumulates Σ_k x[t,k]·panel[k]
 //       (one broadcast of x per token and k, NR/16 or NR/8 FMAs each), then is added to y.
-// The panel (KC × NR f32 = 16 KiB) stays in L1. The activations are packed once per call
+// The panel (KC × NR f32 = 16-32 KiB) stays in L1/L2. The activations are packed once per call
 // (mvlm_gemm_float_pack) into tiles of 8 tokens, interleaved per input ([tile][k][8]), so a
 // microkernel reads one contiguous stream of x instead of MR rows far apart.
 // Each output is one sequential f32 sum over k (FMA per term), so the rounding error is at most
@@ -219,7 +219,7 @@ MVLM_AVX2 static void gemm_float_avx2(int type, const void *w, int64_t ldw, int6
 
 // ---- AVX-512: 8 tokens x 32 outputs ------------------------------------------------------------
 
-enum { Z_NR = 32, Z_KC = 128 };
+enum { Z_NR = 32, Z_KC = 256 };
 
 MVLM_AVX512 MVLM_INLINE void micro_avx512(int mr, const float *panel, int kc, const float *xt, float *y, int64_t ldy,
                                           int first, const float *bias, __mmask16 m0, __mmask16 m1) {
@@ -251,22 +251,39 @@ MVLM_AVX512 MVLM_INLINE void micro_avx512(int mr, const float *panel, int kc, co
     }
 }
 
+// One panel (rows [n0, n0 + 32), inputs [k0, k0 + kc)) times every token tile.
+MVLM_AVX512 MVLM_INLINE void panel_avx512(int type, const void *w, int64_t ldw, int64_t n0, int64_t last, int64_t k0,
+                                          int kc, const float *xp, int64_t tokens, int64_t k, const float *bias, float *y,
+                                          int64_t ldy, float *panel) {
+    int nr = (int)(last - n0 < Z_NR ? last - n0 : Z_NR);
+    __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
+    __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xFFFF : (nr <= 16 ? 0 : (1u << (nr - 16)) - 1));
+    const float *b = bias ? bias + n0 : NULL;
+    pack_avx2(type, w, ldw, n0, nr, k0, kc, panel, Z_NR);
+    for (int64_t t0 = 0; t0 < tokens; t0 += TILE) {
+        int mr = (int)(tokens - t0 < TILE ? tokens - t0 : TILE);
+        micro_avx512(mr, panel, kc, xp + t0 * k + k0 * TILE, y + t0 * ldy + n0, ldy, k0 == 0, b, m0, m1);
+    }
+}
+
 MVLM_AVX512 static void gemm_float_avx512(int type, const void *w, int64_t ldw, int64_t first, int64_t last,
                                           const float *xp, int64_t tokens, int64_t k, const float *bias, float *y,
                                           int64_t ldy) {
     float panel[Z_KC * Z_NR] __attribute__((aligned(64)));
+    if (k >= 2048) {
+        // Long rows: slices of inputs outside, so one slice of the packed activations stays in L2
+        // while every panel of this range uses it (measured 5-10% faster at k = 4096).
+        for (int64_t k0 = 0; k0 < k; k0 += Z_KC) {
+            int kc = (int)(k - k0 < Z_KC ? k - k0 : Z_KC);
+            for (int64_t n0 = first; n0 < last; n0 += Z_NR)
+                panel_avx512(type, w, ldw, n0, last, k0, kc, xp, tokens, k, bias, y, ldy, panel);
+        }
+        return;
+    }
     for (int64_t n0 = first; n0 < last; n0 += Z_NR) {
-        int nr = (int)(last - n0 < Z_NR ? last - n0 : Z_NR);
-        __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
-        __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xFFFF : (nr <= 16 ? 0 : (1u << (nr - 16)) - 1));
-        const float *b = bias ? bias + n0 : NULL;
         for (int64_t k0 = 0; k0 < k || k0 == 0; k0 += Z_KC) {
             int kc = (int)(k - k0 < Z_KC ? k - k0 : Z_KC);
-            pack_avx2(type, w, ldw, n0, nr, k0, kc, panel, Z_NR);
-            for (int64_t t0 = 0; t0 < tokens; t0 += TILE) {
-                int mr = (int)(tokens - t0 < TILE ? tokens - t0 : TILE);
-                micro_avx512(mr, panel, kc, xp + t0 * k + k0 * TILE, y + t0 * ldy + n0, ldy, k0 == 0, b, m0, m1);
-            }
+            panel_avx512(type, w, ldw, n0, last, k0, kc, xp, tokens, k, bias, y, ldy, panel);
             if (k == 0) break;
         }
     }

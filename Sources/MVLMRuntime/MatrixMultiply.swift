@@ -6,7 +6,7 @@ import MVLMCore
 /// portable C, chosen at run time).
 ///
 /// - Float weights (`mvlm_gemm_float`): f32/f16/bf16 rows read in place; each thread widens a
-///   panel of 32 rows × 128 inputs to f32 once (transposed, on the stack) and a register tile of
+///   panel of 32 rows × 256 inputs to f32 once (transposed, on the stack) and a register tile of
 ///   8 tokens × 32 outputs (AVX-512; 4 × 16 with AVX2) sweeps every token over it. The activations
 ///   are packed once per call into tiles of 8 tokens. Each output is one f32 FMA chain over the
 ///   inputs: error at most about `inputs · 2⁻²⁴ · Σ|w·x|`.

@@ -56,7 +56,7 @@ void mvlm_gemm_float_pack(const float *x, int64_t tokens, int64_t k, int64_t fir
 /// y[t * ldy + n] = Σ_j x[t, j] · w[n * ldw + j] (+ bias[n]) for every token t < tokens and output
 /// n in [first, last), with `w` of element type `type` (MVLM_WEIGHT_*) and the activations packed
 /// by mvlm_gemm_float_pack (`xp`). `bias` may be NULL. Weights are widened to f32 one panel
-/// (32 rows x 128 inputs) at a time into a buffer on the stack; each output is one f32 FMA chain
+/// (32 rows x 256 inputs) at a time into a buffer on the stack; each output is one f32 FMA chain
 /// over j (rounding error at most about k · 2^-24 · Σ_j |w x|).
 void mvlm_gemm_float(int type, const void *w, int64_t ldw, int64_t first, int64_t last, const float *xp, int64_t tokens,
                      int64_t k, const float *bias, float *y, int64_t ldy);
