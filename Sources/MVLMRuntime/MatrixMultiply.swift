@@ -10,7 +10,8 @@ import MVLMCore
 ///   8 tokens × 32 outputs (AVX-512; 4 × 16 with AVX2) sweeps every token over it. The activations
 ///   are packed once per call into tiles of 8 tokens. Each output is one f32 FMA chain over the
 ///   inputs: error at most about `inputs · 2⁻²⁴ · Σ|w·x|`.
-/// - Block-quantized weights (`mvlm_gemm_q8`, Q4_0/Q8_0/Q4_K/Q6_K): the activations are quantized
+/// - Block-quantized weights (`mvlm_gemm_q8`, Q4_0/Q8_0/Q4_K/Q6_K; the interpreter's path sends
+///   Q4_0/Q4_K/Q6_K, see `QuantizedMatVec.matrixKernelType`): the activations are quantized
 ///   to 8 bits per block of 32 once per call (Q8_0 arithmetic), each thread decodes 16 rows × 512
 ///   inputs of stored blocks into an interleaved int8 panel, and integer dot products (VNNI
 ///   `vpdpbusd`, or `vpmaddubsw` with AVX2) sweep every token over it. The 8-bit activations add at

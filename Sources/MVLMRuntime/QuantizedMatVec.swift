@@ -8,8 +8,12 @@ import MVLMCore
 /// - decode (fewer than `LinearKernel.matrixThreshold` tokens): each token's activations are
 ///   quantized once to Q8_0 blocks, then every weight row is an integer dot product per block,
 ///   scaled by both blocks' f16 scales (`mvlm_matvec_q8`);
-/// - prefill: `MatrixMultiply.quantized` (tiles of weight rows decoded once per call and swept by
-///   every token, `mvlm_gemm_q8`).
+/// - prefill of Q4_0, Q4_K and Q6_K: `MatrixMultiply.quantized` (tiles of weight rows decoded once
+///   per call and swept by every token, `mvlm_gemm_q8`). Q8_0 and INT8_B32 prefill keeps f32
+///   activations (`LinearKernel`'s widened tiles and the C float kernel): an 8-bit weight is chosen
+///   for accuracy, and 8-bit activations would double its error (on the test fixtures' q8_0 file
+///   the prompt logits moved from 0.24 to 0.34 off transformers'). `mvlm_gemm_q8` implements and
+///   tests Q8_0 too; `matrixKernelType` decides.
 ///
 /// Used where the C kernels are enabled (`NativeKernels`: x86-64 with AVX2 and FMA, the CPU checked
 /// at run time). The 8-bit activations add an error of at most half a quantization step per
@@ -30,12 +34,21 @@ enum QuantizedMatVec {
         }
     }
 
+    /// The C kernel's code for a block type whose prefill uses 8-bit activations, if any.
+    static func matrixKernelType(_ type: BlockType) -> Int32? {
+        switch type {
+        case .q4_0, .q4_K, .q6_K: kernelType(type)
+        default: nil
+        }
+    }
+
     /// Whether `weight` times `tokens` rows of activations goes through these kernels.
     static func applies(to weight: Tensor, tokens: Int) -> Bool {
-        guard isAvailable, case .block(let type) = weight.dtype,
-            kernelType(type) != nil, weight.shape.count == 2, weight.shape[1] % type.blockElements == 0
+        guard isAvailable, case .block(let type) = weight.dtype, weight.shape.count == 2,
+            weight.shape[1] % type.blockElements == 0
         else { return false }
-        return true
+        let code = tokens >= LinearKernel.matrixThreshold ? matrixKernelType(type) : kernelType(type)
+        return code != nil
     }
 
     /// `y[t, n] = Σ_k x[t, k] · w[n, k] (+ bias[n])`.

@@ -176,6 +176,17 @@ struct MatrixMultiplyTests {
 
     // MARK: Block-quantized weights, 8-bit activations
 
+    @Test("Q8_0 prefill keeps f32 activations; Q4_0, Q4_K and Q6_K prefill uses the 8-bit kernel")
+    func routing() throws {
+        guard QuantizedMatVec.isAvailable else { return }
+        for (type, quantized) in [(BlockType.q4_0, true), (.q4_K, true), (.q6_K, true), (.q8_0, false), (.int8Block32, false)] {
+            let tensor = try Tensor(
+                storage: TensorStorage(copying: UnsafeRawBufferPointer(start: nil, count: 0)), dtype: .block(type), shape: [0, 256])
+            #expect(QuantizedMatVec.applies(to: tensor, tokens: 1), "\(type.name) decode")
+            #expect(QuantizedMatVec.applies(to: tensor, tokens: 4) == quantized, "\(type.name) prefill")
+        }
+    }
+
     static let quantizedShapes: [Shape] = [
         Shape(tokens: 4, inputs: 256, outputs: 16, bias: false),
         Shape(tokens: 5, inputs: 512, outputs: 37, bias: true),
@@ -306,7 +317,7 @@ struct MatrixMultiplyTests {
         }
     }
 
-    @Test("through QuantizedMatVec.run (2 threads): y = x·Wᵀ + b within the 8-bit activation bound", arguments: [BlockType.q4_0, .q4_K, .q6_K, .q8_0])
+    @Test("through QuantizedMatVec.run (2 threads): y = x·Wᵀ + b within the 8-bit activation bound", arguments: [BlockType.q4_0, .q4_K, .q6_K])
     func throughRun(type: BlockType) throws {
         guard QuantizedMatVec.isAvailable else { return }  // the Swift SIMD path runs instead (BlockFormatTests)
         let columns = 512, rows = 70
