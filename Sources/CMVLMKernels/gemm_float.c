@@ -21,19 +21,40 @@ enum { TILE = 8 };  // tokens per packed activation tile
 
 int64_t mvlm_gemm_float_packed_count(int64_t tokens, int64_t k) { return (tokens + TILE - 1) / TILE * TILE * k; }
 
-void mvlm_gemm_float_pack(const float *x, int64_t tokens, int64_t k, int64_t first_tile, int64_t last_tile, float *xp) {
+static void pack_tiles_portable(const float *x, int64_t ldx, int64_t tokens, int64_t k, int64_t first_tile,
+                                int64_t last_tile, float *xp) {
     for (int64_t tile = first_tile; tile < last_tile; tile++) {
         float *out = xp + tile * TILE * k;
         for (int i = 0; i < TILE; i++) {
             int64_t t = tile * TILE + i;
             if (t < tokens) {
-                const float *row = x + t * k;
+                const float *row = x + t * ldx;
                 for (int64_t j = 0; j < k; j++) out[j * TILE + i] = row[j];
             } else {
                 for (int64_t j = 0; j < k; j++) out[j * TILE + i] = 0;
             }
         }
     }
+}
+
+#ifdef MVLM_X86
+static void pack_tiles_avx2(const float *x, int64_t ldx, int64_t tokens, int64_t k, int64_t first_tile, int64_t last_tile,
+                            float *xp);
+#endif
+
+void mvlm_gemm_float_pack_strided(const float *x, int64_t ldx, int64_t tokens, int64_t k, int64_t first_tile,
+                                  int64_t last_tile, float *xp) {
+#ifdef MVLM_X86
+    if (mvlm_kernels_level() >= 1) {
+        pack_tiles_avx2(x, ldx, tokens, k, first_tile, last_tile, xp);
+        return;
+    }
+#endif
+    pack_tiles_portable(x, ldx, tokens, k, first_tile, last_tile, xp);
+}
+
+void mvlm_gemm_float_pack(const float *x, int64_t tokens, int64_t k, int64_t first_tile, int64_t last_tile, float *xp) {
+    mvlm_gemm_float_pack_strided(x, k, tokens, k, first_tile, last_tile, xp);
 }
 
 // ---- portable ---------------------------------------------------------------------------------
@@ -49,6 +70,12 @@ static float load_weight(int type, const void *w, int64_t index) {
 }
 
 static void pack_portable(int type, const void *w, int64_t ldw, int64_t n0, int nr, int64_t k0, int kc, float *panel) {
+    if (type == MVLM_WEIGHT_F32_TRANSPOSED) {
+        const float *f = (const float *)w;
+        for (int j = 0; j < kc; j++)
+            for (int r = 0; r < P_NR; r++) panel[j * P_NR + r] = r < nr ? f[(k0 + j) * ldw + n0 + r] : 0.0f;
+        return;
+    }
     for (int r = 0; r < P_NR; r++) {
         if (r < nr) {
             int64_t base = (n0 + r) * ldw + k0;
@@ -123,9 +150,40 @@ MVLM_AVX2 MVLM_INLINE void transpose8(__m256 r[8]) {
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
+// Activation tiles: 8 tokens x 8 inputs at a time through the same transpose.
+MVLM_AVX2 static void pack_tiles_avx2(const float *x, int64_t ldx, int64_t tokens, int64_t k, int64_t first_tile,
+                                      int64_t last_tile, float *xp) {
+    int64_t k8 = k & ~(int64_t)7;
+    for (int64_t tile = first_tile; tile < last_tile; tile++) {
+        float *out = xp + tile * TILE * k;
+        int rows = (int)(tokens - tile * TILE < TILE ? tokens - tile * TILE : TILE);
+        const float *base = x + tile * TILE * ldx;
+        for (int64_t j = 0; j < k8; j += 8) {
+            __m256 v[8];
+            for (int i = 0; i < 8; i++) v[i] = i < rows ? _mm256_loadu_ps(base + i * ldx + j) : _mm256_setzero_ps();
+            transpose8(v);
+            for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + (j + i) * TILE, v[i]);
+        }
+        for (int64_t j = k8; j < k; j++)
+            for (int i = 0; i < TILE; i++) out[j * TILE + i] = i < rows ? base[i * ldx + j] : 0.0f;
+    }
+}
+
 // panel[k * nr_stride + r] = w[n0 + r, k0 + k] as f32 for r < nr (zero for nr <= r < nr_stride).
 MVLM_AVX2 MVLM_INLINE void pack_avx2(int type, const void *w, int64_t ldw, int64_t n0, int nr, int64_t k0, int kc,
                                      float *panel, int nr_stride) {
+    if (type == MVLM_WEIGHT_F32_TRANSPOSED) {  // already input-major: copy rows of the panel
+        const float *f = (const float *)w;
+        for (int j = 0; j < kc; j++) {
+            const float *src = f + (k0 + j) * ldw + n0;
+            float *dst = panel + j * nr_stride;
+            int r = 0;
+            for (; r + 8 <= nr; r += 8) _mm256_store_ps(dst + r, _mm256_loadu_ps(src + r));
+            for (; r < nr; r++) dst[r] = src[r];
+            for (; r < nr_stride; r++) dst[r] = 0;
+        }
+        return;
+    }
     int k8 = kc & ~7;
     for (int r0 = 0; r0 < nr_stride; r0 += 8) {
         int rows = nr - r0 < 8 ? (nr - r0 > 0 ? nr - r0 : 0) : 8;

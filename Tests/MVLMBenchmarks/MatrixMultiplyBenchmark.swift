@@ -1,6 +1,7 @@
 import CMVLMKernels
 import Foundation
 import MVLMCore
+import MVLMGraph
 import Testing
 
 @testable import MVLMRuntime
@@ -136,6 +137,36 @@ struct MatrixMultiplyBenchmark {
                         let timing = try Self.time(weight, tokens: tokens, bias: false, threads: threads)
                         Self.report("\(type.name) \(tokens)x\(inputs)->\(outputs), \(threads) thread(s), C \(Self.levelName(level))", flops: flops, timing)
                     }
+                }
+            }
+        }
+    }
+
+    @Test func attention() {
+        Bench.report("machine: \(Bench.machine), date \(Date())")
+        // The vision encoder (577 tokens, 16 heads of 64, every key visible) and the language
+        // model's prefill (512 tokens, 16 heads of 128, causal).
+        for (tokens, heads, d, causal) in [(577, 16, 64, false), (512, 16, 128, true)] {
+            var state: UInt32 = 5
+            let values = (0..<(tokens * heads * d)).map { _ -> Float in
+                state = state &* 1_664_525 &+ 1_013_904_223
+                return Float(Int32(bitPattern: state >> 8) - (1 << 23)) / Float(1 << 23)
+            }
+            var out = [Float](repeating: 0, count: values.count)
+            let p = AttentionParameters(heads: heads, keyValueHeads: heads, headDimension: d, scale: 1 / Float(d).squareRoot(), cacheSlot: 0)
+            // Scores and weighted sum: 2 · 2 · d per visible (query, key) pair.
+            let pairs = causal ? Double(tokens * (tokens + 1) / 2) : Double(tokens * tokens)
+            let flops = 4.0 * Double(d * heads) * pairs
+            for threads in Self.threadCounts {
+                let native = Bench.measure {
+                    AttentionKernel.run(q: values, keys: values, values: values, output: &out, tokens: tokens, past: 0, parameters: p, causal: causal, threads: threads)
+                }
+                Self.report("attention \(tokens) tokens, \(heads)x\(d)\(causal ? " causal" : ""), \(threads) thread(s), C", flops: flops, native)
+                if causal {  // Kernels.attention is causal only
+                    let swift = Bench.measure(repetitions: 3) {
+                        Kernels.attention(q: values, keys: values, values: values, output: &out, tokens: tokens, past: 0, parameters: p, threads: threads)
+                    }
+                    Self.report("attention \(tokens) tokens, \(heads)x\(d) causal, \(threads) thread(s), Swift", flops: flops, swift)
                 }
             }
         }

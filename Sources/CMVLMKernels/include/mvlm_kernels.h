@@ -42,8 +42,9 @@ void mvlm_quantize_q8_0(const float *x, void *blocks, int32_t *sums, int64_t n);
 void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last,
                     const void *xq, const int32_t *xsum, int64_t n, float *y);
 
-/// Element types of float weights for mvlm_gemm_float.
-enum { MVLM_WEIGHT_F32 = 0, MVLM_WEIGHT_F16 = 1, MVLM_WEIGHT_BF16 = 2 };
+/// Element types of float weights for mvlm_gemm_float. MVLM_WEIGHT_F32_TRANSPOSED is f32 stored
+/// input-major: the weight of output n and input j is w[j * ldw + n] (attention's values).
+enum { MVLM_WEIGHT_F32 = 0, MVLM_WEIGHT_F16 = 1, MVLM_WEIGHT_BF16 = 2, MVLM_WEIGHT_F32_TRANSPOSED = 3 };
 
 /// Floats needed for `tokens` rows of `k` activations packed by mvlm_gemm_float_pack.
 int64_t mvlm_gemm_float_packed_count(int64_t tokens, int64_t k);
@@ -52,6 +53,10 @@ int64_t mvlm_gemm_float_packed_count(int64_t tokens, int64_t k);
 /// padded with zeros), each stored input-major (xp[tile * 8k + j * 8 + i] = x[tile * 8 + i, j]).
 /// Writes tiles [first_tile, last_tile) so that threads can share the work.
 void mvlm_gemm_float_pack(const float *x, int64_t tokens, int64_t k, int64_t first_tile, int64_t last_tile, float *xp);
+
+/// mvlm_gemm_float_pack for rows `ldx` floats apart.
+void mvlm_gemm_float_pack_strided(const float *x, int64_t ldx, int64_t tokens, int64_t k, int64_t first_tile,
+                                  int64_t last_tile, float *xp);
 
 /// y[t * ldy + n] = Σ_j x[t, j] · w[n * ldw + j] (+ bias[n]) for every token t < tokens and output
 /// n in [first, last), with `w` of element type `type` (MVLM_WEIGHT_*) and the activations packed
@@ -77,6 +82,20 @@ void mvlm_gemm_q8_pack(const float *x, int64_t tokens, int64_t k, int64_t first_
 /// buffer on the stack; integer dot products per block, f32 scaling and accumulation.
 void mvlm_gemm_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp, int64_t tokens,
                   int64_t k, const float *bias, float *y, int64_t ldy);
+
+/// Floats of scratch one thread needs for mvlm_attention.
+int64_t mvlm_attention_scratch_count(int64_t tokens, int64_t past, int64_t head_dim);
+
+/// Scaled dot-product attention for the work items [first_item, last_item) of heads x blocks of
+/// 32 queries (item = head * blocks + block, blocks = ceil(tokens / 32)):
+/// out[t, h*d + c] = Σ_j softmax_j(scale · q_t·k_j) v_j[c] over keys j < past + t + 1 (causal) or
+/// j < past + tokens. q and out are [tokens, heads * d]; k and v hold past + tokens rows of
+/// [kv_heads * d] (grouped-query: head h reads kv head h / (heads / kv_heads)). Both products run
+/// through mvlm_gemm_float (scores, then probabilities x values); the softmax subtracts the row
+/// maximum and uses expf. `scratch` holds mvlm_attention_scratch_count floats.
+void mvlm_attention(const float *q, const float *k, const float *v, float *out, int64_t tokens, int64_t past,
+                    int64_t heads, int64_t kv_heads, int64_t head_dim, float scale, int causal, int64_t first_item,
+                    int64_t last_item, float *scratch);
 
 #ifdef __cplusplus
 }
