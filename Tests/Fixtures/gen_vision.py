@@ -291,7 +291,7 @@ def main():
     image = Image.open(image_path).convert("RGB")
     image = expand2square(image, tuple(int(x * 255) for x in MEAN))
     pixels = processor.preprocess(image, return_tensors="pt")["pixel_values"][0].to(torch.float32)
-    np.save(os.path.join(OUT, "pixels.npy"), pixels.numpy().astype(np.float32))
+    np.save(os.path.join(OUT, "pixels.npy"), pixels.contiguous().numpy().astype(np.float32))
 
     prompt_ids = tokenizer_image_token(sp, PROMPT)
 
@@ -375,9 +375,9 @@ def main():
         total = embeds.shape[1]
         image_start = prompt_ids.index(IMAGE_TOKEN_INDEX)
         positions = sorted(set([0, image_start, image_start + 71, image_start + 143, image_start + 144, total - 2, total - 1]))
-        np.save(os.path.join(ref, "vision_features.npy"), features[0].numpy().astype(np.float32))
-        np.save(os.path.join(ref, "image_features.npy"), image_features[0].numpy().astype(np.float32))
-        np.save(os.path.join(ref, "logits.npy"), logits[positions].numpy().astype(np.float32))
+        np.save(os.path.join(ref, "vision_features.npy"), features[0].contiguous().numpy().astype(np.float32))
+        np.save(os.path.join(ref, "image_features.npy"), image_features[0].contiguous().numpy().astype(np.float32))
+        np.save(os.path.join(ref, "logits.npy"), logits[positions].contiguous().numpy().astype(np.float32))
         with open(os.path.join(ref, "reference.json"), "w") as f:
             json.dump({
                 "prompt": PROMPT, "prompt_ids": prompt_ids, "spliced_length": total,

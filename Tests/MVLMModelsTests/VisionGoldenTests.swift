@@ -1,0 +1,173 @@
+import Foundation
+import MVLMCheckpoint
+import MVLMCore
+import MVLMModels
+import MVLMRuntime
+import MVLMTestSupport
+import Testing
+
+/// Golden tests of the whole MobileVLM (V1 with LDP, V2 with LDPv2) against the oracle of
+/// `Tests/Fixtures/gen_vision.py`: transformers' CLIPVisionModel (hidden_states[-2], CLS dropped)
+/// and LlamaForCausalLM, and the projectors in plain torch from the upstream module definitions;
+/// tiny widths but the real 336 px / patch 14 / 576 -> 144 geometry, bf16 pytorch_model.bin.
+@Suite struct VisionGoldenTests {
+    struct Reference: Decodable {
+        var prompt: String
+        var prompt_ids: [Int32]
+        var spliced_length: Int
+        var logits_positions: [Int]
+        var greedy: [Int32]
+        var min_top2_gap: Float
+        var image_token_count: Int
+    }
+
+    static let clip = Fixtures.path("vision/tiny_clip")
+
+    static func load(_ version: String) throws -> (LanguageModel, Reference) {
+        let folder = Fixtures.path("vision/tiny_\(version)")
+        // V1's mm_vision_tower names no known tower: --vision-tower is needed. V2's is the
+        // relative folder ../tiny_clip, found on its own.
+        let model = try LanguageModel.load(try Checkpoint.open(folder), visionTower: version == "v1" ? clip : nil)
+        let reference = try JSONDecoder().decode(
+            Reference.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/reference/reference.json")))
+        return (model, reference)
+    }
+
+    static func pixels() throws -> [Float] {
+        let (shape, values) = try NumPyFile.readFloat32(path: Fixtures.path("vision/pixels.npy"))
+        #expect(shape == [3, 336, 336])
+        return values
+    }
+
+    /// max |a - b| relative to max |b|.
+    static func relativeError(_ a: [Float], _ b: [Float]) throws -> Float {
+        let worst = try #require(maxAbsoluteDifference(a, b))
+        return worst / max(b.reduce(0) { max($0, abs($1)) }, 1e-30)
+    }
+
+    @Test(arguments: ["v1", "v2"])
+    func featuresLogitsAndGreedyTokensMatchTheOracle(version: String) throws {
+        let (model, reference) = try Self.load(version)
+        let parts = try model.requireVision()
+        #expect(parts.configuration.projector == (version == "v1" ? .ldp : .ldpv2))
+        #expect(parts.configuration.imageTokenCount == 144)
+        #expect(reference.image_token_count == 144)
+
+        let encoding = try model.encodeImage(try Self.pixels(), threads: 2)
+        let folder = Fixtures.path("vision/tiny_\(version)/reference")
+        let (visionShape, vision) = try NumPyFile.readFloat32(path: folder + "/vision_features.npy")
+        #expect(encoding.visionFeatures.shape == visionShape)
+        #expect(visionShape == [576, 64])
+        let visionError = try Self.relativeError(encoding.visionFeatures.values, vision)
+        #expect(visionError <= 1e-4, "vision features: relative error \(visionError)")
+        let (imageShape, image) = try NumPyFile.readFloat32(path: folder + "/image_features.npy")
+        #expect(encoding.imageFeatures.shape == imageShape)
+        #expect(imageShape == [144, 64])
+        let imageError = try Self.relativeError(encoding.imageFeatures.values, image)
+        #expect(imageError <= 1e-4, "projector output: relative error \(imageError)")
+
+        // The spliced prompt: -200 becomes 144 positions; logits at the oracle's positions.
+        let prompt = try model.expandImageMarkers(reference.prompt_ids)
+        #expect(prompt.count == reference.spliced_length)
+        var generator = try GreedyGenerator(multimodal: model, threads: 2)
+        let result = try generator.generate(
+            prompt: prompt, imageRows: encoding.imageFeatures, maxNewTokens: 16, keepPromptLogits: true)
+        let logits = try #require(result.promptLogits)
+        let (logitShape, expected) = try NumPyFile.readFloat32(path: folder + "/logits.npy")
+        let vocabulary = logits.lastDimension
+        #expect(logitShape == [reference.logits_positions.count, vocabulary])
+        var selected: [Float] = []
+        for position in reference.logits_positions { selected += logits.row(position) }
+        let logitError = try Self.relativeError(selected, expected)
+        #expect(logitError <= 1e-4, "multimodal logits: relative error \(logitError)")
+        #expect(result.tokens == reference.greedy)
+    }
+
+    @Test func theUnusedLastBlockAndPostNormAreReported() throws {
+        let (model, _) = try Self.load("v2")
+        let unused = Dictionary(uniqueKeysWithValues: model.unusedTensors.map { ($0.name, $0.reason) })
+        let prefix = "model.vision_tower.vision_tower.vision_model."
+        #expect(unused[prefix + "post_layernorm.weight"]?.contains("post-LayerNorm is not run") == true)
+        #expect(unused[prefix + "encoder.layers.2.mlp.fc1.weight"]?.contains("mm_vision_select_layer -2") == true)
+        #expect(unused.keys.filter { $0.contains("encoder.layers.2.") }.count == 16)
+        #expect(model.weights[prefix + "encoder.layers.1.mlp.fc1.weight"] != nil)
+        #expect(unused.count == 18)
+        // The conv filters are read as matrices, still views of the mapped checkpoint.
+        #expect(model.weights[prefix + "embeddings.patch_embedding.weight"]?.shape == [64, 588])
+        #expect(model.weights.values.allSatisfy { $0.storage.isBorrowed })
+    }
+
+    @Test func anUnknownTowerNeedsVisionTower() throws {
+        let folder = Fixtures.path("vision/tiny_v1")
+        let checkpoint = try Checkpoint.open(folder)
+        // Text-only still runs; an image is refused with the way out.
+        let textOnly = try LanguageModel.load(checkpoint)
+        #expect(textOnly.multimodal == nil)
+        #expect(textOnly.unusedTensors.first { $0.name.hasPrefix("model.mm_projector.") }?.reason.contains("--vision-tower") == true)
+        let error = #expect(throws: MVLMError.self) { try textOnly.encodeImage(try Self.pixels()) }
+        #expect(error?.description.contains("--vision-tower") == true)
+        // Conversion requires it.
+        let required = #expect(throws: MVLMError.self) {
+            try VisionTowerResolver.resolve(
+                config: checkpoint.config, checkpointDirectory: folder, visionTower: nil, required: true)
+        }
+        #expect(required?.description.contains("pass --vision-tower DIR") == true)
+        #expect(required?.description.contains("mobilevlm-tests/tiny-clip-vit-336") == true)
+    }
+
+    @Test func towerConfigurationSources() throws {
+        // The built-in table for the released checkpoints' tower name.
+        var config = try Checkpoint.open(Fixtures.path("vision/tiny_v1")).config
+        config["mm_vision_tower"] = .string("openai/clip-vit-large-patch14-336")
+        let builtIn = try VisionTowerResolver.resolve(config: config, checkpointDirectory: nil, visionTower: nil, required: true)
+        #expect(builtIn.source?.contains("built-in") == true)
+        config = builtIn.config
+        config["hidden_size"] = .int(2048)
+        config["mm_hidden_size"] = .int(1024)
+        let large = try VisionConfiguration(config: config)
+        #expect(large.hiddenSize == 1024 && large.heads == 16 && large.layerCount == 24 && large.usedLayerCount == 23)
+        #expect(large.imageSize == 336 && large.patchSize == 14 && large.patchCount == 576 && large.imageTokenCount == 144)
+        #expect(large.activation == "quick_gelu" && large.layerNormEpsilon == 1e-5)
+        // A full CLIPModel folder (vision_config nested) works as --vision-tower; its
+        // preprocessor_config.json travels with it.
+        let directory = try Fixtures.temporaryDirectory()
+        let clipConfig: [String: Any] = [
+            "model_type": "clip", "projection_dim": 32,
+            "text_config": ["hidden_size": 16],
+            "vision_config": ["hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4, "num_hidden_layers": 3, "image_size": 336, "patch_size": 14],
+        ]
+        try JSONSerialization.data(withJSONObject: clipConfig).write(to: directory.appendingPathComponent("config.json"))
+        try FileManager.default.copyItem(
+            atPath: Self.clip + "/preprocessor_config.json", toPath: directory.appendingPathComponent("preprocessor_config.json").path)
+        let model = try LanguageModel.load(try Checkpoint.open(Fixtures.path("vision/tiny_v1")), visionTower: directory.path)
+        #expect(try model.requireVision().configuration.layerCount == 3)
+        // Not a CLIP folder: a clear error.
+        let bad = #expect(throws: MVLMError.self) {
+            try LanguageModel.load(try Checkpoint.open(Fixtures.path("vision/tiny_v1")), visionTower: Fixtures.path("vision/tiny_v2"))
+        }
+        #expect(bad?.description.contains("not a CLIP config") == true)
+    }
+
+    @Test func runTakesAnImageTensorAndMatchesTheOracle() throws {
+        let (_, reference) = try Self.load("v2")
+        let ids = reference.prompt_ids.map(String.init).joined(separator: ",")
+        let result = try CommandLineTool.run([
+            "run", Fixtures.path("vision/tiny_v2"), "--tokens", ids, "--image-tensor", Fixtures.path("vision/pixels.npy"),
+            "--max-new-tokens", "16", "--threads", "2", "--json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((object["generated"] as? [Int])?.map(Int32.init) == reference.greedy)
+        #expect((object["prompt"] as? [Int])?.count == reference.spliced_length)
+        #expect(object["image_encode_seconds"] as? Double ?? 0 > 0)
+        // -200 with no image, and an image tensor of the wrong shape, are refused clearly.
+        let noImage = try CommandLineTool.run(["run", Fixtures.path("vision/tiny_v2"), "--tokens", "1,-200,5"])
+        #expect(noImage.status == 64)
+        #expect(noImage.stderr.contains("no --image or --image-tensor"))
+        let wrong = try Fixtures.temporaryDirectory().appendingPathComponent("wrong.npy").path
+        try NumPyFile.writeFloat32([Float](repeating: 0, count: 3 * 224 * 224), shape: [3, 224, 224], to: wrong)
+        let mismatched = try CommandLineTool.run(["run", Fixtures.path("vision/tiny_v2"), "--tokens", "1,-200,5", "--image-tensor", wrong])
+        #expect(mismatched.status == 1)
+        #expect(mismatched.stderr.contains("[3, 336, 336]"))
+    }
+}
