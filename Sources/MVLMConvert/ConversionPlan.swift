@@ -40,8 +40,12 @@ public struct ConversionPlan: Sendable, Codable {
     /// Plans the conversion of `checkpoint` with `preset` and `overrides` (first match wins).
     /// - Throws: `MVLMError` when an override forces a type that cannot hold a tensor's shape, or a
     ///   tensor's dtype cannot be converted.
+    /// - Parameter unused: tensors the model does not read, with the reason (from the engine's
+    ///   builder: e.g. the vision tower's last block under `mm_vision_select_layer` -2); they are
+    ///   dropped and listed.
     public static func make(
-        checkpoint: Checkpoint, preset: QuantizationPreset, overrides: [TensorOverride] = [], fuse: Bool = true
+        checkpoint: Checkpoint, preset: QuantizationPreset, overrides: [TensorOverride] = [], fuse: Bool = true,
+        unused: [String: String] = [:]
     ) throws -> ConversionPlan {
         let infos = checkpoint.reader.tensorInfos
         let names = Set(infos.map(\.name))
@@ -58,6 +62,10 @@ public struct ConversionPlan: Sendable, Codable {
         for info in infos {
             if info.name.hasSuffix("rotary_emb.inv_freq") {
                 dropped.append(Dropped(name: info.name, reason: "rotary frequencies are recomputed from rope_theta"))
+                continue
+            }
+            if let reason = unused[info.name] {
+                dropped.append(Dropped(name: info.name, reason: reason))
                 continue
             }
             let (role, layer) = TensorRole.classify(info.name, rank: info.shape.count)

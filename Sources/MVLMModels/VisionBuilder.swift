@@ -65,9 +65,18 @@ enum VisionBuilder {
             let lp = "\(prefix)encoder.layers.\(layer)."
             let l = "vision.layers.\(layer)"
             let n1 = try layerNorm(x, lp + "layer_norm1", width: h, epsilon: c.layerNormEpsilon, label: "\(l).layer_norm1")
-            let q = try linear(n1, lp + "self_attn.q_proj", [h, h], label: "\(l).q_proj")
-            let k = try linear(n1, lp + "self_attn.k_proj", [h, h], label: "\(l).k_proj")
-            let v = try linear(n1, lp + "self_attn.v_proj", [h, h], label: "\(l).v_proj")
+            let q: Int, k: Int, v: Int
+            if catalog.contains(lp + "self_attn.qkv_proj.weight") {
+                // Fused by `mvlm convert`: one product, sliced into q, k and v.
+                let qkv = try linear(n1, lp + "self_attn.qkv_proj", [3 * h, h], label: "\(l).qkv_proj")
+                q = try g.add(.slice(axis: 1, start: 0, end: h), [qkv], label: "\(l).q")
+                k = try g.add(.slice(axis: 1, start: h, end: 2 * h), [qkv], label: "\(l).k")
+                v = try g.add(.slice(axis: 1, start: 2 * h, end: nil), [qkv], label: "\(l).v")
+            } else {
+                q = try linear(n1, lp + "self_attn.q_proj", [h, h], label: "\(l).q_proj")
+                k = try linear(n1, lp + "self_attn.k_proj", [h, h], label: "\(l).k_proj")
+                v = try linear(n1, lp + "self_attn.v_proj", [h, h], label: "\(l).v_proj")
+            }
             let attention = try g.add(
                 .encoderAttention(heads: c.heads, headDimension: c.headDimension, scale: scale), [q, k, v], label: "\(l).attention")
             let o = try linear(attention, lp + "self_attn.out_proj", [h, h], label: "\(l).out_proj")

@@ -86,6 +86,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Token ids for --verify (default: 256 built-in pseudo-random ids).", valueName: "IDS"))
     var verifyTokens: String?
 
+    @Option(help: ArgumentHelp("The CLIP folder (config.json, optional preprocessor_config.json) that configures a MobileVLM checkpoint's vision tower, when its mm_vision_tower is neither a folder nor a known tower; stored in the output.", valueName: "DIR"))
+    var visionTower: String?
+
     @Option(help: "Window length in tokens for --calibrate and --verify.")
     var ctx: Int = 512
 
@@ -107,9 +110,12 @@ struct ConvertCommand: ParsableCommand {
     func run() throws {
         let checkpoint = try Checkpoint.open(source)
         let parsed = try overrides.map { try TensorOverride(parsing: $0) }
+        // The config the engine builds from: a GGUF's metadata as config (GGUFLlama), and a
+        // vision-language model's tower configuration resolved (required: the file must run alone).
+        let (engineConfig, unused) = try Self.engineConfig(checkpoint, visionTower: visionTower)
         let plan = try ConversionPlan.make(
             checkpoint: checkpoint, preset: QuantizationPreset(QuantizationPreset.Name(rawValue: quant)!), overrides: parsed,
-            fuse: !noFuse)
+            fuse: !noFuse, unused: unused)
         if printPasses {
             for (index, pass) in plan.passes.enumerated() { print("\(index + 1). \(pass)") }
             return
@@ -130,8 +136,6 @@ struct ConvertCommand: ParsableCommand {
                 "context": .int(Int64(ctx)), "layers": .int(Int64(collector.importance.count)),
             ])
         }
-        // For a GGUF source the config comes from its metadata (GGUFLlama), as the engine reads it.
-        let engineConfig = (try? LanguageModel.engineView(checkpoint).0) ?? checkpoint.config
         var base = ModelManifest(
             architecture: checkpoint.architecture.kind.rawValue, config: engineConfig,
             metadata: ["producer": .string("mvlm")])
@@ -190,6 +194,28 @@ struct ConvertCommand: ParsableCommand {
                 print("verified against \(source): KL divergence mean \(String(format: "%.4g", c.kld.mean)), p99 \(String(format: "%.4g", c.kld.p99)); top-1 agreement \(String(format: "%.2f", c.top1Agreement * 100))%; perplexity ratio \(String(format: "%.4f", c.perplexityRatio))\(report.worstLayer.map { "; lowest block SNR \($0.name) \(String(format: "%.1f", $0.decibels ?? 0)) dB" } ?? "")")
             }
         }
+    }
+
+    /// The config to store (GGUF metadata as config; the vision tower resolved) and the tensors
+    /// the model does not read, with reasons (dropped from the output).
+    static func engineConfig(_ checkpoint: Checkpoint, visionTower: String?) throws -> ([String: MetadataValue], [String: String]) {
+        var config = (try? LanguageModel.engineView(checkpoint).0) ?? checkpoint.config
+        let hasTower = checkpoint.reader.tensorInfos.contains { $0.name.hasPrefix("model.vision_tower.") }
+        if visionTower != nil || (hasTower && VisionTowerResolver.wantsVision(config)) {
+            let resolution = try VisionTowerResolver.resolve(
+                config: config, checkpointDirectory: checkpoint.directory, visionTower: visionTower, required: true)
+            config = resolution.config
+            if let source = resolution.source { FileHandle.standardError.write(Data("vision tower: \(source)\n".utf8)) }
+        }
+        // Which tensors the model leaves out; when the engine cannot build the model (an
+        // architecture it does not run) everything is converted.
+        guard let reader = try? LanguageModel.engineView(checkpoint).1,
+            let model = try? LanguageModel.load(config: config, reader: reader)
+        else { return (config, [:]) }
+        let names = Set(checkpoint.reader.tensorInfos.map(\.name))
+        var unused: [String: String] = [:]
+        for tensor in model.unusedTensors where names.contains(tensor.name) { unused[tensor.name] = tensor.reason }
+        return (config, unused)
     }
 
     /// Token ids from `argument`: ids as `TokenInput` reads them, or else a text file tokenized

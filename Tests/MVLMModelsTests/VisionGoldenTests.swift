@@ -170,4 +170,53 @@ import Testing
         #expect(mismatched.status == 1)
         #expect(mismatched.stderr.contains("[3, 336, 336]"))
     }
+
+    @Test func convertWritesOneFileThatRunsAlone() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let file = directory.appendingPathComponent("v1.mvlm").path
+        // Without the tower's configuration conversion stops with the way out.
+        let refused = try CommandLineTool.run(["convert", Fixtures.path("vision/tiny_v1"), "-o", file])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("--vision-tower"))
+        #expect(!FileManager.default.fileExists(atPath: file))
+        let plan = try CommandLineTool.run([
+            "convert", Fixtures.path("vision/tiny_v1"), "--vision-tower", Self.clip, "--quant", "f16", "--dry-run", "--json",
+        ])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])
+        let dropped = try #require(object["dropped"] as? [[String: Any]])
+        #expect(dropped.count == 18)
+        #expect(dropped.contains { ($0["name"] as? String)?.hasSuffix("post_layernorm.weight") == true })
+        let converted = try CommandLineTool.run([
+            "convert", Fixtures.path("vision/tiny_v1"), "--vision-tower", Self.clip, "--quant", "f16", "-o", file,
+        ])
+        #expect(converted.status == 0, "\(converted.stderr)")
+
+        // The file carries the tower's configuration and preprocessing: no --vision-tower needed.
+        let checkpoint = try Checkpoint.open(file)
+        guard case .object(let tower) = checkpoint.config["vision_config"] else {
+            Issue.record("no vision_config in the manifest")
+            return
+        }
+        #expect(tower["num_hidden_layers"]?.intValue == 3)
+        guard case .object(let preprocessor) = checkpoint.config["preprocessor_config"] else {
+            Issue.record("no preprocessor_config in the manifest")
+            return
+        }
+        #expect(preprocessor["crop_size"] != nil && preprocessor["image_mean"] != nil)
+        let model = try LanguageModel.load(checkpoint)
+        // Tower q/k/v were fused like the decoder's; bf16 -> f16 is exact for these weights.
+        #expect(model.weights.keys.contains { $0.hasSuffix("vision_model.encoder.layers.0.self_attn.qkv_proj.weight") })
+        let encoding = try model.encodeImage(try Self.pixels(), threads: 2)
+        let (_, image) = try NumPyFile.readFloat32(path: Fixtures.path("vision/tiny_v1/reference/image_features.npy"))
+        #expect(try Self.relativeError(encoding.imageFeatures.values, image) <= 1e-4)
+        let (_, reference) = try Self.load("v1")
+        let run = try CommandLineTool.run([
+            "run", file, "--tokens", reference.prompt_ids.map(String.init).joined(separator: ","),
+            "--image-tensor", Fixtures.path("vision/pixels.npy"), "--max-new-tokens", "16", "--json",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect((result["generated"] as? [Int])?.map(Int32.init) == reference.greedy)
+    }
 }
