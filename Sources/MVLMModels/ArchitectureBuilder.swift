@@ -28,6 +28,8 @@ public struct ModelBlueprint: Sendable {
     /// For a vision-language model: the image encoder and the language model graph that takes
     /// its rows (see `MultimodalParts`).
     public var multimodal: MultimodalParts?
+    /// Why a vision-language checkpoint's vision parts were not built, when they were not.
+    public var visionProblem: String?
 
     public init(
         graph: Graph, vocabularySize: Int, maxPositionEmbeddings: Int,

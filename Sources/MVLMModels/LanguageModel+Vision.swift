@@ -20,10 +20,9 @@ extension LanguageModel {
     /// The vision parts, or an error that says why there are none.
     public func requireVision() throws -> MultimodalParts {
         if let multimodal { return multimodal }
-        let reason = unusedTensors.first { $0.name.hasPrefix("model.vision_tower.") }?.reason
         throw MVLMError(
             .unsupported,
-            "this model has no vision encoder to take an image: \(reason ?? "\(architecture) is a text-only architecture")")
+            "this model has no vision encoder to take an image: \(visionProblem ?? "\(architecture) is a text-only architecture")")
     }
 
     /// Encodes one preprocessed image `pixels` (`[3, S, S]`, channel-major).

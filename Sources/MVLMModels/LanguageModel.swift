@@ -19,6 +19,9 @@ public struct LanguageModel: Sendable {
     public let maxPositionEmbeddings: Int
     /// The vision encoder and image-taking decoder of a vision-language model, when built.
     public let multimodal: MultimodalParts?
+    /// Why the vision parts of a vision-language checkpoint were not built (nil when they were,
+    /// or for a text-only architecture).
+    public let visionProblem: String?
 
     /// Builds the model config.json describes and binds its weights from `reader`.
     /// - Parameters:
@@ -40,7 +43,7 @@ public struct LanguageModel: Sendable {
             architecture: builder.name, graph: blueprint.graph, weights: weights,
             unusedTensors: catalog.unused(reason: blueprint.unusedReason),
             vocabularySize: blueprint.vocabularySize, maxPositionEmbeddings: blueprint.maxPositionEmbeddings,
-            multimodal: blueprint.multimodal)
+            multimodal: blueprint.multimodal, visionProblem: blueprint.visionProblem)
     }
 
     /// A fresh interpreter (with an empty key/value cache) over this model.

@@ -20,7 +20,11 @@ public struct MobileVLMBuilder: ArchitectureBuilder {
         var vision: VisionConfiguration?
         var visionProblem = "the vision tower's configuration is unknown (pass --vision-tower DIR)"
         if config["vision_config"] != nil {
-            vision = try VisionConfiguration(config: config)
+            do {
+                vision = try VisionConfiguration(config: config)
+            } catch let error as MVLMError {
+                visionProblem = "\(error.description) (pass --vision-tower DIR if the tower configuration is wrong)"
+            }
         } else if VisionBuilder.towerPrefix(in: catalog) == nil {
             visionProblem = "no vision tower in the checkpoint"
         }
@@ -32,15 +36,27 @@ public struct MobileVLMBuilder: ArchitectureBuilder {
             return LlamaBuilder.unusedReason(name, configuration: configuration) ?? "not part of a MobileVLM language model"
         }
         var blueprint = try LlamaBuilder.build(configuration, prefix: "model.", catalog: &catalog, unusedReason: reason)
-        if let vision {
-            guard vision.languageHiddenSize == configuration.hiddenSize else {
-                throw MVLMError(.malformed, "projector width \(vision.languageHiddenSize) differs from hidden_size", file: "config.json")
-            }
-            let encoder = try VisionBuilder.build(vision, catalog: &catalog)
+        guard let vision else {
+            blueprint.visionProblem = visionProblem
+            return blueprint
+        }
+        // A tower that does not fit the checkpoint leaves the text model usable; the reason is
+        // given when an image is asked for (and conversion refuses to drop the tower).
+        var attempt = catalog
+        do {
+            let encoder = try VisionBuilder.build(vision, catalog: &attempt)
             let decoder = try LlamaBuilder.build(
-                configuration, prefix: "model.", catalog: &catalog, imageRows: true, unusedReason: reason
+                configuration, prefix: "model.", catalog: &attempt, imageRows: true, unusedReason: reason
             ).graph
+            catalog = attempt
             blueprint.multimodal = MultimodalParts(vision: encoder, decoder: decoder, configuration: vision)
+        } catch let error as MVLMError {
+            blueprint.visionProblem = "\(error.description) (pass --vision-tower DIR if the tower configuration is wrong)"
+            let problem = blueprint.visionProblem!
+            blueprint.unusedReason = { name in
+                name.hasPrefix("model.vision_tower.") || name.hasPrefix("model.mm_projector.")
+                    ? "vision tower or projector not built: \(problem)" : reason(name)
+            }
         }
         return blueprint
     }

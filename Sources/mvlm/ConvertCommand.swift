@@ -212,6 +212,10 @@ struct ConvertCommand: ParsableCommand {
         guard let reader = try? LanguageModel.engineView(checkpoint).1,
             let model = try? LanguageModel.load(config: config, reader: reader)
         else { return (config, [:]) }
+        if hasTower, model.multimodal == nil, let problem = model.visionProblem {
+            // Never drop a tower silently: the file would lose its vision half.
+            throw MVLMError(.malformed, "the vision tower cannot be built: \(problem)", file: checkpoint.path)
+        }
         let names = Set(checkpoint.reader.tensorInfos.map(\.name))
         var unused: [String: String] = [:]
         for tensor in model.unusedTensors where names.contains(tensor.name) { unused[tensor.name] = tensor.reason }
