@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import MVLMCore
 import MVLMGraph
 
@@ -26,6 +27,16 @@ public struct Interpreter: Sendable {
     private let frequencies: [Int: [Float]]
     private let cacheWidths: [Int]
     private var cache: KeyValueCache
+
+    /// Seconds per operation of the last run, printed to stderr when `MVLM_PROFILE=1`.
+    private var profile: [String: Double] = [:]
+    static let profiling = ProcessInfo.processInfo.environment["MVLM_PROFILE"] == "1"
+
+    static func clock() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
 
     /// The number of processor cores online.
     public static var processorCount: Int { max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1) }
@@ -205,9 +216,17 @@ public struct Interpreter: Sendable {
             if let observer, case .linear = node.operation, case .weight(let name) = nodes[node.inputs[1]].operation {
                 observer.observe(weight: name, input: values[node.inputs[0]]!)
             }
+            let started = Self.profiling ? Self.clock() : 0
             values[node.id] = try compute(
                 node, values: values, tokens: tokenValues, past: past, newTokens: newTokens, bindings: bindings)
+            if Self.profiling { profile[node.operation.name, default: 0] += Self.clock() - started }
             for input in node.inputs where lastUse[input] == node.id { values[input] = nil }
+        }
+        if Self.profiling {
+            let total = profile.values.reduce(0, +)
+            let lines = profile.sorted { $0.value > $1.value }.map { String(format: "  %-20@ %8.3f s", $0.key as NSString, $0.value) }
+            FileHandle.standardError.write(Data(("profile (MVLM_PROFILE=1), \(String(format: "%.3f", total)) s:\n" + lines.joined(separator: "\n") + "\n").utf8))
+            profile.removeAll()
         }
         cachedTokenCount = past + newTokens
         var result: [String: Activation] = [:]

@@ -13,6 +13,10 @@ enum VisionKernels {
     static let queryBlock = 4
 
     /// Bidirectional attention: every row of `q` attends to every row of `k`/`v`, per head.
+    ///
+    /// Per head, keys are transposed to `[d][tokens]` so a block of 4 queries times 16 keys is
+    /// 8 SIMD accumulators fed by broadcasts (no horizontal sums); the softmax weights then
+    /// accumulate value rows into the 4 outputs.
     /// - Parameters: `q`, `k`, `v` and `output` are `[tokens, heads * headDimension]`.
     static func encoderAttention(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
@@ -20,16 +24,18 @@ enum VisionKernels {
         threads: Int
     ) {
         let width = heads * d
-        // Keys and values of each head made contiguous ([head][token][d]) so a key is one run.
-        let keys = UnsafeMutablePointer<Float>.allocate(capacity: tokens * width)
+        // Keys per head transposed and padded to a multiple of 16 columns: [head][d][padded].
+        let padded = (tokens + 15) / 16 * 16
+        let keys = UnsafeMutablePointer<Float>.allocate(capacity: heads * d * padded)
         let values = UnsafeMutablePointer<Float>.allocate(capacity: tokens * width)
         defer {
             keys.deallocate()
             values.deallocate()
         }
+        keys.initialize(repeating: 0, count: heads * d * padded)
         for t in 0..<tokens {
             for h in 0..<heads {
-                (keys + (h * tokens + t) * d).update(from: k + t * width + h * d, count: d)
+                for c in 0..<d { keys[(h * d + c) * padded + t] = k[t * width + h * d + c] }
                 (values + (h * tokens + t) * d).update(from: v + t * width + h * d, count: d)
             }
         }
@@ -37,50 +43,127 @@ enum VisionKernels {
         let box = UncheckedSendable((q, UnsafePointer(keys), UnsafePointer(values), output))
         Parallel.forEachChunk(count: heads * blocks, threads: threads) { range in
             let (q, keys, values, output) = box.value
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * tokens)
-            let query = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * d)
-            let accumulator = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * d)
-            defer {
-                scores.deallocate()
-                query.deallocate()
-                accumulator.deallocate()
-            }
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * padded)
+            defer { scores.deallocate() }
             for item in range {
                 let h = item / blocks
                 let first = (item - h * blocks) * queryBlock
                 let rows = min(queryBlock, tokens - first)
-                for r in 0..<rows {
-                    (query + r * d).update(from: q + (first + r) * width + h * d, count: d)
-                }
-                let headKeys = keys + h * tokens * d
-                let headValues = values + h * tokens * d
-                for j in 0..<tokens {
-                    let key = headKeys + j * d
-                    for r in 0..<rows { scores[r * tokens + j] = Vector.dot(query + r * d, key, count: d) * scale }
-                }
-                accumulator.update(repeating: 0, count: queryBlock * d)
-                for r in 0..<rows {
-                    let row = scores + r * tokens
-                    var maximum = -Float.infinity
-                    for j in 0..<tokens { maximum = max(maximum, row[j]) }
-                    var total: Float = 0
-                    for j in 0..<tokens {
-                        let e = expf(row[j] - maximum)
-                        row[j] = e
-                        total += e
+                // Missing rows of the last block repeat the last query (computed, not stored).
+                let r0 = q + (first) * width + h * d
+                let r1 = q + (first + min(1, rows - 1)) * width + h * d
+                let r2 = q + (first + min(2, rows - 1)) * width + h * d
+                let r3 = q + (first + min(3, rows - 1)) * width + h * d
+                let headKeys = UnsafeRawPointer(keys + h * d * padded)
+                let out = UnsafeMutableRawPointer(scores)
+                var j = 0
+                while j < padded {
+                    var a0 = SIMD8<Float>(), b0 = SIMD8<Float>(), a1 = SIMD8<Float>(), b1 = SIMD8<Float>()
+                    var a2 = SIMD8<Float>(), b2 = SIMD8<Float>(), a3 = SIMD8<Float>(), b3 = SIMD8<Float>()
+                    for c in 0..<d {
+                        let row = headKeys + (c * padded + j) * 4
+                        let ka = row.loadUnaligned(as: SIMD8<Float>.self)
+                        let kb = row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                        let x0 = SIMD8(repeating: r0[c]), x1 = SIMD8(repeating: r1[c])
+                        let x2 = SIMD8(repeating: r2[c]), x3 = SIMD8(repeating: r3[c])
+                        a0 += x0 * ka; b0 += x0 * kb
+                        a1 += x1 * ka; b1 += x1 * kb
+                        a2 += x2 * ka; b2 += x2 * kb
+                        a3 += x3 * ka; b3 += x3 * kb
                     }
-                    let inverse = 1 / total
-                    for j in 0..<tokens { row[j] *= inverse }
+                    let s = SIMD8<Float>(repeating: scale)
+                    out.storeBytes(of: a0 * s, toByteOffset: j * 4, as: SIMD8<Float>.self)
+                    out.storeBytes(of: b0 * s, toByteOffset: (j + 8) * 4, as: SIMD8<Float>.self)
+                    out.storeBytes(of: a1 * s, toByteOffset: (padded + j) * 4, as: SIMD8<Float>.self)
+                    out.storeBytes(of: b1 * s, toByteOffset: (padded + j + 8) * 4, as: SIMD8<Float>.self)
+                    out.storeBytes(of: a2 * s, toByteOffset: (2 * padded + j) * 4, as: SIMD8<Float>.self)
+                    out.storeBytes(of: b2 * s, toByteOffset: (2 * padded + j + 8) * 4, as: SIMD8<Float>.self)
+                    out.storeBytes(of: a3 * s, toByteOffset: (3 * padded + j) * 4, as: SIMD8<Float>.self)
+                    out.storeBytes(of: b3 * s, toByteOffset: (3 * padded + j + 8) * 4, as: SIMD8<Float>.self)
+                    j += 16
                 }
-                for j in 0..<tokens {
-                    let value = headValues + j * d
-                    for r in 0..<rows { Vector.addScaled(value, scores[r * tokens + j], into: accumulator + r * d, count: d) }
+                for r in 0..<queryBlock { softmax(scores + r * padded, count: tokens) }
+                // Values: 4 output rows x 8 columns in registers, one value load per key.
+                let headValues = UnsafeRawPointer(values + h * tokens * d)
+                let p0 = scores, p1 = scores + padded, p2 = scores + 2 * padded, p3 = scores + 3 * padded
+                var c = 0
+                while c + 8 <= d {
+                    var o0 = SIMD8<Float>(), o1 = SIMD8<Float>(), o2 = SIMD8<Float>(), o3 = SIMD8<Float>()
+                    for j in 0..<tokens {
+                        let value = headValues.loadUnaligned(fromByteOffset: (j * d + c) * 4, as: SIMD8<Float>.self)
+                        o0 += SIMD8(repeating: p0[j]) * value
+                        o1 += SIMD8(repeating: p1[j]) * value
+                        o2 += SIMD8(repeating: p2[j]) * value
+                        o3 += SIMD8(repeating: p3[j]) * value
+                    }
+                    let base = output + first * width + h * d + c
+                    UnsafeMutableRawPointer(base).storeBytes(of: o0, as: SIMD8<Float>.self)
+                    if rows > 1 { UnsafeMutableRawPointer(base + width).storeBytes(of: o1, as: SIMD8<Float>.self) }
+                    if rows > 2 { UnsafeMutableRawPointer(base + 2 * width).storeBytes(of: o2, as: SIMD8<Float>.self) }
+                    if rows > 3 { UnsafeMutableRawPointer(base + 3 * width).storeBytes(of: o3, as: SIMD8<Float>.self) }
+                    c += 8
                 }
-                for r in 0..<rows {
-                    (output + (first + r) * width + h * d).update(from: accumulator + r * d, count: d)
+                while c < d {
+                    for r in 0..<rows {
+                        var sum: Float = 0
+                        for j in 0..<tokens { sum += scores[r * padded + j] * values[(h * tokens + j) * d + c] }
+                        output[(first + r) * width + h * d + c] = sum
+                    }
+                    c += 1
                 }
             }
         }
+    }
+
+    /// `row[0..<count] = softmax(row[0..<count])`, eight lanes at a time.
+    static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
+        let raw = UnsafeMutableRawPointer(row)
+        var maximum = -Float.infinity
+        for j in 0..<count { maximum = max(maximum, row[j]) }
+        let top = SIMD8<Float>(repeating: maximum)
+        var sums = SIMD8<Float>()
+        var j = 0
+        while j + 8 <= count {
+            let e = exp(raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - top)
+            raw.storeBytes(of: e, toByteOffset: j * 4, as: SIMD8<Float>.self)
+            sums += e
+            j += 8
+        }
+        var total = sums.sum()
+        while j < count {
+            let e = expf(row[j] - maximum)
+            row[j] = e
+            total += e
+            j += 1
+        }
+        let inverse = SIMD8<Float>(repeating: 1 / total)
+        j = 0
+        while j + 8 <= count {
+            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * inverse, toByteOffset: j * 4, as: SIMD8<Float>.self)
+            j += 8
+        }
+        while j < count {
+            row[j] *= inverse[0]
+            j += 1
+        }
+    }
+
+    /// `e^x` per lane for x <= 0 (softmax arguments), to about 2 ulp: `2^n * p(r)` with
+    /// `x = n ln 2 + r`, `|r| <= ln 2 / 2`, and a degree-6 polynomial (Cephes `expf`).
+    @inline(__always)
+    static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let clamped = x.replacing(with: -87.3, where: x .< -87.3)
+        let n = (clamped * 1.442695041 + 0.5).rounded(.down)
+        let r = clamped - n * 0.693359375 + n * 2.12194440e-4
+        var p = SIMD8<Float>(repeating: 1.9875691500e-4)
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        p = p * r * r + r + 1
+        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+        return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 
     /// `[C, H, W]` -> `[(H/p)(W/p), C p p]`, each row one square in `(channel, row, column)` order.
