@@ -73,8 +73,13 @@ public struct ConversionPlan: Sendable, Codable {
                 role: role, layer: layer, layerCount: layerCounts[role] ?? 0, rank: info.shape.count,
                 tiedEmbeddings: tied)
             if let match = overrides.first(where: { $0.matches(info.name) }) {
-                storage = match.storage
-                reason = "override \(match)"
+                if case .quantized = match.storage, info.shape.count < 2 {
+                    // Norm scales and biases are read whole by the engine: block types are for matrices.
+                    reason += " (override \(match) applies to matrices only)"
+                } else {
+                    storage = match.storage
+                    reason = "override \(match)"
+                }
             }
             var isBlock = false
             if case .block = info.dtype { isBlock = true }
