@@ -106,6 +106,9 @@ static inline int mvlm_png_open(mvlm_png_decoder *decoder, const void *data, siz
     if (!decoder->info) return MVLM_PNG_NO_MEMORY;
     if (setjmp(png_jmpbuf(decoder->png))) return mvlm_png_status(decoder);
     png_set_read_fn(decoder->png, decoder, mvlm_png_read_fn);
+    // A bad CRC in an ancillary chunk is an error too (libpng would drop the chunk and go on;
+    // Pillow refuses the file).
+    png_set_crc_action(decoder->png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
     png_read_info(decoder->png, decoder->info);
 
     png_uint_32 width = 0, height = 0;
