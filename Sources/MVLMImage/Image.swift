@@ -38,17 +38,4 @@ public struct Image: Sendable, Hashable {
         let offset = (y * width + x) * 3
         return RGB(red: rgb[offset], green: rgb[offset + 1], blue: rgb[offset + 2])
     }
-
-    /// One pixel's colour.
-    public struct RGB: Sendable, Hashable, Codable {
-        public var red: UInt8
-        public var green: UInt8
-        public var blue: UInt8
-
-        public init(red: UInt8, green: UInt8, blue: UInt8) {
-            self.red = red
-            self.green = green
-            self.blue = blue
-        }
-    }
 }
