@@ -12,6 +12,8 @@ import PackageDescription
 //          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
 //   MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression)
 //   MVLMTokenizer ── SentencePiece and byte-level BPE tokenizers (MVLMFileIO for reading files)
+//   MVLMImage ── PNG/JPEG decoding, Pillow-exact resampling, CLIP preprocessing (MVLMFileIO,
+//                CMVLMPNG (libpng), CMVLMJPEG (libjpeg-turbo))
 //   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
 //   MVLMVerify ── float source vs .mvlm file, calibration (MVLMModels, MVLMConvert, MVLMModelFile)
 //   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
@@ -92,6 +94,16 @@ let package = Package(
         // Tokenizers: SentencePiece (tokenizer.model) and byte-level BPE (tokenizer.json, GGUF metadata).
         .target(name: "MVLMTokenizer", dependencies: ["MVLMCore", "MVLMFileIO"]),
 
+        // Images: PNG (libpng) and JPEG (libjpeg-turbo) to RGB as Pillow converts them, and
+        // MobileVLM's CLIP preprocessing with Pillow's bicubic resampling (docs/images.md).
+        .systemLibrary(
+            name: "CMVLMPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CMVLMJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .target(name: "MVLMImage", dependencies: ["MVLMCore", "MVLMFileIO", "CMVLMPNG", "CMVLMJPEG"]),
+
         // Random-weight checkpoints with real shapes, for benchmarks without downloads.
         .target(
             name: "MVLMSynthetic",
@@ -128,6 +140,7 @@ let package = Package(
         .testTarget(
             name: "MVLMTokenizerTests",
             dependencies: ["MVLMTokenizer", "MVLMGGUF", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMImageTests", dependencies: ["MVLMImage", "MVLMCore", "MVLMCompression", "MVLMTestSupport"]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMQuant", "MVLMTestSupport"]),
