@@ -114,7 +114,7 @@ let package = Package(
             name: "mvlm",
             dependencies: [
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
-                "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer",
+                "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

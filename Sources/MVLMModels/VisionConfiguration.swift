@@ -36,6 +36,10 @@ public struct VisionConfiguration: Hashable, Sendable {
     public var projectorInputSize: Int
     /// The language model's width (the projector's output).
     public var languageHiddenSize: Int
+    /// The image preprocessing (a Hugging Face preprocessor_config.json object; empty when unknown).
+    public var preprocessor: [String: MetadataValue]
+    /// `image_aspect_ratio` "pad": the image is padded to a square of the mean colour first.
+    public var padToSquare: Bool
 
     /// Patches per side (24 for 336 / 14).
     public var gridSide: Int { imageSize / patchSize }
@@ -113,6 +117,8 @@ public struct VisionConfiguration: Hashable, Sendable {
                 .unsupported, "projector '\(kind)' is not supported (MobileVLM's ldpnet, ldpnetv2)", file: "config.json",
                 subject: "'mm_projector_type'")
         }
+        preprocessor = try fields.object("preprocessor_config") ?? [:]
+        padToSquare = try fields.string("image_aspect_ratio") == "pad"
         projectorInputSize = try fields.positiveInt("mm_hidden_size", default: hiddenSize)
         languageHiddenSize = try fields.positiveInt("hidden_size")
         guard projectorInputSize == hiddenSize else {

@@ -86,6 +86,12 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Token ids for --verify (default: 256 built-in pseudo-random ids).", valueName: "IDS"))
     var verifyTokens: String?
 
+    @Option(help: ArgumentHelp("With --verify: an image (PNG or JPEG) to compare the vision half on as well.", valueName: "FILE"))
+    var image: String?
+
+    @Option(help: ArgumentHelp("With --verify: a preprocessed float32 [3, S, S] .npy image instead of --image.", valueName: "FILE.npy"))
+    var imageTensor: String?
+
     @Option(help: ArgumentHelp("The CLIP folder (config.json, optional preprocessor_config.json) that configures a MobileVLM checkpoint's vision tower, when its mm_vision_tower is neither a folder nor a known tower; stored in the output.", valueName: "DIR"))
     var visionTower: String?
 
@@ -103,6 +109,8 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("give the output file with -o OUT.mvlm (or use --dry-run)")
         }
         if verifyTokens != nil && !verify { throw ValidationError("--verify-tokens goes with --verify") }
+        if (image != nil || imageTensor != nil) && !verify { throw ValidationError("--image and --image-tensor go with --verify") }
+        if image != nil && imageTensor != nil { throw ValidationError("give the image as --image or --image-tensor, not both") }
         if ctx < 2 { throw ValidationError("--ctx must be at least 2 tokens") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -160,7 +168,14 @@ struct ConvertCommand: ParsableCommand {
             review = { temporary, manifest in
                 bar.finish()
                 let windows = ProgressBar(label: "verify", unit: .items("windows"))
-                let result = try Verification(threads: threads, context: ctx).run(filePath: temporary, source: checkpoint, tokens: ids) { stage, done, total in
+                var pixels: [Float]?
+                if image != nil || imageTensor != nil {
+                    pixels = try ImageInput.pixelValues(
+                        image: image, tensor: imageTensor, model: try LanguageModel.load(try Checkpoint.open(temporary)))
+                }
+                let result = try Verification(threads: threads, context: ctx).run(
+                    filePath: temporary, source: checkpoint, tokens: ids, pixels: pixels, visionTower: visionTower
+                ) { stage, done, total in
                     if stage == .comparing { windows.update(done: done, total: total) }
                 }
                 windows.finish()
@@ -191,6 +206,9 @@ struct ConvertCommand: ParsableCommand {
             if !fallbacks.isEmpty { print("\(fallbacks.count) tensors took a fallback type (see --dry-run)") }
             if let report {
                 let c = report.comparison
+                if let image = report.image {
+                    print("image: vision features cosine \(String(format: "%.6f", image.visionFeatureCosine)), projector rows cosine \(String(format: "%.6f", image.imageFeatureCosine)), KL divergence after the image \(String(format: "%.4g", image.kld.mean))")
+                }
                 print("verified against \(source): KL divergence mean \(String(format: "%.4g", c.kld.mean)), p99 \(String(format: "%.4g", c.kld.p99)); top-1 agreement \(String(format: "%.2f", c.top1Agreement * 100))%; perplexity ratio \(String(format: "%.4f", c.perplexityRatio))\(report.worstLayer.map { "; lowest block SNR \($0.name) \(String(format: "%.1f", $0.decibels ?? 0)) dB" } ?? "")")
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import MVLMCore
+import MVLMImage
 import MVLMModels
 
 /// `--image FILE` / `--image-tensor FILE.npy`: the preprocessed pixels a vision encoder takes.
@@ -21,6 +22,21 @@ enum ImageInput {
             return values
         }
         guard let image else { preconditionFailure("an image or a tensor") }
-        throw MVLMError(.unsupported, "image decoding is not available yet: pass --image-tensor", file: image)
+        let preprocessor = c.preprocessor.isEmpty
+            ? VisionTowerResolver.defaultPreprocessor(size: c.imageSize) : c.preprocessor
+        let parameters: ImagePreprocessing
+        do {
+            parameters = try ImagePreprocessing(preprocessorConfig: preprocessor, padToSquare: c.padToSquare)
+        } catch let error as MVLMError {
+            throw error.inFile("preprocessor_config")
+        }
+        let values = try ImagePreprocessor(parameters).pixelValues(contentsOfFile: image)
+        guard values.count == expected.reduce(1, *) else {
+            throw MVLMError(
+                .invalidArgument,
+                "preprocessing gives \(values.count) values but the vision tower takes \(Shape.describe(expected)): the preprocessor configuration does not match the tower",
+                file: image)
+        }
+        return values
     }
 }

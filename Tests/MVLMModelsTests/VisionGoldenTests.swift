@@ -219,4 +219,66 @@ import Testing
         let result = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect((result["generated"] as? [Int])?.map(Int32.init) == reference.greedy)
     }
+
+    @Test func anImageFileAndAChatPromptGiveTheOraclesTokens() throws {
+        let (_, reference) = try Self.load("v2")
+        // The PNG goes through our decoder and CLIP preprocessing (expand2square with the mean
+        // colour, PIL bicubic to 336, normalization), the prompt through MobileVLM's v1 format and
+        // tokenizer_image_token: the ids and the greedy tokens are the oracle's.
+        let result = try CommandLineTool.run([
+            "run", Fixtures.path("vision/tiny_v2"), "--chat", "--prompt", "What is in the image?",
+            "--image", Fixtures.path("vision/image.png"), "--max-new-tokens", "16", "--threads", "2", "--json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        var expanded: [Int] = []
+        for id in reference.prompt_ids { expanded += id == -200 ? [Int](repeating: -200, count: 144) : [Int(id)] }
+        #expect(object["prompt_tokens"] as? [Int] == expanded)
+        #expect((object["generated"] as? [Int])?.map(Int32.init) == reference.greedy)
+        #expect(object["prompt"] as? String == reference.prompt)
+        // A broken image file is one clear error.
+        let broken = try Fixtures.temporaryDirectory().appendingPathComponent("broken.png").path
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0]).write(to: URL(fileURLWithPath: broken))
+        let refused = try CommandLineTool.run(["run", Fixtures.path("vision/tiny_v2"), "--prompt", "hi", "--image", broken])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("broken.png"))
+    }
+
+    @Test func verifyComparesTheVisionHalf() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let file = directory.appendingPathComponent("v2q.mvlm").path
+        let converted = try CommandLineTool.run([
+            "convert", Fixtures.path("vision/tiny_v2"), "-o", file, "--quant", "q8_0", "--override", "*encoder.layers.*=q8_0",
+        ])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let result = try CommandLineTool.run([
+            "verify", file, "--against", Fixtures.path("vision/tiny_v2"), "--image", Fixtures.path("vision/image.png"),
+            "--no-weights", "--json", "-", "--threads", "2",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let image = try #require(object["image"] as? [String: Any])
+        let vision = try #require(image["vision_features"] as? [String: Any])
+        let projected = try #require(image["image_features"] as? [String: Any])
+        // Q8_0 tower blocks: close to the float features but not identical.
+        let cosine = try #require(vision["cosine"] as? Double)
+        #expect(cosine > 0.999 && cosine < 1)
+        #expect(try #require(projected["cosine"] as? Double) > 0.999)
+        #expect(try #require(vision["snr_db"] as? Double) > 20)
+        #expect(image["image_tokens"] as? Int == 144)
+        #expect(image["scored_positions"] as? Int == 256)
+        #expect(try #require((image["kld"] as? [String: Any])?["mean"] as? Double) >= 0)
+
+        // convert's built-in verification takes the image too and records it in the manifest.
+        let verified = directory.appendingPathComponent("v2v.mvlm").path
+        let run = try CommandLineTool.run([
+            "convert", Fixtures.path("vision/tiny_v2"), "-o", verified, "--quant", "q4_0", "--verify",
+            "--image-tensor", Fixtures.path("vision/pixels.npy"), "--threads", "2",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("image: vision features cosine 1.000000"))  // the tower stays F16: exact
+        let inspect = try CommandLineTool.run(["inspect", verified])
+        #expect(inspect.stdout.contains("image: vision features cosine"))
+        #expect(try CommandLineTool.run(["convert", Fixtures.path("vision/tiny_v2"), "-o", verified, "--image", "x.png"]).status == 64)
+    }
 }
