@@ -149,11 +149,15 @@ enum VisionKernels {
     }
 
     /// `e^x` per lane for x <= 0 (softmax arguments), to about 2 ulp: `2^n * p(r)` with
-    /// `x = n ln 2 + r`, `|r| <= ln 2 / 2`, and a degree-6 polynomial (Cephes `expf`).
+    /// `x = n ln 2 + r`, `|r| <= ln 2 / 2`, and a degree-6 polynomial (Cephes `expf`); every step
+    /// is a lane-wise float or integer operation, so it vectorizes.
     @inline(__always)
     static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let clamped = x.replacing(with: -87.3, where: x .< -87.3)
-        let n = (clamped * 1.442695041 + 0.5).rounded(.down)
+        // n = round(x / ln 2) by the 1.5 * 2^23 shifter: its low mantissa bits hold n.
+        let shifter = SIMD8<Float>(repeating: 12582912)
+        let t = clamped * 1.442695041 + shifter
+        let n = t - shifter
         let r = clamped - n * 0.693359375 + n * 2.12194440e-4
         var p = SIMD8<Float>(repeating: 1.9875691500e-4)
         p = p * r + 1.3981999507e-3
@@ -162,7 +166,8 @@ enum VisionKernels {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         p = p * r * r + r + 1
-        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+        let integer = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(shifter, to: SIMD8<Int32>.self)
+        let bits = (integer &+ 127) &<< 23
         return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 
