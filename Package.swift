@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMQuant", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMModelsTests",
-            dependencies: ["MVLMModels", "MVLMCheckpoint", "mvlm", "MVLMTestSupport"]),
+            dependencies: ["MVLMModels", "MVLMCheckpoint", "MVLMModelFile", "mvlm", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMVerifyTests",
             dependencies: [

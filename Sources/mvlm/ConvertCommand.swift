@@ -3,6 +3,7 @@ import Foundation
 import MVLMCheckpoint
 import MVLMConvert
 import MVLMCore
+import MVLMImage
 import MVLMModelFile
 import MVLMModels
 import MVLMRuntime
@@ -147,6 +148,23 @@ struct ConvertCommand: ParsableCommand {
         var base = ModelManifest(
             architecture: checkpoint.architecture.kind.rawValue, config: engineConfig,
             metadata: ["producer": .string("mvlm")])
+        // A vision-language model's image preprocessing, as the reference runs it (also inside
+        // `config.preprocessor_config`, which the engine reads).
+        if case .object(let preprocessor) = engineConfig["preprocessor_config"] {
+            let parameters = try ImagePreprocessing(
+                preprocessorConfig: preprocessor, padToSquare: engineConfig["image_aspect_ratio"]?.stringValue == "pad")
+            let pad = parameters.padColor
+            base.imagePreprocessing = .object([
+                "size": .int(Int64(parameters.size)), "crop": .array([.int(Int64(parameters.cropHeight)), .int(Int64(parameters.cropWidth))], elementType: "JSON"),
+                "resample": .string("\(parameters.resample) (Pillow)"),
+                "pad_to_square": .bool(parameters.padToSquare),
+                "pad_color": .array([.int(Int64(pad.red)), .int(Int64(pad.green)), .int(Int64(pad.blue))], elementType: "JSON"),
+                "rescale_factor": .float(parameters.rescaleFactor),
+                "image_mean": .array(parameters.imageMean.map { .float(Double($0)) }, elementType: "JSON"),
+                "image_std": .array(parameters.imageStd.map { .float(Double($0)) }, elementType: "JSON"),
+                "preprocessor_config": .object(preprocessor),
+            ])
+        }
         // The tokenizer travels inside the file (from --tokenizer, or the source's own).
         if let found = try TokenizerSource.find(model: source, explicit: tokenizer) {
             _ = try found.tokenizer()  // never embed a tokenizer that does not load

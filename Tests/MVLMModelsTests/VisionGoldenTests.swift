@@ -1,6 +1,7 @@
 import Foundation
 import MVLMCheckpoint
 import MVLMCore
+import MVLMModelFile
 import MVLMModels
 import MVLMRuntime
 import MVLMTestSupport
@@ -204,6 +205,10 @@ import Testing
             return
         }
         #expect(preprocessor["crop_size"] != nil && preprocessor["image_mean"] != nil)
+        let manifest = try #require(checkpoint.reader as? ModelFileReader).manifest
+        let stored = try #require(manifest.imagePreprocessing)
+        #expect(stored["size"]?.intValue == 336 && stored["pad_to_square"] == .bool(true))
+        #expect(stored["pad_color"]?.arrayValue?.compactMap(\.intValue) == [122, 116, 104])
         let model = try LanguageModel.load(checkpoint)
         // Tower q/k/v were fused like the decoder's; bf16 -> f16 is exact for these weights.
         #expect(model.weights.keys.contains { $0.hasSuffix("vision_model.encoder.layers.0.self_attn.qkv_proj.weight") })
