@@ -286,4 +286,18 @@ import Testing
         #expect(inspect.stdout.contains("image: vision features cosine"))
         #expect(try CommandLineTool.run(["convert", Fixtures.path("vision/tiny_v2"), "-o", verified, "--image", "x.png"]).status == 64)
     }
+
+    @Test func benchReportsImageEncodeTime() throws {
+        let result = try CommandLineTool.run([
+            "bench", Fixtures.path("vision/tiny_v2"), "--threads", "2", "--prompt-tokens", "8", "--gen-tokens", "2",
+            "--repetitions", "1", "--json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let seconds = try #require(object["image_encode_seconds"] as? Double)
+        #expect(seconds > 0 && seconds.isFinite)
+        // A text-only model has no such field.
+        let text = try CommandLineTool.run(["bench", Fixtures.path("llama/mha_f32"), "--threads", "1", "--prompt-tokens", "4", "--gen-tokens", "2", "--repetitions", "1", "--json"])
+        #expect(!text.stdout.contains("image_encode_seconds"))
+    }
 }
