@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import MVLMCheckpoint
+import MVLMConvert
+import MVLMCore
+
+/// `mvlm convert --format gguf`: the same plan and streaming converter, written as llama.cpp GGUF
+/// files (docs/gguf-export.md).
+extension ConvertCommand {
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case mvlm, gguf
+    }
+
+    /// `--format`, or else the output's extension (`.gguf` → gguf), or else mvlm.
+    var outputFormat: OutputFormat {
+        if let format { return format }
+        return output?.lowercased().hasSuffix(".gguf") == true ? .gguf : .mvlm
+    }
+
+    /// Where the vision-projector GGUF goes: `--mmproj`, or `OUT.mmproj.gguf` beside `OUT.gguf`.
+    static func projectorPath(forOutput output: String) -> String {
+        let base = output.lowercased().hasSuffix(".gguf") ? String(output.dropLast(5)) : output
+        return base + ".mmproj.gguf"
+    }
+
+    func validateGGUFOptions() throws {
+        guard outputFormat == .gguf else {
+            if mmproj != nil { throw ValidationError("--mmproj goes with --format gguf") }
+            return
+        }
+        if verify { throw ValidationError("--verify checks .mvlm files; verify a GGUF with llama.cpp (docs/gguf-export.md), or convert to .mvlm") }
+    }
+
+    func convertToGGUF(converter: ModelConverter) throws {
+        let input: GGUFExport.TokenizerInput
+        switch try TokenizerSource.find(model: source, explicit: tokenizer) {
+        case .files(let files, let origin): input = .files(files, origin: origin)
+        case .gguf(let keys, _): input = .ggufMetadata(keys)
+        case nil: input = .none
+        }
+        let export = try GGUFExport.make(converter: converter, tokenizer: input)
+        let projectorPath = export.visionProjector == nil ? nil : (mmproj ?? output.map(Self.projectorPath(forOutput:)))
+        if dryRun {
+            let plan = converter.plan
+            var unfused = plan
+            unfused.decisions = export.languageModel.decisions + (export.visionProjector?.decisions ?? [])
+            try printPlan(unfused, predictedSize: unfused.tensorBytes)
+            for (label, part) in [("language model", export.languageModel)] + (export.visionProjector.map { [("vision projector", $0)] } ?? []) {
+                print("  GGUF \(label): \(part.tensors.count) tensors, \(part.metadata.count) metadata keys; left out: \(part.dropped.isEmpty ? "none" : part.dropped.map(\.name).joined(separator: ", "))")
+            }
+            return
+        }
+        let bar = ProgressBar(label: "convert")
+        let start = Date()
+        let files = try export.write(to: output!, projectorPath: projectorPath) { done, total in bar.update(done: done, total: total) }
+        bar.finish()
+        let seconds = Date().timeIntervalSince(start)
+        for (file, part) in zip(files, [export.languageModel] + (export.visionProjector.map { [$0] } ?? [])) {
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
+            if json {
+                print(try Self.jsonText([
+                    "output": .string(file), "format": .string("gguf"), "bytes": .int(Int64(size)),
+                    "tensors": .int(Int64(part.tensors.count)), "metadata_keys": .int(Int64(part.metadata.count)),
+                    "preset": .string(quant), "seconds": .float(seconds),
+                ]))
+            } else {
+                print("wrote \(file): GGUF, \(part.tensors.count) tensors, \(part.metadata.count) metadata keys, \(ByteCountText.format(size)), preset \(quant), in \(String(format: "%.1f", seconds)) s")
+            }
+        }
+    }
+}
