@@ -111,12 +111,15 @@ public final class GGUFWriter {
             guard let typeID = Self.ggmlTypeID(of: tensor.dtype) else {
                 throw MVLMError(.invalidArgument, "\(tensor.dtype.name) has no ggml type and cannot be stored in a GGUF file", file: path, subject: subject)
             }
-            guard !tensor.shape.isEmpty, tensor.shape.count <= 4, tensor.shape.allSatisfy({ $0 >= 0 }) else {
-                throw MVLMError(.invalidArgument, "shape \(Shape.describe(tensor.shape)) must have 1 to 4 dimensions (ggml's limit)", file: path, subject: subject)
-            }
-            if case .block(let block) = tensor.dtype, tensor.shape.last! % block.blockElements != 0 {
+            // ggml loads 1 to 4 dimensions; gguf-py (and our reader) allow 0 (a scalar) and more.
+            guard tensor.shape.count <= GGUFReader.maximumDimensions, tensor.shape.allSatisfy({ $0 >= 0 }) else {
                 throw MVLMError(
-                    .invalidArgument, "rows of \(tensor.shape.last!) elements do not fill whole \(block.name) blocks of \(block.blockElements)",
+                    .invalidArgument, "shape \(Shape.describe(tensor.shape)) must have at most \(GGUFReader.maximumDimensions) dimensions (llama.cpp loads 1 to 4)",
+                    file: path, subject: subject)
+            }
+            if case .block(let block) = tensor.dtype, (tensor.shape.last ?? 1) % block.blockElements != 0 {
+                throw MVLMError(
+                    .invalidArgument, "rows of \(tensor.shape.last ?? 1) elements do not fill whole \(block.name) blocks of \(block.blockElements)",
                     file: path, subject: subject)
             }
             guard let count = Shape.elementCount(tensor.shape), let bytes = tensor.dtype.byteCount(elementCount: count) else {
