@@ -50,10 +50,10 @@ extension GGUFExport {
             metadata = sourceGGUF.metadataEntries.filter {
                 !$0.key.hasPrefix("tokenizer.") && !["general.file_type", "general.quantization_version", "general.alignment"].contains($0.key)
             }
-            metadata.append(GGUFMetadataEntry(key: "general.file_type", type: .uint32, value: .uint(UInt64(fileType(of: kept)))))
+            metadata.append(GGUFMetadataEntry(key: "general.file_type", type: .uint32, value: .uint(UInt64(fileType(of: kept, plan: converter.plan)))))
             metadata.append(GGUFMetadataEntry(key: "general.quantization_version", type: .uint32, value: .uint(2)))
         } else {
-            metadata = try languageModelMetadata(config: config, source: checkpoint.path, tensors: kept)
+            metadata = try languageModelMetadata(config: config, source: checkpoint.path, tensors: kept, plan: converter.plan)
         }
         let vocabulary: GGUFVocabulary
         switch tokenizer {
@@ -74,7 +74,10 @@ extension GGUFExport {
     }
 
     /// The general and `llama.*` keys `convert_hf_to_gguf.py`'s `LlamaModel` writes for `config`.
-    static func languageModelMetadata(config: [String: MetadataValue], source: String, tensors: [TensorDecision]) throws -> [GGUFMetadataEntry] {
+    static func languageModelMetadata(
+        config raw: [String: MetadataValue], source: String, tensors: [TensorDecision], plan: ConversionPlan
+    ) throws -> [GGUFMetadataEntry] {
+        let config = withTransformersDefaults(raw)
         func required(_ key: String) throws -> Int {
             guard let value = config[key]?.intValue, value > 0 else {
                 throw MVLMError(.notFound, "missing or not a positive integer", file: source, subject: "config.json field '\(key)'")
@@ -123,16 +126,51 @@ extension GGUFExport {
             add("llama.attention.key_length", .uint32, count(headDimension))
             add("llama.attention.value_length", .uint32, count(headDimension))
         }
-        add("general.file_type", .uint32, count(fileType(of: tensors)))
+        add("general.file_type", .uint32, count(fileType(of: tensors, plan: plan)))
         add("llama.vocab_size", .uint32, count(try required("vocab_size")))
         add("llama.rope.dimension_count", .uint32, count(config["head_dim"]?.intValue ?? hidden / heads))
         add("general.quantization_version", .uint32, .uint(2))
         return entries
     }
 
-    /// `general.file_type` (llama.cpp's `llama_ftype`) from the type holding most matrix weights:
-    /// F32 0, F16 1, Q4_0 2, Q4_1 3, Q8_0 7, Q5_0 8, Q5_1 9, Q2_K 10, Q3_K 12, Q4_K 15 (Q4_K_M),
-    /// Q5_K 17 (Q5_K_M), Q6_K 18, BF16 32.
+    /// The config as llama.cpp's converter sees it: it loads config.json through transformers'
+    /// `AutoConfig`, so for `model_type` "llama" every field `LlamaConfig` defaults is present
+    /// (`head_dim` = hidden / heads, which makes it write `llama.attention.key_length` /
+    /// `value_length`; `num_key_value_heads` = heads; context 2048; RMS epsilon 1e-6; RoPE base
+    /// 10000; vocabulary 32000). Other model types (MobileVLM's "mobilevlm", which transformers
+    /// does not know) are read as written.
+    static func withTransformersDefaults(_ config: [String: MetadataValue]) -> [String: MetadataValue] {
+        guard config["model_type"]?.stringValue == "llama" else { return config }
+        var config = config
+        func fill(_ key: String, _ value: MetadataValue) { if config[key] == nil || config[key] == .null { config[key] = value } }
+        fill("vocab_size", .int(32000))
+        fill("max_position_embeddings", .int(2048))
+        fill("rms_norm_eps", .float(1e-6))
+        if config["rope_theta"] == nil, config["rope_parameters"]?["rope_theta"] == nil { config["rope_theta"] = .float(10000) }
+        if let heads = config["num_attention_heads"]?.intValue, heads > 0 {
+            fill("num_key_value_heads", .int(Int64(heads)))
+            if let hidden = config["hidden_size"]?.intValue { fill("head_dim", .int(Int64(hidden / heads))) }
+        }
+        return config
+    }
+
+    /// `general.file_type` (llama.cpp's `llama_ftype`): the preset's, as llama-quantize writes the
+    /// type it was asked for (f16 1, q8_0 7, q4_0 2, q4_k_m and default 15 = Q4_K_M, even where
+    /// rows took fallbacks); with overrides, the type holding most matrix weights.
+    static func fileType(of decisions: [TensorDecision], plan: ConversionPlan) -> Int {
+        if plan.overrides.isEmpty {
+            switch plan.preset {
+            case .f16: return 1
+            case .q8_0: return 7
+            case .q4_0: return 2
+            case .q4_k_m, .default: return 15
+            }
+        }
+        return fileType(of: decisions)
+    }
+
+    /// The `llama_ftype` of the type holding most matrix weights: F32 0, F16 1, Q4_0 2, Q4_1 3,
+    /// Q8_0 7, Q5_0 8, Q5_1 9, Q2_K 10, Q3_K 12, Q4_K 15 (Q4_K_M), Q5_K 17 (Q5_K_M), Q6_K 18, BF16 32.
     static func fileType(of decisions: [TensorDecision]) -> Int {
         var weights: [String: Int] = [:]
         for decision in decisions where decision.shape.count >= 2 { weights[decision.outputDType, default: 0] += decision.elementCount }
