@@ -70,6 +70,25 @@ public final class GGUFWriter {
     ///   value that does not fit its type, a dtype GGUF cannot hold, a shape whose rows do not fill
     ///   whole blocks; `.io` when the file cannot be written.
     public init(path: String, metadata: [GGUFMetadataEntry], tensors: [Tensor]) throws {
+        let layout = try Self.layout(path: path, metadata: metadata, tensors: tensors)
+        alignment = layout.alignment
+        dataOffset = layout.header.count
+        tensorTable = layout.table
+        output = try AtomicFileWriter(destination: path)
+        try output.write(layout.header)
+    }
+
+    /// The exact size of the file `metadata` and `tensors` make, without writing anything.
+    /// - Throws: as `init` does for invalid metadata or tensors.
+    public static func fileSize(metadata: [GGUFMetadataEntry], tensors: [Tensor]) throws -> Int {
+        let layout = try layout(path: "GGUF", metadata: metadata, tensors: tensors)
+        return layout.header.count + layout.table.reduce(0) { $0 + padded($1.bytes, to: layout.alignment) }
+    }
+
+    /// The encoded header (padded to the alignment), the alignment and the tensor table.
+    private static func layout(
+        path: String, metadata: [GGUFMetadataEntry], tensors: [Tensor]
+    ) throws -> (header: [UInt8], alignment: Int, table: [(tensor: Tensor, offset: Int, bytes: Int)]) {
         var alignment = 32
         var keys = Set<String>()
         for entry in metadata {
@@ -85,7 +104,6 @@ public final class GGUFWriter {
                 alignment = value
             }
         }
-        self.alignment = alignment
         var header = GGUFByteBuffer()
         header.append(contentsOf: Array("GGUF".utf8))
         header.append(UInt32(3))
@@ -135,10 +153,7 @@ public final class GGUFWriter {
         }
         let dataOffset = Self.padded(header.bytes.count, to: alignment)
         header.bytes += [UInt8](repeating: 0, count: dataOffset - header.bytes.count)
-        self.dataOffset = dataOffset
-        self.tensorTable = table
-        output = try AtomicFileWriter(destination: path)
-        try output.write(header.bytes)
+        return (header.bytes, alignment, table)
     }
 
     /// The size of the file this writer produces when every tensor is written.

@@ -3,6 +3,7 @@ import Foundation
 import MVLMCheckpoint
 import MVLMConvert
 import MVLMCore
+import MVLMGGUF
 
 /// `mvlm convert --format gguf`: the same plan and streaming converter, written as llama.cpp GGUF
 /// files (docs/gguf-export.md).
@@ -44,9 +45,14 @@ extension ConvertCommand {
             let plan = converter.plan
             var unfused = plan
             unfused.decisions = export.languageModel.decisions + (export.visionProjector?.decisions ?? [])
-            try printPlan(unfused, predictedSize: unfused.tensorBytes)
-            for (label, part) in [("language model", export.languageModel)] + (export.visionProjector.map { [("vision projector", $0)] } ?? []) {
-                print("  GGUF \(label): \(part.tensors.count) tensors, \(part.metadata.count) metadata keys; left out: \(part.dropped.isEmpty ? "none" : part.dropped.map(\.name).joined(separator: ", "))")
+            let parts = [("language model", export.languageModel, output)] + (export.visionProjector.map { [("vision projector", $0, projectorPath)] } ?? [])
+            var total = 0
+            for (_, part, _) in parts { total += try GGUFWriter.fileSize(metadata: part.metadata, tensors: part.tensors) }
+            try printPlan(unfused, predictedSize: total)
+            for (label, part, file) in parts {
+                let size = try GGUFWriter.fileSize(metadata: part.metadata, tensors: part.tensors)
+                print("  GGUF \(label) \(file ?? ""): \(part.tensors.count) tensors, \(part.metadata.count) metadata keys, \(size) bytes")
+                for dropped in part.dropped { print("    left out \(dropped.name): \(dropped.reason)") }
             }
             return
         }

@@ -17,7 +17,7 @@ Writes Tests/Fixtures/gguf_export/:
                  blocks, an LDPv2 projector to a 64-wide 2-layer language model and the sp_bpe
                  tokenizer: small enough to convert in a second, shaped so llama.cpp's
                  llama-mtmd-cli (whose LDP graphs assume a 24x24 patch grid) can load and run it.
-                 Written only with --mtmd.
+                 Written only with --mtmd DIR (add --ldp for a MobileVLM V1 / LDP projector).
 
 Needs torch and transformers (the /work/tvenv of docs/gguf-export.md), and llama.cpp's source for
 its converter (LLAMA_CPP=/path/to/llama.cpp; its gguf-py is used from there) and, for the q4_0
@@ -109,8 +109,9 @@ def write_spm() -> None:
     convert(folder, "f16", folder / "reference-f16.gguf")
 
 
-def write_mtmd(folder: pathlib.Path) -> None:
-    """A MobileVLM V2 folder llama-mtmd-cli can run: tensor names as mtgv/MobileVLM_V2 holds them."""
+def write_mtmd(folder: pathlib.Path, version: int = 2) -> None:
+    """A MobileVLM (V2: LDPv2, V1: LDP) folder llama-mtmd-cli can run: tensor names as
+    mtgv/MobileVLM(_V2) holds them."""
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -122,13 +123,32 @@ def write_mtmd(folder: pathlib.Path) -> None:
         return (0.05 * torch.randn(*shape, generator=g)).to(torch.float16)
 
     state = {k: v.to(torch.float16) for k, v in model.state_dict().items()}
-    p = "model.mm_projector."
-    state[p + "mlp.mlp.0.weight"] = r(hidden, vision)
-    state[p + "mlp.mlp.0.bias"] = r(hidden)
-    state[p + "mlp.mlp.2.weight"] = r(hidden, hidden)
-    state[p + "mlp.mlp.2.bias"] = r(hidden)
-    state[p + "peg.peg.0.weight"] = r(hidden, 1, 3, 3)
-    state[p + "peg.peg.0.bias"] = r(hidden)
+    if version == 2:
+        p = "model.mm_projector."
+        state[p + "mlp.mlp.0.weight"] = r(hidden, vision)
+        state[p + "mlp.mlp.0.bias"] = r(hidden)
+        state[p + "mlp.mlp.2.weight"] = r(hidden, hidden)
+        state[p + "mlp.mlp.2.bias"] = r(hidden)
+        state[p + "peg.peg.0.weight"] = r(hidden, 1, 3, 3)
+        state[p + "peg.peg.0.bias"] = r(hidden)
+    else:
+        p = "model.mm_projector.model."
+        state[p + "mlp.1.weight"] = r(hidden, vision)
+        state[p + "mlp.1.bias"] = r(hidden)
+        state[p + "mlp.3.weight"] = r(hidden, hidden)
+        state[p + "mlp.3.bias"] = r(hidden)
+        for block in (1, 2):
+            b = f"{p}mb_block.{block}.block."
+            state[b + "0.0.weight"] = r(hidden, 1, 3, 3)
+            state[b + "0.1.weight"] = 1 + r(hidden)
+            state[b + "0.1.bias"] = r(hidden)
+            state[b + "1.fc1.weight"] = r(hidden // 4, hidden, 1, 1)
+            state[b + "1.fc1.bias"] = r(hidden // 4)
+            state[b + "1.fc2.weight"] = r(hidden, hidden // 4, 1, 1)
+            state[b + "1.fc2.bias"] = r(hidden)
+            state[b + "2.0.weight"] = r(hidden, hidden, 1, 1)
+            state[b + "2.1.weight"] = 1 + r(hidden)
+            state[b + "2.1.bias"] = r(hidden)
     v = "model.vision_tower.vision_tower.vision_model."
     state[v + "embeddings.class_embedding"] = r(vision)
     state[v + "embeddings.patch_embedding.weight"] = r(vision, 3, 14, 14)
@@ -155,7 +175,7 @@ def write_mtmd(folder: pathlib.Path) -> None:
     config = model.config.to_dict()
     config.update({
         "architectures": ["MobileLlamaForCausalLM"], "model_type": "mobilevlm", "mm_hidden_size": vision,
-        "mm_projector_type": "ldpnetv2", "mm_vision_select_layer": -2, "mm_vision_select_feature": "patch",
+        "mm_projector_type": "ldpnetv2" if version == 2 else "ldpnet", "mm_vision_select_layer": -2, "mm_vision_select_feature": "patch",
         "mm_vision_tower": "openai/clip-vit-large-patch14-336", "image_aspect_ratio": "pad",
         "vision_config": {"hidden_size": vision, "intermediate_size": ffn, "num_hidden_layers": blocks,
                           "num_attention_heads": 4, "image_size": 336, "patch_size": 14,
@@ -167,7 +187,7 @@ def write_mtmd(folder: pathlib.Path) -> None:
 
 def main() -> None:
     if "--mtmd" in sys.argv:
-        write_mtmd(pathlib.Path(sys.argv[sys.argv.index("--mtmd") + 1]))
+        write_mtmd(pathlib.Path(sys.argv[sys.argv.index("--mtmd") + 1]), 1 if "--ldp" in sys.argv else 2)
         return
     if OUT.exists():
         shutil.rmtree(OUT)

@@ -68,6 +68,8 @@ struct GGUFWriterTests {
         #expect(try reader.tensor(named: "v").floatValues() == [1, 2, -2])
         let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber).intValue
         #expect(size == writer.fileSize)
+        #expect(try size == GGUFWriter.fileSize(
+            metadata: entries, tensors: [.init(name: "w", dtype: .float32, shape: [2, 3]), .init(name: "v", dtype: .float16, shape: [3])]))
     }
 
     @Test("mistakes are refused, naming the key or tensor")
