@@ -61,17 +61,22 @@ extension ConvertCommand {
         let files = try export.write(to: output!, projectorPath: projectorPath) { done, total in bar.update(done: done, total: total) }
         bar.finish()
         let seconds = Date().timeIntervalSince(start)
+        var records: [MetadataValue] = []
         for (file, part) in zip(files, [export.languageModel] + (export.visionProjector.map { [$0] } ?? [])) {
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
-            if json {
-                print(try Self.jsonText([
-                    "output": .string(file), "format": .string("gguf"), "bytes": .int(Int64(size)),
-                    "tensors": .int(Int64(part.tensors.count)), "metadata_keys": .int(Int64(part.metadata.count)),
-                    "preset": .string(quant), "seconds": .float(seconds),
-                ]))
-            } else {
+            records.append(.object([
+                "output": .string(file), "bytes": .int(Int64(size)), "tensors": .int(Int64(part.tensors.count)),
+                "metadata_keys": .int(Int64(part.metadata.count)),
+            ]))
+            if !json {
                 print("wrote \(file): GGUF, \(part.tensors.count) tensors, \(part.metadata.count) metadata keys, \(ByteCountText.format(size)), preset \(quant), in \(String(format: "%.1f", seconds)) s")
             }
+        }
+        if json {
+            print(try Self.jsonText([
+                "format": .string("gguf"), "files": .array(records, elementType: "JSON"), "preset": .string(quant),
+                "seconds": .float(seconds), "calibrated": .bool(!converter.importance.isEmpty),
+            ]))
         }
     }
 }
