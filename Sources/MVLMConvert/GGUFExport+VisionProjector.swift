@@ -15,12 +15,13 @@ extension GGUFExport {
     /// was trained on (llama.cpp issue 25817); with it, the graph runs exactly 23 and takes their
     /// output.
     ///
-    /// Hyperparameters come from config.json's `vision_config` when present, else from the shapes
+    /// Hyperparameters come from `vision_config` (config.json's, or the one `VisionTowerResolver`
+    /// resolved from `mm_vision_tower`) and the image mean and deviation from `preprocessor_config`
+    /// when present, else from the shapes
     /// (width, FFN width, blocks, patch and image size) and CLIP ViT-L/14-336's constants for what
     /// shapes cannot tell (heads of 64 dimensions, layer-norm epsilon 1e-5, quick-GELU, projection
     /// dimension 768, OpenAI's image mean and standard deviation).
-    static func visionProjectorPart(checkpoint: Checkpoint, plan: ConversionPlan, decisions: [TensorDecision]) throws -> Part {
-        let config = checkpoint.config
+    static func visionProjectorPart(checkpoint: Checkpoint, config: [String: MetadataValue], decisions: [TensorDecision]) throws -> Part {
         let source = checkpoint.path
         let projectorType: String
         switch config["mm_projector_type"]?.stringValue {
@@ -48,15 +49,18 @@ extension GGUFExport {
                 .malformed, "the vision tower's shapes do not describe a CLIP ViT (class embedding \(width), patch \(patch), \(positions) positions)",
                 file: source)
         }
-        let towerBlocks = Set(decisions.compactMap { GGUFNaming.visionLayer($0.name) }).count
+        // Blocks the checkpoint holds (the plan may already have dropped those after the selected
+        // hidden state), and those the plan keeps.
+        let towerBlocks = Set(checkpoint.reader.tensorInfos.compactMap { GGUFNaming.visionLayer($0.name) }).count
+        let plannedBlocks = Set(decisions.compactMap { GGUFNaming.visionLayer($0.name) })
         let layers = vision["num_hidden_layers"]?.intValue ?? towerBlocks
         let select = config["mm_vision_select_layer"]?.intValue ?? -2
         // Hidden states run [embeddings, block 1 output, ..., block N output]: a negative index counts
         // from the end, as the legacy converter normalizes it (N + index + 1).
         let featureLayer = select < 0 ? layers + select + 1 : select
-        guard featureLayer >= 1, featureLayer <= layers, towerBlocks >= featureLayer else {
+        guard featureLayer >= 1, featureLayer <= layers, (0..<featureLayer).allSatisfy(plannedBlocks.contains) else {
             throw MVLMError(
-                .malformed, "selects hidden state \(select) of a \(layers)-block tower with \(towerBlocks) blocks stored",
+                .malformed, "selects hidden state \(select) of a \(layers)-block tower, but blocks 0..<\(featureLayer) are not all in the plan (\(plannedBlocks.count) of \(towerBlocks) stored blocks are)",
                 file: source, subject: "config.json field 'mm_vision_select_layer'")
         }
         let heads = vision["num_attention_heads"]?.intValue ?? max(width / 64, 1)
@@ -113,8 +117,13 @@ extension GGUFExport {
         add("clip.vision.attention.layer_norm_epsilon", .float32, .float(vision["layer_norm_eps"]?.doubleValue ?? 1e-5))
         add("clip.vision.block_count", .uint32, count(featureLayer))
         add("clip.vision.feature_layer", .array, .array([.int(Int64(featureLayer))], elementType: "INT32"))
-        add("clip.vision.image_mean", .array, floats([0.48145466, 0.4578275, 0.40821073]))
-        add("clip.vision.image_std", .array, floats([0.26862954, 0.26130258, 0.27577711]))
+        let preprocessor = config["preprocessor_config"] ?? .null
+        func statistic(_ key: String, _ standard: [Double]) -> MetadataValue {
+            let values = preprocessor[key]?.arrayValue?.compactMap(\.doubleValue) ?? []
+            return floats(values.count == 3 ? values : standard)
+        }
+        add("clip.vision.image_mean", .array, statistic("image_mean", [0.48145466, 0.4578275, 0.40821073]))
+        add("clip.vision.image_std", .array, statistic("image_std", [0.26862954, 0.26130258, 0.27577711]))
         add("clip.use_gelu", .bool, .bool(vision["hidden_act"]?.stringValue == "gelu"))
         return Part(metadata: entries, tensors: table.tensors, decisions: kept, routes: table.routes, dropped: dropped)
     }

@@ -48,9 +48,15 @@ public struct GGUFExport: Sendable {
 
     /// Plans both files from a checkpoint and its conversion plan (which must be unfused:
     /// `ConversionPlan.make(..., fuse: false)`).
+    /// - Parameter resolvedConfig: the config with the vision tower's configuration resolved
+    ///   (`vision_config`, `preprocessor_config`, as `VisionTowerResolver` completes it), if known;
+    ///   the mmproj takes its hyperparameters from it. The language model's keys always come from
+    ///   the checkpoint's own config.json, as llama.cpp's converter reads it.
     /// - Throws: `MVLMError` naming the tensor or config field: a type GGUF lacks, a fused tensor,
     ///   a tensor llama.cpp has no name for, a missing hyperparameter, no vocabulary.
-    public static func make(converter: ModelConverter, tokenizer: TokenizerInput) throws -> GGUFExport {
+    public static func make(
+        converter: ModelConverter, tokenizer: TokenizerInput, resolvedConfig: [String: MetadataValue]? = nil
+    ) throws -> GGUFExport {
         let checkpoint = converter.checkpoint
         let plan = converter.plan
         let config = checkpoint.config
@@ -75,7 +81,8 @@ public struct GGUFExport: Sendable {
         languageModel.dropped += plan.dropped
         var projector: Part?
         if isMobileVLM {
-            projector = try visionProjectorPart(checkpoint: checkpoint, plan: plan, decisions: visionDecisions)
+            projector = try visionProjectorPart(
+                checkpoint: checkpoint, config: resolvedConfig ?? config, decisions: visionDecisions)
         } else if let stray = visionDecisions.first {
             throw MVLMError(
                 .unsupported,

@@ -32,14 +32,15 @@ extension ConvertCommand {
         if verify { throw ValidationError("--verify checks .mvlm files; verify a GGUF with llama.cpp (docs/gguf-export.md), or convert to .mvlm") }
     }
 
-    func convertToGGUF(converter: ModelConverter) throws {
+    /// - Parameter engineConfig: the config with the vision tower resolved (for the mmproj).
+    func convertToGGUF(converter: ModelConverter, engineConfig: [String: MetadataValue]) throws {
         let input: GGUFExport.TokenizerInput
         switch try TokenizerSource.find(model: source, explicit: tokenizer) {
         case .files(let files, let origin): input = .files(files, origin: origin)
         case .gguf(let keys, _): input = .ggufMetadata(keys)
         case nil: input = .none
         }
-        let export = try GGUFExport.make(converter: converter, tokenizer: input)
+        let export = try GGUFExport.make(converter: converter, tokenizer: input, resolvedConfig: engineConfig)
         let projectorPath = export.visionProjector == nil ? nil : (mmproj ?? output.map(Self.projectorPath(forOutput:)))
         if dryRun {
             let plan = converter.plan

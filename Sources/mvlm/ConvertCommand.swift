@@ -143,7 +143,7 @@ struct ConvertCommand: ParsableCommand {
                 "context": .int(Int64(ctx)), "layers": .int(Int64(collector.importance.count)),
             ])
         }
-        if outputFormat == .gguf { return try convertToGGUF(converter: converter) }
+        if outputFormat == .gguf { return try convertToGGUF(converter: converter, engineConfig: engineConfig) }
         var base = ModelManifest(
             architecture: checkpoint.architecture.kind.rawValue, config: engineConfig,
             metadata: ["producer": .string("mvlm")])

@@ -106,11 +106,14 @@ struct GGUFConvertCommandTests {
         #expect(try GGUFReader(path: output).string(forKey: "tokenizer.ggml.pre") == "smollm")
 
         let vlm = directory.appendingPathComponent("v.gguf").path
-        let both = try CommandLineTool.run([
-            "convert", Fixtures.path("checkpoints/mobilevlm_v2"), "-o", vlm, "--quant", "f16", "--tokenizer", Fixtures.path("gguf_export/llama_spm"),
-        ])
+        // A MobileVLM V2 folder whose tower configuration resolves (mm_vision_tower ../tiny_clip).
+        let both = try CommandLineTool.run(["convert", Fixtures.path("vision/tiny_v2"), "-o", vlm, "--quant", "f16"])
         #expect(both.status == 0, "\(both.stderr)")
-        #expect(try GGUFReader(path: directory.appendingPathComponent("v.mmproj.gguf").path).string(forKey: "clip.projector_type") == "ldpv2")
+        let projector = try GGUFReader(path: directory.appendingPathComponent("v.mmproj.gguf").path)
+        #expect(projector.string(forKey: "clip.projector_type") == "ldpv2")
+        // The resolved tower (tiny_clip: 3 blocks, 4 heads, 336 px) and hidden state -2.
+        #expect(projector.integer(forKey: "clip.vision.block_count") == 2 && projector.integer(forKey: "clip.vision.attention.head_count") == 4)
+        #expect(projector.metadata["clip.vision.feature_layer"] == .array([.int(2)], elementType: "INT32"))
 
         let verify = try CommandLineTool.run(["convert", Fixtures.path("gguf_export/llama_bpe"), "-o", output, "--verify"])
         #expect(verify.status == 64 && verify.stderr.contains("--verify checks .mvlm files"))
