@@ -79,10 +79,11 @@ let package = Package(
         // The .mvlm model file: reader, streaming writer, zstd distribution form (Formats/mvlm.md).
         .target(name: "MVLMModelFile", dependencies: ["MVLMCore", "MVLMFileIO", "MVLMCompression"]),
 
-        // Conversion: tensor roles, the mixed-precision policy, the plan, the streaming converter.
+        // Conversion: tensor roles, the mixed-precision policy, the plan, the streaming converter
+        // (into .mvlm or GGUF files; GGUF export writes vocabularies, hence the tokenizer).
         .target(
             name: "MVLMConvert",
-            dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMModelFile", "MVLMQuant"]),
+            dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMModelFile", "MVLMQuant", "MVLMGGUF", "MVLMTokenizer"]),
 
         // Verification: the float source against the quantized file, calibration statistics.
         .target(

@@ -102,6 +102,12 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Threads for --calibrate and --verify (default: all cores).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Output format: mvlm, or gguf for llama.cpp (default: from the output's extension).", valueName: "FORMAT"))
+    var format: OutputFormat?
+
+    @Option(help: ArgumentHelp("With --format gguf: where a MobileVLM's vision-projector GGUF goes (default: OUT.mmproj.gguf).", valueName: "PATH"))
+    var mmproj: String?
+
     func validate() throws {
         guard QuantizationPreset.Name(rawValue: quant) != nil else {
             throw ValidationError("unknown preset '\(quant)'; choose one of \(QuantizationPreset.Name.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -114,6 +120,7 @@ struct ConvertCommand: ParsableCommand {
         if image != nil && imageTensor != nil { throw ValidationError("give the image as --image or --image-tensor, not both") }
         if ctx < 2 { throw ValidationError("--ctx must be at least 2 tokens") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try validateGGUFOptions()
     }
 
     func run() throws {
@@ -124,7 +131,7 @@ struct ConvertCommand: ParsableCommand {
         let (engineConfig, unused) = try Self.engineConfig(checkpoint, visionTower: visionTower)
         let plan = try ConversionPlan.make(
             checkpoint: checkpoint, preset: QuantizationPreset(QuantizationPreset.Name(rawValue: quant)!), overrides: parsed,
-            fuse: !noFuse, unused: unused)
+            fuse: !noFuse && outputFormat == .mvlm, unused: unused)
         if printPasses {
             for (index, pass) in plan.passes.enumerated() { print("\(index + 1). \(pass)") }
             return
@@ -145,6 +152,7 @@ struct ConvertCommand: ParsableCommand {
                 "context": .int(Int64(ctx)), "layers": .int(Int64(collector.importance.count)),
             ])
         }
+        if outputFormat == .gguf { return try convertToGGUF(converter: converter, engineConfig: engineConfig) }
         var base = ModelManifest(
             architecture: checkpoint.architecture.kind.rawValue, config: engineConfig,
             metadata: ["producer": .string("mvlm")])
