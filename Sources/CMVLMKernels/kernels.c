@@ -1,60 +1,14 @@
 #include "mvlm_kernels.h"
 
-#include <math.h>
-#include <string.h>
+#include "internal.h"
 
-#if defined(__x86_64__) || defined(_M_X64)
-#define MVLM_X86 1
+#ifdef MVLM_X86
 #include <cpuid.h>
-#include <immintrin.h>
 #endif
 
-// ---- f16 <-> f32, exact, portable ------------------------------------------------------------
-
-static inline float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
-    uint32_t bits;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else {  // subnormal: normalize
-            int shift = 0;
-            while ((mantissa & 0x400) == 0) { mantissa <<= 1; shift++; }
-            mantissa &= 0x3FF;
-            bits = sign | ((uint32_t)(127 - 15 - shift + 1) << 23) | (mantissa << 13);
-        }
-    } else if (exponent == 31) {
-        bits = sign | 0x7F800000 | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-static inline uint16_t float_to_half(float f) {  // round to nearest even
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000;
-    uint32_t abs = x & 0x7FFFFFFF;
-    if (abs >= 0x7F800000) return (uint16_t)(sign | 0x7C00 | (abs > 0x7F800000 ? 0x200 : 0));
-    if (abs >= 0x477FF000) return (uint16_t)(sign | 0x7C00);  // rounds to infinity
-    if (abs < 0x38800000) {  // subnormal or zero in f16
-        float magnitude;
-        memcpy(&magnitude, &abs, 4);
-        uint32_t q = (uint32_t)lrintf(magnitude * 16777216.0f);  // units of 2^-24, even rounding
-        return (uint16_t)(sign | q);
-    }
-    uint32_t mantissa = abs & 0x7FFFFF, exponent = (abs >> 23) - 112;
-    uint32_t half = (exponent << 10) | (mantissa >> 13);
-    uint32_t rest = mantissa & 0x1FFF;
-    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
-    return (uint16_t)(sign | half);
-}
-
-static inline uint16_t load16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+#define half_to_float mvlm_half_to_float
+#define float_to_half mvlm_float_to_half
+#define load16 mvlm_load16
 
 // ---- activations ----------------------------------------------------------------------------
 
@@ -166,7 +120,7 @@ static float dot_q6_K_portable(const uint8_t *w, const uint8_t *x, int64_t super
 // ---- AVX2 kernels -------------------------------------------------------------------------
 
 #ifdef MVLM_X86
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
+#define AVX2 MVLM_AVX2
 
 AVX2 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -266,7 +220,8 @@ AVX2 static float dot_q6_K_avx2(const uint8_t *w, const uint8_t *x, int64_t supe
     return hsum(acc);
 }
 
-static int detect_avx2(void) {
+// 1 when AVX2, FMA and F16C are usable (CPU and OS), 2 when AVX-512 F/BW/DQ/VL with VNNI are too.
+static int detect_level(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
     int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, f16c = (c >> 29) & 1;
@@ -275,21 +230,31 @@ static int detect_avx2(void) {
     __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     if ((lo & 6) != 6) return 0;  // XMM and YMM state enabled by the OS
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-    return (b >> 5) & 1;
+    if (!((b >> 5) & 1)) return 0;  // AVX2
+    int f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
+    if (f && dq && bw && vl && vnni && (lo & 0xE6) == 0xE6) return 2;  // opmask and ZMM state enabled too
+    return 1;
 }
 #else
-static int detect_avx2(void) { return 0; }
+static int detect_level(void) { return 0; }
 #endif
 
 static int detected = -1, forced = -1;
+static _Thread_local int thread_forced = -1;
 
 int mvlm_kernels_level(void) {
-    if (detected < 0) detected = detect_avx2();
-    return forced >= 0 ? (forced && detected) : detected;
+    if (detected < 0) detected = detect_level();
+    int level = thread_forced >= 0 ? thread_forced : forced;
+    return level >= 0 && level < detected ? level : detected;
 }
 
 int mvlm_kernels_set_level(int level) {
-    forced = level < 0 ? -1 : (level > 0 ? 1 : 0);
+    forced = level < 0 ? -1 : (level > 2 ? 2 : level);
+    return mvlm_kernels_level();
+}
+
+int mvlm_kernels_set_thread_level(int level) {
+    thread_forced = level < 0 ? -1 : (level > 2 ? 2 : level);
     return mvlm_kernels_level();
 }
 

@@ -1,16 +1,25 @@
+import CMVLMKernels
+
 /// `y[t, n] = Σ_k x[t, k] · w[n, k] (+ bias[n])` for a weight in any `WeightFormat`.
 ///
 /// Threads own disjoint ranges of output features `n`. Within a range:
 /// - few tokens (decode): four weight rows at a time are streamed straight from the mapping,
 ///   widened eight elements at a time, and dotted with every token (the rows stay in L1);
-/// - many tokens (prefill): a tile of weight rows is widened once into a small per-thread f32
-///   buffer, then a 4-token × 2-row register block sweeps all tokens, so every weight byte is read
-///   from memory once per call and the work is matrix-matrix.
+/// - many tokens (prefill) with the C kernels enabled (`NativeKernels`): f32/f16/bf16 weights go
+///   straight to the C matrix × matrix kernel (`MatrixMultiply.float`), which widens a panel of
+///   rows at a time itself; other formats have a tile of `nativeTileRows` rows widened by their
+///   Swift format into a per-thread f32 buffer, then the same C kernel multiplies it;
+/// - many tokens without the C kernels (`MVLM_KERNELS=swift`, CPUs without AVX2): a tile of
+///   weight rows is widened once into a small per-thread f32 buffer, then a 4-token × 2-row
+///   register block sweeps all tokens, so every weight byte is read from memory once per call and
+///   the work is matrix-matrix.
 struct LinearKernel: WeightKernel {
     /// Tokens at or above which the tiled matrix-matrix path is used.
     static let matrixThreshold = 4
-    /// Weight rows widened per tile on the matrix path.
+    /// Weight rows widened per tile on the Swift matrix path.
     static let tileRows = 16
+    /// Weight rows widened per tile in Swift before the C matrix kernel (formats it cannot read).
+    static let nativeTileRows = 64
 
     /// The activations; inside `run`, their packed copy.
     var x: UnsafePointer<Float>
@@ -20,14 +29,27 @@ struct LinearKernel: WeightKernel {
     let bias: UnsafePointer<Float>?
     let y: UnsafeMutablePointer<Float>
     let threads: Int
+    /// Whether prefill may use the C matrix kernels (tests turn it off to check the Swift path).
+    var nativeKernels = NativeKernels.isEnabled
 
     func run<W: WeightFormat>(_ format: W.Type, _ w: UnsafeRawPointer) {
+        let native = tokens >= Self.matrixThreshold && nativeKernels
+        if native, let type = MatrixMultiply.floatType(W.self) {
+            MatrixMultiply.float(
+                type: type, weights: w, rowStride: inputs, x: x, tokens: tokens, inputs: inputs, outputs: outputs, bias: bias,
+                y: y, threads: threads)
+            return
+        }
         // The activations in the weight format's packed order (see `WeightFormat`).
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(tokens &* inputs, 1))
         defer { packed.deallocate() }
         for t in 0..<tokens { W.pack(x + t &* inputs, count: inputs, into: packed + t &* inputs) }
         var context = self
         context.x = UnsafePointer(packed)
+        if native {
+            context.widenedRows(W.self, w)
+            return
+        }
         let shared = UncheckedSendable(context)
         let weights = UncheckedSendable(w)
         // Chunks of at least 16 rows; keeps per-thread work meaningful for small layers.
@@ -38,6 +60,33 @@ struct LinearKernel: WeightKernel {
                 shared.value.matrixRows(W.self, weights.value, range)
             } else {
                 shared.value.vectorRows(W.self, weights.value, range)
+            }
+        }
+    }
+
+    /// Prefill for formats the C kernel cannot read: tiles of rows widened in Swift (packed
+    /// order, like `x` here), each multiplied by `mvlm_gemm_float` as f32 rows.
+    private func widenedRows<W: WeightFormat>(_: W.Type, _ w: UnsafeRawPointer) {
+        MatrixMultiply.withPackedFloats(x, tokens: tokens, inputs: inputs, threads: threads) { packed in
+            let shared = UncheckedSendable((self, w, packed))
+            Parallel.forEachChunk(
+                count: outputs, threads: threads, alignment: Self.nativeTileRows, minimumChunk: Self.nativeTileRows
+            ) { range in
+                let (kernel, weights, xp) = shared.value
+                let inputs = kernel.inputs
+                let tile = UnsafeMutablePointer<Float>.allocate(capacity: Self.nativeTileRows * max(inputs, 1))
+                defer { tile.deallocate() }
+                var n0 = range.lowerBound
+                while n0 < range.upperBound {
+                    let rows = min(Self.nativeTileRows, range.upperBound &- n0)
+                    for r in 0..<rows {
+                        W.widenPacked(weights, start: (n0 &+ r) &* inputs, count: inputs, into: tile + r &* inputs)
+                    }
+                    mvlm_gemm_float(
+                        Int32(MVLM_WEIGHT_F32), tile, Int64(inputs), 0, Int64(rows), xp, Int64(kernel.tokens), Int64(inputs),
+                        kernel.bias.map { $0 + n0 }, kernel.y + n0, Int64(kernel.outputs))
+                    n0 &+= rows
+                }
             }
         }
     }

@@ -2,26 +2,26 @@ import CMVLMKernels
 import Foundation
 import MVLMCore
 
-/// Decode (few tokens) products with Q4_0, Q8_0 (and INT8_B32), Q4_K and Q6_K weights through the C kernels: each token's
-/// activations are quantized once to Q8_0 blocks, then every weight row is an integer dot product
-/// per block, scaled by both blocks' f16 scales (what llama.cpp's CPU backend does).
+/// Products with Q4_0, Q8_0 (and INT8_B32), Q4_K and Q6_K weights through the C kernels, on the
+/// stored blocks with activations quantized to 8 bits per block of 32 (what llama.cpp's CPU
+/// backend does):
+/// - decode (fewer than `LinearKernel.matrixThreshold` tokens): each token's activations are
+///   quantized once to Q8_0 blocks, then every weight row is an integer dot product per block,
+///   scaled by both blocks' f16 scales (`mvlm_matvec_q8`);
+/// - prefill of Q4_0, Q4_K and Q6_K: `MatrixMultiply.quantized` (tiles of weight rows decoded once
+///   per call and swept by every token, `mvlm_gemm_q8`). Q8_0 and INT8_B32 prefill keeps f32
+///   activations (`LinearKernel`'s widened tiles and the C float kernel): an 8-bit weight is chosen
+///   for accuracy, and 8-bit activations would double its error (on the test fixtures' q8_0 file
+///   the prompt logits moved from 0.24 to 0.34 off transformers'). `mvlm_gemm_q8` implements and
+///   tests Q8_0 too; `matrixKernelType` decides.
 ///
-/// Used only where it is measured faster than the Swift SIMD path: on x86-64 with AVX2 and FMA
-/// (`CMVLMKernels` checks the CPU at run time). The 8-bit activations add an error of at most
-/// half a quantization step per activation (|Δx| ≤ max|x|/254 per block of 32), documented in
-/// docs/quantization.md; prefill keeps f32 activations.
+/// Used where the C kernels are enabled (`NativeKernels`: x86-64 with AVX2 and FMA, the CPU checked
+/// at run time). The 8-bit activations add an error of at most half a quantization step per
+/// activation (|Δx| ≤ max|x|/254 per block of 32), documented in docs/quantization.md.
 enum QuantizedMatVec {
-    /// Whether the vectorized C kernels run on this CPU (`MVLM_KERNELS=swift` turns them off, for
-    /// comparisons; `portable` runs the C kernels' portable versions).
-    static let isAvailable: Bool = {
-        switch ProcessInfo.processInfo.environment["MVLM_KERNELS"] {
-        case "swift": return false
-        case "portable":
-            mvlm_kernels_set_level(0)
-            return true
-        default: return mvlm_kernels_level() == 1
-        }
-    }()
+    /// Whether the C kernels run (`NativeKernels.isEnabled`: `MVLM_KERNELS=swift` turns them off,
+    /// for comparisons; `portable` runs the C kernels' portable versions).
+    static var isAvailable: Bool { NativeKernels.isEnabled }
 
     /// The C kernel's code for a block type, if it has one.
     static func kernelType(_ type: BlockType) -> Int32? {
@@ -34,12 +34,21 @@ enum QuantizedMatVec {
         }
     }
 
+    /// The C kernel's code for a block type whose prefill uses 8-bit activations, if any.
+    static func matrixKernelType(_ type: BlockType) -> Int32? {
+        switch type {
+        case .q4_0, .q4_K, .q6_K: kernelType(type)
+        default: nil
+        }
+    }
+
     /// Whether `weight` times `tokens` rows of activations goes through these kernels.
     static func applies(to weight: Tensor, tokens: Int) -> Bool {
-        guard tokens < LinearKernel.matrixThreshold, isAvailable, case .block(let type) = weight.dtype,
-            kernelType(type) != nil, weight.shape.count == 2, weight.shape[1] % type.blockElements == 0
+        guard isAvailable, case .block(let type) = weight.dtype, weight.shape.count == 2,
+            weight.shape[1] % type.blockElements == 0
         else { return false }
-        return true
+        let code = tokens >= LinearKernel.matrixThreshold ? matrixKernelType(type) : kernelType(type)
+        return code != nil
     }
 
     /// `y[t, n] = Σ_k x[t, k] · w[n, k] (+ bias[n])`.
@@ -50,6 +59,15 @@ enum QuantizedMatVec {
         guard case .block(let type) = weight.dtype, let code = kernelType(type) else { preconditionFailure("not a kernel type") }
         let outputs = weight.shape[0], inputs = weight.shape[1]
         let rowBytes = inputs / type.blockElements * type.blockBytes
+        if tokens >= LinearKernel.matrixThreshold {
+            weight.withUnsafeBytes { bytes in
+                guard let base = bytes.baseAddress else { return }
+                MatrixMultiply.quantized(
+                    code: code, weights: base, rowBytes: rowBytes, x: x, tokens: tokens, inputs: inputs, outputs: outputs,
+                    bias: bias, y: y, threads: threads)
+            }
+            return
+        }
         let blocks = inputs / 32
         let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(blocks * 34, 1), alignment: 64)
         defer { quantized.deallocate() }

@@ -1,8 +1,13 @@
-// Quantized dot-product kernels for decode (matrix x vector): the weight rows stay in their
-// stored GGUF blocks, the activations are quantized to Q8_0 blocks once per token.
+// Kernels over weights read in place (never converted as a whole):
+// - decode (matrix x vector): rows of stored GGUF blocks against activations quantized to Q8_0
+//   blocks once per token (mvlm_matvec_q8);
+// - prefill (matrix x matrix): f32/f16/bf16 weights against f32 activations (mvlm_gemm_float),
+//   and Q4_0/Q8_0/Q4_K/Q6_K blocks against activations quantized to 8 bits per token
+//   (mvlm_quantize_rows_q8 + mvlm_gemm_q8).
 //
-// Each kernel has a portable C version and, on x86-64, an AVX2+FMA version chosen at run time
-// (mvlm_kernels_level): one binary runs on any x86-64. Rows are whole blocks of 32 weights.
+// Each kernel has a portable C version and, on x86-64, AVX2+FMA and AVX-512 versions chosen at
+// run time (mvlm_kernels_level): one binary runs on any x86-64. Quantized rows are whole blocks
+// of 32 weights.
 #ifndef MVLM_KERNELS_H
 #define MVLM_KERNELS_H
 
@@ -13,12 +18,17 @@
 extern "C" {
 #endif
 
-/// 0: portable C; 1: AVX2 + FMA (x86-64 with OS support for the YMM state).
+/// 0: portable C; 1: AVX2 + FMA + F16C (x86-64 with OS support for the YMM state); 2: also
+/// AVX-512 F/BW/DQ/VL with VNNI and the ZMM state (Ice Lake, Zen 4 and later).
 int mvlm_kernels_level(void);
 
-/// Forces a level (0 portable, 1 AVX2 when available) for tests and benchmarks; -1 restores the
-/// detected one. Returns the level now in use.
+/// Forces a level (0 portable, 1 AVX2, 2 AVX-512; never above the detected one) for tests and
+/// benchmarks; -1 restores the detected one. Returns the level now in use.
 int mvlm_kernels_set_level(int level);
+
+/// Like mvlm_kernels_set_level, for kernels called on the calling thread only (it takes precedence
+/// there): tests force each level without racing with other threads. -1 clears it.
+int mvlm_kernels_set_thread_level(int level);
 
 /// Quantizes `n` floats (n % 32 == 0) to Q8_0 blocks of 34 bytes: d = max|x| / 127 stored as
 /// f16, q = round-half-away(x / d) (llama.cpp's quantize_row_q8_0 arithmetic). When `sums` is not
@@ -31,6 +41,61 @@ void mvlm_quantize_q8_0(const float *x, void *blocks, int32_t *sums, int64_t n);
 /// (from mvlm_quantize_q8_0) and must not be NULL for Q4_K.
 void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last,
                     const void *xq, const int32_t *xsum, int64_t n, float *y);
+
+/// Element types of float weights for mvlm_gemm_float. MVLM_WEIGHT_F32_TRANSPOSED is f32 stored
+/// input-major: the weight of output n and input j is w[j * ldw + n] (attention's values).
+enum { MVLM_WEIGHT_F32 = 0, MVLM_WEIGHT_F16 = 1, MVLM_WEIGHT_BF16 = 2, MVLM_WEIGHT_F32_TRANSPOSED = 3 };
+
+/// Floats needed for `tokens` rows of `k` activations packed by mvlm_gemm_float_pack.
+int64_t mvlm_gemm_float_packed_count(int64_t tokens, int64_t k);
+
+/// Packs rows of f32 activations x[tokens, k] for mvlm_gemm_float: tiles of 8 tokens (the last
+/// padded with zeros), each stored input-major (xp[tile * 8k + j * 8 + i] = x[tile * 8 + i, j]).
+/// Writes tiles [first_tile, last_tile) so that threads can share the work.
+void mvlm_gemm_float_pack(const float *x, int64_t tokens, int64_t k, int64_t first_tile, int64_t last_tile, float *xp);
+
+/// mvlm_gemm_float_pack for rows `ldx` floats apart.
+void mvlm_gemm_float_pack_strided(const float *x, int64_t ldx, int64_t tokens, int64_t k, int64_t first_tile,
+                                  int64_t last_tile, float *xp);
+
+/// y[t * ldy + n] = Σ_j x[t, j] · w[n * ldw + j] (+ bias[n]) for every token t < tokens and output
+/// n in [first, last), with `w` of element type `type` (MVLM_WEIGHT_*) and the activations packed
+/// by mvlm_gemm_float_pack (`xp`). `bias` may be NULL. Weights are widened to f32 one panel
+/// (32 rows x 256 inputs) at a time into a buffer on the stack; each output is one f32 FMA chain
+/// over j (rounding error at most about k · 2^-24 · Σ_j |w x|).
+void mvlm_gemm_float(int type, const void *w, int64_t ldw, int64_t first, int64_t last, const float *xp, int64_t tokens,
+                     int64_t k, const float *bias, float *y, int64_t ldy);
+
+/// Bytes needed for `tokens` rows of `k` activations (k % 32 == 0) packed by mvlm_gemm_q8_pack.
+int64_t mvlm_gemm_q8_packed_bytes(int64_t tokens, int64_t k);
+
+/// Quantizes rows of f32 activations x[tokens, k] (k % 32 == 0) to 8 bits per block of 32, exactly
+/// as mvlm_quantize_q8_0 (d = max|x| / 127 rounded to f16, q = round-half-away(x / d)), packed for
+/// mvlm_gemm_q8 in tiles of 8 tokens (the last padded with zeros) with each block's scale and
+/// sums. Writes tiles [first_tile, last_tile) so that threads can share the work.
+void mvlm_gemm_q8_pack(const float *x, int64_t tokens, int64_t k, int64_t first_tile, int64_t last_tile, void *xp);
+
+/// y[t * ldy + n] = Σ over the row of w·x (+ bias[n]) for tokens t < tokens and rows n in
+/// [first, last) of a row-major matrix of Q4_0 (type 0), Q8_0 (1), Q4_K (2) or Q6_K (3; both
+/// k % 256 == 0) blocks, `row_bytes` per row, against activations packed by mvlm_gemm_q8_pack.
+/// `bias` may be NULL. The blocks are decoded a panel (16 rows x 512 inputs) at a time into a
+/// buffer on the stack; integer dot products per block, f32 scaling and accumulation.
+void mvlm_gemm_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp, int64_t tokens,
+                  int64_t k, const float *bias, float *y, int64_t ldy);
+
+/// Floats of scratch one thread needs for mvlm_attention.
+int64_t mvlm_attention_scratch_count(int64_t tokens, int64_t past, int64_t head_dim);
+
+/// Scaled dot-product attention for the work items [first_item, last_item) of heads x blocks of
+/// 32 queries (item = head * blocks + block, blocks = ceil(tokens / 32)):
+/// out[t, h*d + c] = Σ_j softmax_j(scale · q_t·k_j) v_j[c] over keys j < past + t + 1 (causal) or
+/// j < past + tokens. q and out are [tokens, heads * d]; k and v hold past + tokens rows of
+/// [kv_heads * d] (grouped-query: head h reads kv head h / (heads / kv_heads)). Both products run
+/// through mvlm_gemm_float (scores, then probabilities x values); the softmax subtracts the row
+/// maximum and uses expf. `scratch` holds mvlm_attention_scratch_count floats.
+void mvlm_attention(const float *q, const float *k, const float *v, float *out, int64_t tokens, int64_t past,
+                    int64_t heads, int64_t kv_heads, int64_t head_dim, float scale, int causal, int64_t first_item,
+                    int64_t last_item, float *scratch);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,665 @@
+// Quantized matrix x matrix (prefill): Q4_0, Q8_0, Q4_K and Q6_K weights read from their stored
+// blocks, against activations quantized to 8 bits per block of 32 (Q8_0 arithmetic) once per call.
+//
+// Design ("rows in lanes", as llama.cpp's repacked 8x8 kernels, but repacked per tile instead of
+// at load): a thread takes R weight rows (16 with AVX-512, 8 with AVX2) and a chunk of 16 blocks,
+// and decodes them once into a small panel where one vector holds the same 4 inputs of all R rows
+// (u8, 4 bytes per int32 lane), plus one f32 scale (and Q4_K min) per row and sub-block. Every tile
+// of 8 tokens then runs over that panel: per 4 inputs, one broadcast of each token's 4 int8
+// activations and one VPDPBUSD (AVX-512 VNNI) or VPMADDUBSW+VPMADDWD (AVX2) per token, so each
+// int32 lane is one output's partial dot product and no horizontal sums are needed. Per
+// sub-block and token, one convert and one FMA apply (row scale) x (token scale).
+//
+// Unsigned weights need an offset: Q4_0 stores q + 8 (nibbles), Q6_K q + 32; with VNNI, Q8_0 is
+// stored as q + 128. The offset times the activations' sum is subtracted exactly in int32 (the
+// accumulator starts at -offset · Σx), so these dot products are exact integers; only the
+// f32 scaling and summation round. Q4_K's min term (dmin · m · Σx) is applied in f32, as in the
+// decode kernels.
+//
+// Activations are quantized exactly as mvlm_quantize_q8_0 (and the Q8_0 reference quantizer):
+// d = max|x| / 127 rounded to f16, q = round-half-away(x / d), so the result equals the dot
+// product of the dequantized weights with the Q8_0-dequantized activations up to f32 rounding.
+
+#include "internal.h"
+#include "mvlm_kernels.h"
+
+// Packed activations: tiles of 8 tokens; per tile and 32-input block, XB_BYTES bytes:
+//   q[8 groups][8 tokens][4] int8 (group g = inputs 4g..4g+3 of the block)
+//   d[8]         f32  each token's block scale (the f16 value as f32)
+//   dsum[8]      f32  d · Σq (Q4_K's min term)
+//   nsum[8]      i32  -Σq over the block
+//   nsum16[2][8] i32  -Σq over inputs 0-15 and 16-31
+enum { QT = 8, XB_D = 256, XB_DSUM = 288, XB_NSUM = 320, XB_NSUM16 = 352, XB_BYTES = 416 };
+enum { T_Q4_0 = 0, T_Q8_0 = 1, T_Q4_K = 2, T_Q6_K = 3 };
+enum { CHUNK_BLOCKS = 16 };  // 32-input blocks decoded per panel (512 inputs)
+
+int64_t mvlm_gemm_q8_packed_bytes(int64_t tokens, int64_t k) { return (tokens + QT - 1) / QT * (k / 32) * XB_BYTES; }
+
+// ---- activations ------------------------------------------------------------------------------
+
+// One block of 32, exactly as mvlm_quantize_q8_0; returns the scale (f16-rounded).
+static float quantize_block(const float *v, int8_t *q) {
+    float amax = 0;
+    for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
+    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    // A block below ~1e-37 has an infinite 1/d: its values become 0, as the reference quantizer
+    // gives (the f16 scale is 0 then anyway).
+    if (!isfinite(id)) id = 0;
+    for (int i = 0; i < 32; i++) q[i] = (int8_t)roundf(v[i] * id);
+    return mvlm_half_to_float(mvlm_float_to_half(d));
+}
+
+static void pack_block_portable(const float *x, int64_t tokens, int64_t k, int64_t tile, int64_t b, uint8_t *o) {
+    for (int i = 0; i < QT; i++) {
+        int64_t t = tile * QT + i;
+        int8_t q[32];
+        float d = 0;
+        if (t < tokens) {
+            d = quantize_block(x + t * k + b * 32, q);
+        } else {
+            memset(q, 0, 32);
+        }
+        int32_t lo = 0, hi = 0;
+        for (int j = 0; j < 16; j++) {
+            lo += q[j];
+            hi += q[16 + j];
+        }
+        for (int g = 0; g < 8; g++) memcpy(o + g * 32 + i * 4, q + 4 * g, 4);
+        float dsum = d * (float)(lo + hi);
+        int32_t nsum = -(lo + hi), nlo = -lo, nhi = -hi;
+        memcpy(o + XB_D + 4 * i, &d, 4);
+        memcpy(o + XB_DSUM + 4 * i, &dsum, 4);
+        memcpy(o + XB_NSUM + 4 * i, &nsum, 4);
+        memcpy(o + XB_NSUM16 + 4 * i, &nlo, 4);
+        memcpy(o + XB_NSUM16 + 32 + 4 * i, &nhi, 4);
+    }
+}
+
+#ifdef MVLM_X86
+MVLM_AVX2 MVLM_INLINE void transpose8_epi32(__m256i r[8]) {
+    __m256 v[8];
+    for (int i = 0; i < 8; i++) v[i] = _mm256_castsi256_ps(r[i]);
+    __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+    __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+    __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+    __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    r[0] = _mm256_castps_si256(_mm256_permute2f128_ps(s0, s4, 0x20));
+    r[1] = _mm256_castps_si256(_mm256_permute2f128_ps(s1, s5, 0x20));
+    r[2] = _mm256_castps_si256(_mm256_permute2f128_ps(s2, s6, 0x20));
+    r[3] = _mm256_castps_si256(_mm256_permute2f128_ps(s3, s7, 0x20));
+    r[4] = _mm256_castps_si256(_mm256_permute2f128_ps(s0, s4, 0x31));
+    r[5] = _mm256_castps_si256(_mm256_permute2f128_ps(s1, s5, 0x31));
+    r[6] = _mm256_castps_si256(_mm256_permute2f128_ps(s2, s6, 0x31));
+    r[7] = _mm256_castps_si256(_mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
+// roundf (half away from zero) of floats whose magnitude is at most 2^23, exactly.
+MVLM_AVX2 MVLM_INLINE __m256i round_away(__m256 a) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 t = _mm256_round_ps(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 f = _mm256_andnot_ps(sign, _mm256_sub_ps(a, t));  // |fraction|, exact
+    __m256 up = _mm256_cmp_ps(f, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+    __m256 one = _mm256_or_ps(_mm256_and_ps(a, sign), _mm256_set1_ps(1.0f));
+    return _mm256_cvttps_epi32(_mm256_add_ps(t, _mm256_and_ps(up, one)));
+}
+
+MVLM_AVX2 static void pack_block_avx2(const float *x, int64_t tokens, int64_t k, int64_t tile, int64_t b, uint8_t *o) {
+    __m256i rows[8];
+    float ds[8] __attribute__((aligned(32)));
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int i = 0; i < QT; i++) {
+        int64_t t = tile * QT + i;
+        if (t >= tokens) {
+            rows[i] = _mm256_setzero_si256();
+            ds[i] = 0;
+            continue;
+        }
+        const float *v = x + t * k + b * 32;
+        __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8), v2 = _mm256_loadu_ps(v + 16), v3 = _mm256_loadu_ps(v + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        float amax = _mm_cvtss_f32(h);
+        float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+        if (!isfinite(id)) id = 0;  // as in quantize_block
+        ds[i] = mvlm_half_to_float(mvlm_float_to_half(d));
+        __m256 vid = _mm256_set1_ps(id);
+        __m256i q0 = round_away(_mm256_mul_ps(v0, vid)), q1 = round_away(_mm256_mul_ps(v1, vid));
+        __m256i q2 = round_away(_mm256_mul_ps(v2, vid)), q3 = round_away(_mm256_mul_ps(v3, vid));
+        // int32 -> int8 in input order: packs interleave 128-bit lanes, the permute restores order.
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+        rows[i] = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    }
+    transpose8_epi32(rows);  // rows[g] = group g of all 8 tokens
+    for (int g = 0; g < 8; g++) _mm256_storeu_si256((__m256i *)(o + g * 32), rows[g]);
+    // Sums of each token's int8 values per half: u8 ones x s8 values, then pairs of int16.
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    __m256i lo = _mm256_add_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(ones8, rows[0]), _mm256_maddubs_epi16(ones8, rows[1])),
+                                  _mm256_add_epi16(_mm256_maddubs_epi16(ones8, rows[2]), _mm256_maddubs_epi16(ones8, rows[3])));
+    __m256i hi = _mm256_add_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(ones8, rows[4]), _mm256_maddubs_epi16(ones8, rows[5])),
+                                  _mm256_add_epi16(_mm256_maddubs_epi16(ones8, rows[6]), _mm256_maddubs_epi16(ones8, rows[7])));
+    __m256i slo = _mm256_madd_epi16(lo, ones16), shi = _mm256_madd_epi16(hi, ones16);
+    __m256i sum = _mm256_add_epi32(slo, shi);
+    __m256 d = _mm256_load_ps(ds);
+    _mm256_storeu_ps((float *)(o + XB_D), d);
+    _mm256_storeu_ps((float *)(o + XB_DSUM), _mm256_mul_ps(d, _mm256_cvtepi32_ps(sum)));
+    __m256i zero = _mm256_setzero_si256();
+    _mm256_storeu_si256((__m256i *)(o + XB_NSUM), _mm256_sub_epi32(zero, sum));
+    _mm256_storeu_si256((__m256i *)(o + XB_NSUM16), _mm256_sub_epi32(zero, slo));
+    _mm256_storeu_si256((__m256i *)(o + XB_NSUM16 + 32), _mm256_sub_epi32(zero, shi));
+}
+#endif
+
+void mvlm_gemm_q8_pack(const float *x, int64_t tokens, int64_t k, int64_t first_tile, int64_t last_tile, void *xp) {
+    int64_t blocks = k / 32;
+    uint8_t *out = (uint8_t *)xp;
+#ifdef MVLM_X86
+    int vector = mvlm_kernels_level() >= 1;
+#endif
+    for (int64_t tile = first_tile; tile < last_tile; tile++) {
+        for (int64_t b = 0; b < blocks; b++) {
+            uint8_t *o = out + (tile * blocks + b) * XB_BYTES;
+#ifdef MVLM_X86
+            if (vector) {
+                pack_block_avx2(x, tokens, k, tile, b, o);
+                continue;
+            }
+#endif
+            pack_block_portable(x, tokens, k, tile, b, o);
+        }
+    }
+}
+
+// ---- weight panels ----------------------------------------------------------------------------
+
+// Scale and min of Q4_K sub-block j (6-bit values packed in 12 bytes).
+static inline void scale_min_k4(const uint8_t *q, int j, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+// Sub-blocks (inputs sharing one weight scale) per 32-input block, and groups of 4 per sub-block.
+static inline int subblocks(int type) { return type == T_Q6_K ? 2 : 1; }
+
+// Bytes of one sub-block in a panel of `lanes` rows: q[groups][lanes][4], scale[lanes], min[lanes].
+static inline int sub_bytes(int type, int lanes) { return (8 / subblocks(type)) * lanes * 4 + 2 * lanes * 4; }
+
+// Decodes rows [n0, n0 + rows) (zeros up to `lanes`) of blocks [b0, b0 + nb) into `panel`.
+// `offset128` stores Q8_0 as q + 128 (unsigned, for VNNI); otherwise Q8_0 stays signed.
+MVLM_INLINE void decode_panel(int type, const uint8_t *w, size_t row_bytes, int64_t n0, int rows, int lanes, int64_t b0,
+                              int nb, int offset128, uint8_t *panel) {
+    int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, lanes);
+    for (int bi = 0; bi < nb; bi++) {
+        int64_t b = b0 + bi;
+        for (int r = 0; r < lanes; r++) {
+            uint8_t *p = panel + (size_t)bi * sub * sb;  // sub-block 0 of this block
+            uint32_t q[8];
+            float scale[2] = {0, 0}, min = 0;
+            if (r >= rows) {
+                memset(q, 0, sizeof q);
+            } else {
+                const uint8_t *row = w + (size_t)(n0 + r) * row_bytes;
+                switch (type) {
+                case T_Q4_0: {
+                    const uint8_t *blk = row + b * 18;
+                    scale[0] = mvlm_half_to_float(mvlm_load16(blk));
+                    for (int g = 0; g < 4; g++) {
+                        uint32_t dw = mvlm_load32(blk + 2 + 4 * g);
+                        q[g] = dw & 0x0F0F0F0F;
+                        q[g + 4] = (dw >> 4) & 0x0F0F0F0F;
+                    }
+                    break;
+                }
+                case T_Q8_0: {
+                    const uint8_t *blk = row + b * 34;
+                    scale[0] = mvlm_half_to_float(mvlm_load16(blk));
+                    for (int g = 0; g < 8; g++) q[g] = mvlm_load32(blk + 2 + 4 * g) ^ (offset128 ? 0x80808080u : 0);
+                    break;
+                }
+                case T_Q4_K: {
+                    const uint8_t *blk = row + (b / 8) * 144;
+                    int j = (int)(b % 8), sc, m;
+                    scale_min_k4(blk + 4, j, &sc, &m);
+                    scale[0] = mvlm_half_to_float(mvlm_load16(blk)) * (float)sc;
+                    min = mvlm_half_to_float(mvlm_load16(blk + 2)) * (float)m;
+                    const uint8_t *qs = blk + 16 + (j / 2) * 32;
+                    for (int g = 0; g < 8; g++) {
+                        uint32_t dw = mvlm_load32(qs + 4 * g);
+                        q[g] = (j & 1) ? (dw >> 4) & 0x0F0F0F0F : dw & 0x0F0F0F0F;
+                    }
+                    break;
+                }
+                default: {  // Q6_K: block kb of the super-block, half n = kb / 4, quarter g4 = kb % 4
+                    const uint8_t *blk = row + (b / 8) * 210;
+                    int kb = (int)(b % 8), n = kb / 4, g4 = kb % 4;
+                    float d = mvlm_half_to_float(mvlm_load16(blk + 208));
+                    scale[0] = d * (float)(int8_t)blk[192 + 2 * kb];
+                    scale[1] = d * (float)(int8_t)blk[192 + 2 * kb + 1];
+                    for (int g = 0; g < 8; g++) {
+                        uint32_t lo = mvlm_load32(blk + 64 * n + 32 * (g4 & 1) + 4 * g);
+                        lo = g4 < 2 ? lo & 0x0F0F0F0F : (lo >> 4) & 0x0F0F0F0F;
+                        uint32_t hi = (mvlm_load32(blk + 128 + 32 * n + 4 * g) >> (2 * g4)) & 0x03030303;
+                        q[g] = lo | (hi << 4);
+                    }
+                    break;
+                }
+                }
+            }
+            for (int h = 0; h < sub; h++) {
+                uint8_t *ps = p + h * sb;
+                for (int g = 0; g < groups; g++) mvlm_store32(ps + (g * lanes + r) * 4, q[h * groups + g]);
+                float *f = (float *)(ps + groups * lanes * 4);
+                f[r] = scale[h];
+                f[lanes + r] = min;
+            }
+        }
+    }
+}
+
+// Accumulator start per token: offset · (-Σx) over the sub-block, as a shift (-1: none).
+static inline int offset_shift(int type, int offset128) {
+    switch (type) {
+    case T_Q4_0: return 3;
+    case T_Q8_0: return offset128 ? 7 : -1;
+    case T_Q6_K: return 5;
+    default: return -1;
+    }
+}
+
+// ---- portable ---------------------------------------------------------------------------------
+
+enum { P_LANES = 8 };
+
+MVLM_INLINE void gemm_q8_portable_typed(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
+                                        const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy) {
+    int64_t blocks = k / 32;
+    int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, P_LANES), shift = offset_shift(type, 0);
+    int is_signed = type == T_Q8_0;
+    uint8_t panel[CHUNK_BLOCKS * 2 * (8 * P_LANES * 4 + 2 * P_LANES * 4)];
+    for (int64_t n0 = first; n0 < last; n0 += P_LANES) {
+        int rows = (int)(last - n0 < P_LANES ? last - n0 : P_LANES);
+        for (int64_t b0 = 0; b0 < blocks || b0 == 0; b0 += CHUNK_BLOCKS) {
+            int nb = (int)(blocks - b0 < CHUNK_BLOCKS ? blocks - b0 : CHUNK_BLOCKS);
+            decode_panel(type, w, row_bytes, n0, rows, P_LANES, b0, nb, 0, panel);
+            for (int64_t t0 = 0; t0 < tokens; t0 += QT) {
+                int mr = (int)(tokens - t0 < QT ? tokens - t0 : QT);
+                const uint8_t *xt = xp + ((t0 / QT) * blocks + b0) * XB_BYTES;
+                for (int i = 0; i < mr; i++) {
+                    for (int r = 0; r < rows; r++) {
+                        float acc = b0 == 0 ? (bias ? bias[n0 + r] : 0.0f) : y[(t0 + i) * ldy + n0 + r];
+                        for (int bi = 0; bi < nb; bi++) {
+                            const uint8_t *xb = xt + bi * XB_BYTES;
+                            float d, dsum;
+                            memcpy(&d, xb + XB_D + 4 * i, 4);
+                            memcpy(&dsum, xb + XB_DSUM + 4 * i, 4);
+                            for (int h = 0; h < sub; h++) {
+                                const uint8_t *ps = panel + (bi * sub + h) * sb;
+                                int32_t nsum;
+                                memcpy(&nsum, xb + (sub == 1 ? XB_NSUM + 4 * i : XB_NSUM16 + 32 * h + 4 * i), 4);
+                                int32_t dot = shift >= 0 ? nsum * (1 << shift) : 0;
+                                for (int g = 0; g < groups; g++) {
+                                    const uint8_t *wq = ps + (g * P_LANES + r) * 4;
+                                    const int8_t *xq = (const int8_t *)(xb + (h * groups + g) * 32 + i * 4);
+                                    for (int j = 0; j < 4; j++) dot += (is_signed ? (int32_t)(int8_t)wq[j] : (int32_t)wq[j]) * xq[j];
+                                }
+                                const float *f = (const float *)(ps + groups * P_LANES * 4);
+                                acc = fmaf((float)dot, f[r] * d, acc);
+                                acc = fmaf(-f[P_LANES + r], dsum, acc);
+                            }
+                        }
+                        y[(t0 + i) * ldy + n0 + r] = acc;
+                    }
+                }
+            }
+            if (blocks == 0) break;
+        }
+    }
+}
+
+static void gemm_q8_portable(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last, const uint8_t *xp,
+                             int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy) {
+    switch (type) {
+    case T_Q4_0: gemm_q8_portable_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    case T_Q8_0: gemm_q8_portable_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    case T_Q4_K: gemm_q8_portable_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    default: gemm_q8_portable_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    }
+}
+
+#ifdef MVLM_X86
+
+// ---- AVX2: 8 rows x 4 tokens -------------------------------------------------------------------
+
+enum { A_LANES = 8 };
+
+MVLM_AVX2 MVLM_INLINE void qtile_avx2(int type, int lane0, const uint8_t *panel, int nb, const uint8_t *xt, __m256 fa[4]) {
+    int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, A_LANES), shift = offset_shift(type, 0);
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int bi = 0; bi < nb; bi++) {
+        const uint8_t *xb = xt + bi * XB_BYTES;
+        for (int h = 0; h < sub; h++) {
+            const uint8_t *ps = panel + (bi * sub + h) * sb;
+            __m256i acc[4];
+            for (int i = 0; i < 4; i++) {
+                const int32_t *ns = (const int32_t *)(xb + (sub == 1 ? XB_NSUM : XB_NSUM16 + 32 * h)) + lane0 + i;
+                acc[i] = shift >= 0 ? _mm256_slli_epi32(_mm256_set1_epi32(*ns), shift) : _mm256_setzero_si256();
+            }
+            for (int g = 0; g < groups; g++) {
+                __m256i wv = _mm256_load_si256((const __m256i *)(ps + g * A_LANES * 4));
+                const int32_t *xg = (const int32_t *)(xb + (h * groups + g) * 32) + lane0;
+                if (type == T_Q8_0) {  // signed weights: |w| times x with w's sign
+                    __m256i aw = _mm256_sign_epi8(wv, wv);
+                    for (int i = 0; i < 4; i++) {
+                        __m256i xv = _mm256_sign_epi8(_mm256_set1_epi32(xg[i]), wv);
+                        acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(aw, xv), ones));
+                    }
+                } else {
+                    for (int i = 0; i < 4; i++)
+                        acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(wv, _mm256_set1_epi32(xg[i])), ones));
+                }
+            }
+            const float *f = (const float *)(ps + groups * A_LANES * 4);
+            __m256 sv = _mm256_load_ps(f);
+            const float *d = (const float *)(xb + XB_D) + lane0;
+            for (int i = 0; i < 4; i++)
+                fa[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i]), _mm256_mul_ps(sv, _mm256_set1_ps(d[i])), fa[i]);
+            if (type == T_Q4_K) {
+                __m256 mv = _mm256_load_ps(f + A_LANES);
+                const float *ds = (const float *)(xb + XB_DSUM) + lane0;
+                for (int i = 0; i < 4; i++) fa[i] = _mm256_fnmadd_ps(mv, _mm256_set1_ps(ds[i]), fa[i]);
+            }
+        }
+    }
+}
+
+MVLM_AVX2 MVLM_INLINE void gemm_q8_avx2_typed(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
+                                         const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y,
+                                         int64_t ldy) {
+    int64_t blocks = k / 32;
+    uint8_t panel[CHUNK_BLOCKS * 2 * (8 * A_LANES * 4 + 2 * A_LANES * 4)] __attribute__((aligned(64)));
+    for (int64_t n0 = first; n0 < last; n0 += A_LANES) {
+        int rows = (int)(last - n0 < A_LANES ? last - n0 : A_LANES);
+        for (int64_t b0 = 0; b0 < blocks || b0 == 0; b0 += CHUNK_BLOCKS) {
+            int nb = (int)(blocks - b0 < CHUNK_BLOCKS ? blocks - b0 : CHUNK_BLOCKS);
+            decode_panel(type, w, row_bytes, n0, rows, A_LANES, b0, nb, 0, panel);
+            for (int64_t t0 = 0; t0 < tokens; t0 += 4) {
+                int mr = (int)(tokens - t0 < 4 ? tokens - t0 : 4);
+                const uint8_t *xt = xp + ((t0 / QT) * blocks + b0) * XB_BYTES;
+                float tile[4][A_LANES] __attribute__((aligned(32)));
+                for (int i = 0; i < 4; i++)
+                    for (int r = 0; r < A_LANES; r++)
+                        tile[i][r] = (i < mr && r < rows) ? (b0 == 0 ? (bias ? bias[n0 + r] : 0.0f) : y[(t0 + i) * ldy + n0 + r]) : 0.0f;
+                __m256 fa[4];
+                for (int i = 0; i < 4; i++) fa[i] = _mm256_load_ps(tile[i]);
+                qtile_avx2(type, (int)(t0 % QT), panel, nb, xt, fa);
+                for (int i = 0; i < 4; i++) _mm256_store_ps(tile[i], fa[i]);
+                for (int i = 0; i < mr; i++)
+                    for (int r = 0; r < rows; r++) y[(t0 + i) * ldy + n0 + r] = tile[i][r];
+            }
+            if (blocks == 0) break;
+        }
+    }
+}
+
+MVLM_AVX2 static void gemm_q8_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
+                                   const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy) {
+    // One specialization per type, so the type tests leave the inner loops.
+    switch (type) {
+    case T_Q4_0: gemm_q8_avx2_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    case T_Q8_0: gemm_q8_avx2_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    case T_Q4_K: gemm_q8_avx2_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    default: gemm_q8_avx2_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    }
+}
+
+// ---- AVX-512 VNNI: 16 rows x 8 tokens ----------------------------------------------------------
+
+enum { Z_LANES = 16 };
+
+// 16 rows x 4 dwords (16 bytes per row at `offset`) -> v[g] = dword g of rows 0..15.
+MVLM_AVX512 MVLM_INLINE void rows16x4(const uint8_t *const rows[16], size_t offset, __m512i v[4]) {
+    __m512i z[4];
+    for (int i = 0; i < 4; i++) {  // z[i] lane L = row 4L + i
+        __m512i t = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(rows[i] + offset)));
+        t = _mm512_inserti32x4(t, _mm_loadu_si128((const __m128i *)(rows[4 + i] + offset)), 1);
+        t = _mm512_inserti32x4(t, _mm_loadu_si128((const __m128i *)(rows[8 + i] + offset)), 2);
+        z[i] = _mm512_inserti32x4(t, _mm_loadu_si128((const __m128i *)(rows[12 + i] + offset)), 3);
+    }
+    __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
+    __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
+    v[0] = _mm512_unpacklo_epi64(t0, t2);
+    v[1] = _mm512_unpackhi_epi64(t0, t2);
+    v[2] = _mm512_unpacklo_epi64(t1, t3);
+    v[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+// 16 rows x 8 dwords (32 bytes per row at `offset`) -> v[g] = dword g of rows 0..15.
+MVLM_AVX512 MVLM_INLINE void rows16x8(const uint8_t *const rows[16], size_t offset, __m512i v[8]) {
+    __m512i z[8];
+    for (int i = 0; i < 8; i++)  // low half row i, high half row 8 + i
+        z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(rows[i] + offset))),
+                                  _mm256_loadu_si256((const __m256i *)(rows[8 + i] + offset)), 1);
+    __m512i t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(z[2 * i], z[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(z[2 * i], z[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; h++) {  // rows 0-3 (h = 0) and 4-7 of each half
+        u[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
+        u[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
+        u[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+        u[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+    }
+    // u[j] lane 0/2 hold dword j of 4 rows, lanes 1/3 dword j + 4: interleave rows 0-3 with 4-7.
+    const __m512i low = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), high = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    for (int j = 0; j < 4; j++) {
+        v[j] = _mm512_permutex2var_epi64(u[j], low, u[4 + j]);
+        v[4 + j] = _mm512_permutex2var_epi64(u[j], high, u[4 + j]);
+    }
+}
+
+// The f16 at `offset` of each of the 16 rows (a 4-byte gather; `high` takes the upper half).
+MVLM_AVX512 MVLM_INLINE __m512 gather_half(const uint8_t *base, __m512i index, int offset, int high) {
+    __m512i v = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32(offset)), (const void *)base, 1);
+    if (high) v = _mm512_srli_epi32(v, 16);
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(v));
+}
+
+// decode_panel for 16 lanes with AVX-512 (Q8_0 stored as q + 128).
+MVLM_AVX512 MVLM_INLINE void decode_panel_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t n0, int rows,
+                                                 int64_t b0, int nb, uint8_t *panel) {
+    const uint8_t *row[16];
+    int32_t offsets[16];
+    for (int r = 0; r < 16; r++) {  // missing rows repeat the last one (their outputs are never stored)
+        int source = r < rows ? r : rows - 1;
+        row[r] = w + (size_t)(n0 + source) * row_bytes;
+        offsets[r] = (int32_t)((size_t)source * row_bytes);
+    }
+    const uint8_t *base = w + (size_t)n0 * row_bytes;
+    __m512i index = _mm512_loadu_si512((const void *)offsets);
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    int sb = sub_bytes(type, Z_LANES);
+    switch (type) {
+    case T_Q4_0:
+        for (int bi = 0; bi < nb; bi++) {
+            size_t at = (size_t)(b0 + bi) * 18;
+            uint8_t *ps = panel + (size_t)bi * sb;
+            __m512i v[4];
+            rows16x4(row, at + 2, v);
+            for (int g = 0; g < 4; g++) {
+                _mm512_store_si512((void *)(ps + g * 64), _mm512_and_si512(v[g], nibble));
+                _mm512_store_si512((void *)(ps + (g + 4) * 64), _mm512_and_si512(_mm512_srli_epi16(v[g], 4), nibble));
+            }
+            _mm512_store_ps((float *)(ps + 8 * 64), gather_half(base, index, (int)at, 0));
+        }
+        break;
+    case T_Q8_0:
+        for (int bi = 0; bi < nb; bi++) {
+            size_t at = (size_t)(b0 + bi) * 34;
+            uint8_t *ps = panel + (size_t)bi * sb;
+            __m512i v[8];
+            rows16x8(row, at + 2, v);
+            const __m512i flip = _mm512_set1_epi8((char)0x80);
+            for (int g = 0; g < 8; g++) _mm512_store_si512((void *)(ps + g * 64), _mm512_xor_si512(v[g], flip));
+            _mm512_store_ps((float *)(ps + 8 * 64), gather_half(base, index, (int)at, 0));
+        }
+        break;
+    case T_Q4_K:
+        for (int bi = 0; bi < nb; bi += 8) {  // whole super-blocks (chunks start at multiples of 16 blocks)
+            size_t at = (size_t)((b0 + bi) / 8) * 144;
+            __m512 d = gather_half(base, index, (int)at, 0), dmin = gather_half(base, index, (int)at, 1);
+            __m512i q0 = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32((int)at + 4)), (const void *)base, 1);
+            __m512i q1 = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32((int)at + 8)), (const void *)base, 1);
+            __m512i q2 = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32((int)at + 12)), (const void *)base, 1);
+            const __m512i six = _mm512_set1_epi32(63), four = _mm512_set1_epi32(15), two = _mm512_set1_epi32(3);
+            for (int j = 0; j < 8; j++) {  // scale_min_k4, 16 rows at once
+                __m512i sc, m;
+                if (j < 4) {
+                    sc = _mm512_and_si512(_mm512_srli_epi32(q0, 8 * j), six);
+                    m = _mm512_and_si512(_mm512_srli_epi32(q1, 8 * j), six);
+                } else {
+                    int b = 8 * (j - 4);
+                    sc = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b), four),
+                                         _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q0, b + 6), two), 4));
+                    m = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b + 4), four),
+                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q1, b + 6), two), 4));
+                }
+                float *f = (float *)(panel + (size_t)(bi + j) * sb + 8 * 64);
+                _mm512_store_ps(f, _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
+                _mm512_store_ps(f + 16, _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m)));
+            }
+            for (int p = 0; p < 4; p++) {  // sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles)
+                __m512i v[8];
+                rows16x8(row, at + 16 + 32 * p, v);
+                uint8_t *lo = panel + (size_t)(bi + 2 * p) * sb, *hi = lo + sb;
+                for (int g = 0; g < 8; g++) {
+                    _mm512_store_si512((void *)(lo + g * 64), _mm512_and_si512(v[g], nibble));
+                    _mm512_store_si512((void *)(hi + g * 64), _mm512_and_si512(_mm512_srli_epi16(v[g], 4), nibble));
+                }
+            }
+        }
+        break;
+    default:  // Q6_K: sub-blocks of 16 (two per block of 32)
+        for (int bi = 0; bi < nb; bi += 8) {
+            size_t at = (size_t)((b0 + bi) / 8) * 210;
+            __m512 d = gather_half(base, index, (int)at + 206, 1);  // bytes 208-209, read without passing the block
+            for (int quarter = 0; quarter < 4; quarter++) {  // int8 scales 4q .. 4q + 3
+                __m512i sv = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32((int)at + 192 + 4 * quarter)), (const void *)base, 1);
+                for (int i = 0; i < 4; i++) {
+                    int sub = 4 * quarter + i;  // sub-block of 16: block sub / 2, half sub % 2
+                    __m512i sc = _mm512_srai_epi32(_mm512_slli_epi32(sv, 24 - 8 * i), 24);
+                    _mm512_store_ps((float *)(panel + (size_t)(bi * 2 + sub) * sb + 4 * 64), _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
+                }
+            }
+            __m512i ql[4][8], qh[2][8];
+            for (int r = 0; r < 4; r++) rows16x8(row, at + 32 * r, ql[r]);  // region 2n + h at 64n + 32h
+            for (int n = 0; n < 2; n++) rows16x8(row, at + 128 + 32 * n, qh[n]);
+            const __m512i three = _mm512_set1_epi8(3);
+            for (int kb = 0; kb < 8; kb++) {
+                int n = kb / 4, g4 = kb % 4;
+                for (int g = 0; g < 8; g++) {
+                    __m512i l = ql[2 * n + (g4 & 1)][g];
+                    l = g4 < 2 ? _mm512_and_si512(l, nibble) : _mm512_and_si512(_mm512_srli_epi16(l, 4), nibble);
+                    __m512i h = _mm512_and_si512(_mm512_srli_epi16(qh[n][g], 2 * g4), three);
+                    __m512i q = _mm512_or_si512(l, _mm512_slli_epi16(h, 4));
+                    _mm512_store_si512((void *)(panel + (size_t)((bi + kb) * 2 + g / 4) * sb + (g % 4) * 64), q);
+                }
+            }
+        }
+        break;
+    }
+}
+
+MVLM_AVX512 MVLM_INLINE void qtile_avx512(int type, const uint8_t *panel, int nb, const uint8_t *xt, __m512 fa[QT]) {
+    int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, Z_LANES), shift = offset_shift(type, 1);
+    for (int bi = 0; bi < nb; bi++) {
+        const uint8_t *xb = xt + bi * XB_BYTES;
+        for (int h = 0; h < sub; h++) {
+            const uint8_t *ps = panel + (bi * sub + h) * sb;
+            __m512i acc[QT];
+            const int32_t *ns = (const int32_t *)(xb + (sub == 1 ? XB_NSUM : XB_NSUM16 + 32 * h));
+            for (int i = 0; i < QT; i++)
+                acc[i] = shift >= 0 ? _mm512_slli_epi32(_mm512_set1_epi32(ns[i]), shift) : _mm512_setzero_si512();
+            for (int g = 0; g < groups; g++) {
+                __m512i wv = _mm512_load_si512((const void *)(ps + g * Z_LANES * 4));
+                const int32_t *xg = (const int32_t *)(xb + (h * groups + g) * 32);
+                for (int i = 0; i < QT; i++) acc[i] = _mm512_dpbusd_epi32(acc[i], wv, _mm512_set1_epi32(xg[i]));
+            }
+            const float *f = (const float *)(ps + groups * Z_LANES * 4);
+            __m512 sv = _mm512_load_ps(f);
+            const float *d = (const float *)(xb + XB_D);
+            for (int i = 0; i < QT; i++)
+                fa[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i]), _mm512_mul_ps(sv, _mm512_set1_ps(d[i])), fa[i]);
+            if (type == T_Q4_K) {
+                __m512 mv = _mm512_load_ps(f + Z_LANES);
+                const float *ds = (const float *)(xb + XB_DSUM);
+                for (int i = 0; i < QT; i++) fa[i] = _mm512_fnmadd_ps(mv, _mm512_set1_ps(ds[i]), fa[i]);
+            }
+        }
+    }
+}
+
+MVLM_AVX512 MVLM_INLINE void gemm_q8_avx512_typed(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
+                                             const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y,
+                                             int64_t ldy) {
+    int64_t blocks = k / 32;
+    uint8_t panel[CHUNK_BLOCKS * 2 * (8 * Z_LANES * 4 + 2 * Z_LANES * 4)] __attribute__((aligned(64)));
+    for (int64_t n0 = first; n0 < last; n0 += Z_LANES) {
+        int rows = (int)(last - n0 < Z_LANES ? last - n0 : Z_LANES);
+        __mmask16 mask = (__mmask16)(rows >= 16 ? 0xFFFF : (1u << rows) - 1);
+        __m512 bv = bias ? _mm512_maskz_loadu_ps(mask, bias + n0) : _mm512_setzero_ps();
+        for (int64_t b0 = 0; b0 < blocks || b0 == 0; b0 += CHUNK_BLOCKS) {
+            int nb = (int)(blocks - b0 < CHUNK_BLOCKS ? blocks - b0 : CHUNK_BLOCKS);
+            decode_panel_avx512(type, w, row_bytes, n0, rows, b0, nb, panel);
+            for (int64_t t0 = 0; t0 < tokens; t0 += QT) {
+                int mr = (int)(tokens - t0 < QT ? tokens - t0 : QT);
+                const uint8_t *xt = xp + ((t0 / QT) * blocks + b0) * XB_BYTES;
+                float *yt = y + t0 * ldy + n0;
+                __m512 fa[QT];
+                for (int i = 0; i < QT; i++)
+                    fa[i] = b0 == 0 ? bv : (i < mr ? _mm512_maskz_loadu_ps(mask, yt + i * ldy) : _mm512_setzero_ps());
+                qtile_avx512(type, panel, nb, xt, fa);
+                for (int i = 0; i < mr; i++) _mm512_mask_storeu_ps(yt + i * ldy, mask, fa[i]);
+            }
+            if (blocks == 0) break;
+        }
+    }
+}
+
+MVLM_AVX512 static void gemm_q8_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
+                                       const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y,
+                                       int64_t ldy) {
+    switch (type) {
+    case T_Q4_0: gemm_q8_avx512_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    case T_Q8_0: gemm_q8_avx512_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    case T_Q4_K: gemm_q8_avx512_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    default: gemm_q8_avx512_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    }
+}
+
+#endif  // MVLM_X86
+
+void mvlm_gemm_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp, int64_t tokens,
+                  int64_t k, const float *bias, float *y, int64_t ldy) {
+    if (first >= last || tokens <= 0) return;
+    const uint8_t *wb = (const uint8_t *)w, *xb = (const uint8_t *)xp;
+#ifdef MVLM_X86
+    switch (mvlm_kernels_level()) {
+    case 2: gemm_q8_avx512(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy); return;
+    case 1: gemm_q8_avx2(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy); return;
+    default: break;
+    }
+#endif
+    gemm_q8_portable(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy);
+}
