@@ -31,6 +31,8 @@ public struct Interpreter: Sendable {
     /// Seconds per operation of the last run, printed to stderr when `MVLM_PROFILE=1`.
     private var profile: [String: Double] = [:]
     static let profiling = ProcessInfo.processInfo.environment["MVLM_PROFILE"] == "1"
+    /// `MVLM_KERNELS=swift`: the Swift SIMD attention kernels instead of the C ones.
+    static let swiftKernels = ProcessInfo.processInfo.environment["MVLM_KERNELS"] == "swift"
 
     static func clock() -> Double {
         var time = timespec()
@@ -378,9 +380,16 @@ public struct Interpreter: Sendable {
                     cache.values[p.cacheSlot].withUnsafeBufferPointer { cachedValues in
                         output.withUnsafeMutableBufferPointer { out in
                             guard let o = out.baseAddress else { return }
-                            Kernels.attention(
-                                q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
-                                output: o, tokens: rows, past: past, parameters: p, threads: threads)
+                            if rows >= 4 && !Self.swiftKernels {
+                                // Prefill: both products as matrix multiplications (C kernels).
+                                AttentionKernel.run(
+                                    q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
+                                    output: o, tokens: rows, past: past, parameters: p, causal: true, threads: threads)
+                            } else {
+                                Kernels.attention(
+                                    q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
+                                    output: o, tokens: rows, past: past, parameters: p, threads: threads)
+                            }
                         }
                     }
                 }
@@ -396,7 +405,14 @@ public struct Interpreter: Sendable {
         case .gelu:
             return unary(value(0)) { Kernels.gelu($0) }
         case .quickGelu:
-            return unary(value(0)) { Kernels.quickGelu($0) }
+            var output = value(0).values
+            output.withUnsafeMutableBufferPointer { buffer in
+                let box = UncheckedSendable(buffer)
+                Kernels.elementwise(count: buffer.count, threads: threads) { range in
+                    VisionKernels.quickGelu(UnsafeMutableBufferPointer(rebasing: box.value[range]))
+                }
+            }
+            return Activation(shape: value(0).shape, values: output)
         case .relu:
             return unary(value(0)) { max($0, 0) }
         case .hardSwish:
@@ -413,9 +429,17 @@ public struct Interpreter: Sendable {
                     v.values.withUnsafeBufferPointer { vs in
                         output.withUnsafeMutableBufferPointer { out in
                             guard let o = out.baseAddress else { return }
-                            VisionKernels.encoderAttention(
-                                q: qs.baseAddress!, k: ks.baseAddress!, v: vs.baseAddress!, output: o, tokens: rows,
-                                heads: heads, headDimension: headDimension, scale: scale, threads: threads)
+                            if Self.swiftKernels {
+                                VisionKernels.encoderAttention(
+                                    q: qs.baseAddress!, k: ks.baseAddress!, v: vs.baseAddress!, output: o, tokens: rows,
+                                    heads: heads, headDimension: headDimension, scale: scale, threads: threads)
+                            } else {
+                                AttentionKernel.run(
+                                    q: qs.baseAddress!, keys: ks.baseAddress!, values: vs.baseAddress!, output: o, tokens: rows, past: 0,
+                                    parameters: AttentionParameters(
+                                        heads: heads, keyValueHeads: heads, headDimension: headDimension, scale: scale, cacheSlot: 0),
+                                    causal: false, threads: threads)
+                            }
                         }
                     }
                 }

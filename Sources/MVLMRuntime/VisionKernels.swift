@@ -171,6 +171,27 @@ enum VisionKernels {
         return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 
+    /// `x · sigmoid(1.702 x)` (CLIP's quick-GELU) in place, eight lanes at a time through `exp` of
+    /// `-|1.702 x|` (never overflows): sigmoid is `1 / (1 + e)` for x >= 0 and `e / (1 + e)` below.
+    static func quickGelu(_ values: UnsafeMutableBufferPointer<Float>) {
+        guard let base = values.baseAddress else { return }
+        let raw = UnsafeMutableRawPointer(base)
+        let count = values.count
+        var i = 0
+        while i + 8 <= count {
+            let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let z = x * 1.702
+            let e = exp(-(z.replacing(with: -z, where: z .< 0)))
+            let numerator = SIMD8<Float>(repeating: 1).replacing(with: e, where: z .< 0)
+            raw.storeBytes(of: x * numerator / (1 + e), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            values[i] = values[i] / (1 + expf(-1.702 * values[i]))
+            i += 1
+        }
+    }
+
     /// `[C, H, W]` -> `[(H/p)(W/p), C p p]`, each row one square in `(channel, row, column)` order.
     static func patchify(_ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int, patch: Int, into y: UnsafeMutablePointer<Float>) {
         let across = width / patch, down = height / patch

@@ -151,6 +151,10 @@ import Testing
         let swish = try Self.run(Activation(shape: [8], values: inputs)) { g, x in try g.add(.hardSwish, [x]) }
         let sigmoid = try Self.run(Activation(shape: [8], values: inputs)) { g, x in try g.add(.hardSigmoid, [x]) }
         let relu = try Self.run(Activation(shape: [8], values: inputs)) { g, x in try g.add(.relu, [x]) }
+        // quick-GELU, vectorized: wide range (both tails, zero) and a tail not a multiple of 8.
+        let wide = (0..<203).map { Float($0 - 101) * 0.37 }
+        let gelu = try Self.run(Activation(shape: [203], values: wide)) { g, x in try g.add(.quickGelu, [x]) }
+        #expect(Self.close(gelu.values, wide.map { Double($0) / (1 + Foundation.exp(-1.702 * Double($0))) }, tolerance: 2e-6))
         // PyTorch: hardswish(x) = x * relu6(x + 3) / 6, hardsigmoid(x) = relu6(x + 3) / 6.
         #expect(Self.close(swish.values, inputs.map { Double($0) * min(max(Double($0) + 3, 0), 6) / 6 }))
         #expect(Self.close(sigmoid.values, inputs.map { min(max(Double($0) + 3, 0), 6) / 6 }))
