@@ -2,11 +2,136 @@
 // scores S = Q Kᵀ (the keys are the "weights", rows kv_heads * d apart), a row softmax in place,
 // then O = P V (the values as input-major f32 weights). Every query of the block scores every key
 // up to the block's last visible one; keys a causal query may not see get probability 0.
+// The softmax is vectorized with a polynomial exp (Cephes' expf coefficients after reduction by
+// ln 2; within 2 ulp of expf over the range softmax uses, values below e^-87 flush towards 0).
 
 #include "internal.h"
 #include "mvlm_kernels.h"
 
 enum { QUERY_BLOCK = 32 };
+
+// row[j] = softmax(scale · row)[j] over j < visible, 0 for visible <= j < keys.
+static void softmax_portable(float *row, int64_t visible, int64_t keys, float scale) {
+    float maximum = -INFINITY;
+    for (int64_t j = 0; j < visible; j++) {
+        row[j] *= scale;
+        maximum = row[j] > maximum ? row[j] : maximum;
+    }
+    float total = 0;
+    for (int64_t j = 0; j < visible; j++) {
+        row[j] = expf(row[j] - maximum);
+        total += row[j];
+    }
+    float inverse = 1 / total;
+    for (int64_t j = 0; j < visible; j++) row[j] *= inverse;
+    for (int64_t j = visible; j < keys; j++) row[j] = 0;
+}
+
+#ifdef MVLM_X86
+// e^x for x <= 0 (x >= -87.3 after clamping): 2^n · p(r), r = x - n ln 2.
+#define EXP_BODY(V, SET1, ADD, MUL, FMA, MAX, ROUND, CVT)                                       \
+    x = MAX(x, SET1(-87.3f));                                                                  \
+    V n = ROUND(MUL(x, SET1(1.44269504088896341f)));                                           \
+    V r = FMA(n, SET1(-0.693359375f), x);                                                      \
+    r = FMA(n, SET1(2.12194440e-4f), r);                                                       \
+    V p = SET1(1.9875691500e-4f);                                                              \
+    p = FMA(p, r, SET1(1.3981999507e-3f));                                                     \
+    p = FMA(p, r, SET1(8.3334519073e-3f));                                                     \
+    p = FMA(p, r, SET1(4.1665795894e-2f));                                                     \
+    p = FMA(p, r, SET1(1.6666665459e-1f));                                                     \
+    p = FMA(p, r, SET1(5.0000001201e-1f));                                                     \
+    p = FMA(p, MUL(r, r), ADD(r, SET1(1.0f)));
+
+MVLM_AVX2 MVLM_INLINE __m256 exp_avx2(__m256 x) {
+#define R8(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+    EXP_BODY(__m256, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_fmadd_ps, _mm256_max_ps, R8, _)
+#undef R8
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+MVLM_AVX512 MVLM_INLINE __m512 exp_avx512(__m512 x) {
+#define R16(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+    EXP_BODY(__m512, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_fmadd_ps, _mm512_max_ps, R16, _)
+#undef R16
+    return _mm512_scalef_ps(p, n);
+}
+
+MVLM_AVX2 static void softmax_avx2(float *row, int64_t visible, int64_t keys, float scale) {
+    __m256 vs = _mm256_set1_ps(scale), vmax = _mm256_set1_ps(-INFINITY);
+    int64_t j = 0;
+    for (; j + 8 <= visible; j += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(row + j), vs);
+        _mm256_storeu_ps(row + j, v);
+        vmax = _mm256_max_ps(vmax, v);
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, vmax);
+    float maximum = -INFINITY;
+    for (int i = 0; i < 8; i++) maximum = lanes[i] > maximum ? lanes[i] : maximum;
+    for (int64_t i = j; i < visible; i++) {
+        row[i] *= scale;
+        maximum = row[i] > maximum ? row[i] : maximum;
+    }
+    __m256 m = _mm256_set1_ps(maximum), sum = _mm256_setzero_ps();
+    for (j = 0; j + 8 <= visible; j += 8) {
+        __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(row + j), m));
+        _mm256_storeu_ps(row + j, e);
+        sum = _mm256_add_ps(sum, e);
+    }
+    _mm256_storeu_ps(lanes, sum);
+    float total = 0;
+    for (int i = 0; i < 8; i++) total += lanes[i];
+    for (int64_t i = j; i < visible; i++) {
+        float tail[8] = {row[i] - maximum, 0, 0, 0, 0, 0, 0, 0};
+        _mm256_storeu_ps(tail, exp_avx2(_mm256_loadu_ps(tail)));
+        row[i] = tail[0];
+        total += tail[0];
+    }
+    __m256 inverse = _mm256_set1_ps(1 / total);
+    for (j = 0; j + 8 <= visible; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inverse));
+    for (; j < visible; j++) row[j] *= 1 / total;
+    for (; j < keys; j++) row[j] = 0;
+}
+
+MVLM_AVX512 static void softmax_avx512(float *row, int64_t visible, int64_t keys, float scale) {
+    __m512 vs = _mm512_set1_ps(scale), vmax = _mm512_set1_ps(-INFINITY);
+    for (int64_t j = 0; j < visible; j += 16) {
+        __mmask16 m = visible - j >= 16 ? 0xFFFF : (__mmask16)((1u << (visible - j)) - 1);
+        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + j), vs);
+        _mm512_mask_storeu_ps(row + j, m, v);
+        vmax = _mm512_mask_max_ps(vmax, m, vmax, v);
+    }
+    __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmax)), sum = _mm512_setzero_ps();
+    for (int64_t j = 0; j < visible; j += 16) {
+        __mmask16 m = visible - j >= 16 ? 0xFFFF : (__mmask16)((1u << (visible - j)) - 1);
+        __m512 e = exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + j), mx));
+        _mm512_mask_storeu_ps(row + j, m, e);
+        sum = _mm512_mask_add_ps(sum, m, sum, e);
+    }
+    __m512 inverse = _mm512_set1_ps(1 / _mm512_reduce_add_ps(sum));
+    for (int64_t j = 0; j < visible; j += 16) {
+        __mmask16 m = visible - j >= 16 ? 0xFFFF : (__mmask16)((1u << (visible - j)) - 1);
+        _mm512_mask_storeu_ps(row + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + j), inverse));
+    }
+    for (int64_t j = visible; j < keys; j++) row[j] = 0;
+}
+#endif
+
+static void softmax(int level, float *row, int64_t visible, int64_t keys, float scale) {
+#ifdef MVLM_X86
+    if (level == 2) {
+        softmax_avx512(row, visible, keys, scale);
+        return;
+    }
+    if (level == 1) {
+        softmax_avx2(row, visible, keys, scale);
+        return;
+    }
+#endif
+    (void)level;
+    softmax_portable(row, visible, keys, scale);
+}
 
 int64_t mvlm_attention_scratch_count(int64_t tokens, int64_t past, int64_t head_dim) {
     int64_t keys = past + tokens;
@@ -19,6 +144,7 @@ void mvlm_attention(const float *q, const float *k, const float *v, float *out, 
                     int64_t last_item, float *scratch) {
     int64_t blocks = (tokens + QUERY_BLOCK - 1) / QUERY_BLOCK, d = head_dim;
     int64_t q_width = heads * d, kv_width = kv_heads * d, group = heads / kv_heads;
+    int level = mvlm_kernels_level();
     for (int64_t item = first_item; item < last_item; item++) {
         int64_t h = item / blocks, t0 = (item % blocks) * QUERY_BLOCK;
         int64_t n = tokens - t0 < QUERY_BLOCK ? tokens - t0 : QUERY_BLOCK;
@@ -28,23 +154,8 @@ void mvlm_attention(const float *q, const float *k, const float *v, float *out, 
         int64_t tiles = (n + 7) / 8;
         mvlm_gemm_float_pack_strided(q + t0 * q_width + h * d, q_width, n, d, 0, tiles, xq);
         mvlm_gemm_float(MVLM_WEIGHT_F32, kh, kv_width, 0, keys, xq, n, d, NULL, scores, keys);
-        for (int64_t i = 0; i < n; i++) {
-            float *row = scores + i * keys;
-            int64_t visible = causal ? past + t0 + i + 1 : keys;
-            float maximum = -INFINITY;
-            for (int64_t j = 0; j < visible; j++) {
-                row[j] *= scale;
-                maximum = row[j] > maximum ? row[j] : maximum;
-            }
-            float total = 0;
-            for (int64_t j = 0; j < visible; j++) {
-                row[j] = expf(row[j] - maximum);
-                total += row[j];
-            }
-            float inverse = 1 / total;
-            for (int64_t j = 0; j < visible; j++) row[j] *= inverse;
-            for (int64_t j = visible; j < keys; j++) row[j] = 0;
-        }
+        for (int64_t i = 0; i < n; i++)
+            softmax(level, scores + i * keys, causal ? past + t0 + i + 1 : keys, keys, scale);
         mvlm_gemm_float_pack_strided(scores, keys, n, keys, 0, tiles, xp);
         mvlm_gemm_float(MVLM_WEIGHT_F32_TRANSPOSED, vh, kv_width, 0, d, xp, n, keys, NULL, out + t0 * q_width + h * d, q_width);
     }
