@@ -15,17 +15,7 @@ import MVLMFileIO
 public final class GGUFWriter {
     /// One tensor of the table: its name, element type and row-major shape (the writer stores the
     /// dimensions innermost first, as ggml's `ne`).
-    public struct Tensor: Hashable, Sendable {
-        public var name: String
-        public var dtype: DType
-        public var shape: [Int]
-
-        public init(name: String, dtype: DType, shape: [Int]) {
-            self.name = name
-            self.dtype = dtype
-            self.shape = shape
-        }
-    }
+    public typealias Tensor = TensorSpec
 
     /// The ggml type id of `dtype`, or nil for a type GGUF cannot hold (the toolkit's own schemes
     /// `INT8_B32`, `AFFINE4_G*`, and bool/unsigned integer tensors).
