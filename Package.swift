@@ -12,6 +12,8 @@ import PackageDescription
 //          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
 //   MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression)
 //   MVLMTokenizer ── SentencePiece and byte-level BPE tokenizers (MVLMFileIO for reading files)
+//   MVLMImage ── PNG/JPEG decoding, Pillow-exact resampling, CLIP preprocessing (MVLMFileIO,
+//                CMVLMPNG (libpng), CMVLMJPEG (libjpeg-turbo))
 //   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
 //   MVLMVerify ── float source vs .mvlm file, calibration (MVLMModels, MVLMConvert, MVLMModelFile)
 //   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
@@ -77,10 +79,11 @@ let package = Package(
         // The .mvlm model file: reader, streaming writer, zstd distribution form (Formats/mvlm.md).
         .target(name: "MVLMModelFile", dependencies: ["MVLMCore", "MVLMFileIO", "MVLMCompression"]),
 
-        // Conversion: tensor roles, the mixed-precision policy, the plan, the streaming converter.
+        // Conversion: tensor roles, the mixed-precision policy, the plan, the streaming converter
+        // (into .mvlm or GGUF files; GGUF export writes vocabularies, hence the tokenizer).
         .target(
             name: "MVLMConvert",
-            dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMModelFile", "MVLMQuant"]),
+            dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMModelFile", "MVLMQuant", "MVLMGGUF", "MVLMTokenizer"]),
 
         // Verification: the float source against the quantized file, calibration statistics.
         .target(
@@ -92,6 +95,16 @@ let package = Package(
         // Tokenizers: SentencePiece (tokenizer.model) and byte-level BPE (tokenizer.json, GGUF metadata).
         .target(name: "MVLMTokenizer", dependencies: ["MVLMCore", "MVLMFileIO"]),
 
+        // Images: PNG (libpng) and JPEG (libjpeg-turbo) to RGB as Pillow converts them, and
+        // MobileVLM's CLIP preprocessing with Pillow's bicubic resampling (docs/images.md).
+        .systemLibrary(
+            name: "CMVLMPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CMVLMJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .target(name: "MVLMImage", dependencies: ["MVLMCore", "MVLMFileIO", "CMVLMPNG", "CMVLMJPEG"]),
+
         // Random-weight checkpoints with real shapes, for benchmarks without downloads.
         .target(
             name: "MVLMSynthetic",
@@ -102,7 +115,7 @@ let package = Package(
             name: "mvlm",
             dependencies: [
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
-                "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer",
+                "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -128,12 +141,13 @@ let package = Package(
         .testTarget(
             name: "MVLMTokenizerTests",
             dependencies: ["MVLMTokenizer", "MVLMGGUF", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMImageTests", dependencies: ["MVLMImage", "MVLMCore", "MVLMCompression", "MVLMTestSupport"]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMQuant", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMModelsTests",
-            dependencies: ["MVLMModels", "MVLMCheckpoint", "mvlm", "MVLMTestSupport"]),
+            dependencies: ["MVLMModels", "MVLMCheckpoint", "MVLMModelFile", "mvlm", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMVerifyTests",
             dependencies: [

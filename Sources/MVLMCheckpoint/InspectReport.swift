@@ -129,6 +129,9 @@ public struct InspectReport: Sendable, Encodable {
                 line += "; lowest block SNR \(name) \(worst["snr_db"]?.doubleValue.map { String(format: "%.1f dB", $0) } ?? "exact")"
             }
             lines.append(line)
+            if let image = summary["image"] {
+                lines.append("                image: vision features cosine \(image["vision_feature_cosine"]?.doubleValue.map { String(format: "%.6f", $0) } ?? "?"), projector rows cosine \(image["image_feature_cosine"]?.doubleValue.map { String(format: "%.6f", $0) } ?? "?"), KL divergence after the image \(number(image["kld_mean"]))")
+            }
             if let input = summary["input"]?.stringValue { lines.append("                on \(input)") }
         }
         lines.append("")

@@ -40,8 +40,12 @@ public struct ConversionPlan: Sendable, Codable {
     /// Plans the conversion of `checkpoint` with `preset` and `overrides` (first match wins).
     /// - Throws: `MVLMError` when an override forces a type that cannot hold a tensor's shape, or a
     ///   tensor's dtype cannot be converted.
+    /// - Parameter unused: tensors the model does not read, with the reason (from the engine's
+    ///   builder: e.g. the vision tower's last block under `mm_vision_select_layer` -2); they are
+    ///   dropped and listed.
     public static func make(
-        checkpoint: Checkpoint, preset: QuantizationPreset, overrides: [TensorOverride] = [], fuse: Bool = true
+        checkpoint: Checkpoint, preset: QuantizationPreset, overrides: [TensorOverride] = [], fuse: Bool = true,
+        unused: [String: String] = [:]
     ) throws -> ConversionPlan {
         let infos = checkpoint.reader.tensorInfos
         let names = Set(infos.map(\.name))
@@ -60,13 +64,22 @@ public struct ConversionPlan: Sendable, Codable {
                 dropped.append(Dropped(name: info.name, reason: "rotary frequencies are recomputed from rope_theta"))
                 continue
             }
+            if let reason = unused[info.name] {
+                dropped.append(Dropped(name: info.name, reason: reason))
+                continue
+            }
             let (role, layer) = TensorRole.classify(info.name, rank: info.shape.count)
             var (storage, reason) = preset.storage(
                 role: role, layer: layer, layerCount: layerCounts[role] ?? 0, rank: info.shape.count,
                 tiedEmbeddings: tied)
             if let match = overrides.first(where: { $0.matches(info.name) }) {
-                storage = match.storage
-                reason = "override \(match)"
+                if case .quantized = match.storage, info.shape.count < 2 {
+                    // Norm scales and biases are read whole by the engine: block types are for matrices.
+                    reason += " (override \(match) applies to matrices only)"
+                } else {
+                    storage = match.storage
+                    reason = "override \(match)"
+                }
             }
             var isBlock = false
             if case .block = info.dtype { isBlock = true }

@@ -39,13 +39,26 @@ public struct ModelConverter: Sendable {
         review: ((String, ModelManifest) throws -> ModelManifest?)? = nil
     ) throws -> ModelManifest {
         let writer = try ModelFileWriter(path: path)
+        try stream(plan.decisions, into: writer, progress: progress)
+        let complete = completeManifest(manifest)
+        return try writer.finish(manifest: complete, review: review.map { review in { try review($0, complete) } })
+    }
+
+    /// Streams the tensors of `decisions` (in order) into `sink`: the one conversion loop every
+    /// output format shares.
+    /// - Parameter progress: called after each chunk with (bytes written, bytes of `decisions`).
+    /// - Throws: `MVLMError` naming the tensor and the source file.
+    public func stream(
+        _ decisions: [TensorDecision], into sink: some ConversionSink, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws {
         let search = searchesScales
+        let total = decisions.reduce(0) { $0 + $1.bytes }
         var written = 0
-        for decision in plan.decisions {
+        for decision in decisions {
             do {
-                try convert(decision, writer: writer, search: search) { bytes in
+                try convert(decision, writer: sink, search: search) { bytes in
                     written += bytes
-                    progress(written, plan.tensorBytes)
+                    progress(written, total)
                 }
             } catch let error as MVLMError {
                 var error = error
@@ -54,8 +67,6 @@ public struct ModelConverter: Sendable {
                 throw error
             }
         }
-        let complete = completeManifest(manifest)
-        return try writer.finish(manifest: complete, review: review.map { review in { try review($0, complete) } })
     }
 
     /// Whether the quantizers run their error-minimizing scale search: the `default` preset
@@ -106,8 +117,9 @@ public struct ModelConverter: Sendable {
         return .object(object)
     }
 
-    private func convert(
-        _ decision: TensorDecision, writer: ModelFileWriter, search: Bool, advance: (Int) -> Void
+    /// Streams one decision's tensor into `writer` (an .mvlm or a GGUF sink).
+    func convert(
+        _ decision: TensorDecision, writer: some ConversionSink, search: Bool, advance: (Int) -> Void
     ) throws {
         guard let storage = StorageType(name: decision.storage) else {
             throw MVLMError(.invalidArgument, "unknown storage '\(decision.storage)' in the plan")
@@ -123,7 +135,7 @@ public struct ModelConverter: Sendable {
             guard sources.allSatisfy({ $0.dtype == sources[0].dtype }) else {
                 throw MVLMError(.invalidArgument, "fused sources differ in dtype")
             }
-            try writer.beginTensor(name: decision.name, dtype: sources[0].dtype, shape: decision.shape, source: decision.provenance)
+            try writer.beginTensor(decision, dtype: sources[0].dtype)
             let chunk = 16 << 20
             for source in sources {
                 try source.withUnsafeBytes { bytes in
@@ -139,7 +151,7 @@ public struct ModelConverter: Sendable {
             }
             try writer.endTensor()
         case .float(let dtype):
-            try writer.beginTensor(name: decision.name, dtype: dtype, shape: decision.shape, source: decision.provenance)
+            try writer.beginTensor(decision, dtype: dtype)
             for source in sources {
                 try streamRows(source, rows: source.elementCount / rowLength(source), rowLength: rowLength(source)) { floats in
                     let count = floats.count
@@ -164,7 +176,7 @@ public struct ModelConverter: Sendable {
             guard let block = scheme.blockType ?? BlockType(name: scheme.name) else {
                 throw MVLMError(.unsupported, "\(scheme.name) cannot be stored in an .mvlm file yet")
             }
-            try writer.beginTensor(name: decision.name, dtype: .block(block), shape: decision.shape, source: decision.provenance)
+            try writer.beginTensor(decision, dtype: .block(block))
             for (sourceName, source) in zip(decision.sourceNames, sources) {
                 let rowLength = rowLength(source)
                 let rowBytes = try scheme.rowByteCount(elements: rowLength)

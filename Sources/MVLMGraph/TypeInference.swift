@@ -18,6 +18,8 @@ enum TypeInference {
         case .rmsNorm: [1]
         case .layerNorm: [1, 2]
         case .linear: [1, 2]
+        case .depthwiseConv2d: [1, 2]
+        case .weightValues: [0]
         default: []
         }
     }
@@ -80,10 +82,16 @@ enum TypeInference {
             return declared
 
         case .embedding:
-            try arity(2...2)
+            try arity(2...3)
             let table = try weight(0, rank: 2)
             let ids = inputs[1]
             guard ids.dtype == .int32, ids.rank == 1 else { throw fail("ids are \(ids), expected i32[T]") }
+            if inputs.count == 3 {
+                let rows = try activation(2)
+                guard rows.rank == 2, rows.dimensions[1] == table.dimensions[1] else {
+                    throw fail("spliced rows are \(rows), expected [R, \(table.dimensions[1])] to match the table \(table)")
+                }
+            }
             return TensorType(.float32, [ids.dimensions[0], table.dimensions[1]])
 
         case .rmsNorm, .layerNorm:
@@ -144,16 +152,90 @@ enum TypeInference {
             guard v.dimensions == [tokens, keyWidth] else { throw fail("values are \(v), expected [\(tokens), \(keyWidth)]") }
             return q
 
-        case .siluMul, .add, .mul:
+        case .siluMul:
             try arity(2...2)
             let a = try activation(0, minimumRank: 0)
             let b = try activation(1, minimumRank: 0)
             guard a == b else { throw fail("inputs differ: \(a) and \(b)") }
             return a
 
-        case .gelu, .quickGelu:
+        case .add, .mul:
+            try arity(2...2)
+            let a = try activation(0, minimumRank: 0)
+            let b = try activation(1, minimumRank: 0)
+            guard a.rank == b.rank,
+                zip(a.dimensions, b.dimensions).allSatisfy({ $0 == $1 || $1 == .fixed(1) })
+            else { throw fail("\(b) does not broadcast to \(a) (each dimension equal or 1)") }
+            return a
+
+        case .gelu, .quickGelu, .relu, .hardSwish, .hardSigmoid:
             try arity(1...1)
             return try activation(0, minimumRank: 0)
+
+        case .encoderAttention(let heads, let headDimension, _):
+            try arity(3...3)
+            try positive(heads, "heads")
+            try positive(headDimension, "head dimension")
+            let q = try activation(0, minimumRank: 2)
+            let width = Dimension.fixed(heads * headDimension)
+            for index in 0..<3 {
+                let x = try activation(index, minimumRank: 2)
+                guard x.dimensions == [q.dimensions[0], width] else {
+                    throw fail("input \(index) is \(x), expected [\(q.dimensions[0]), \(width)]")
+                }
+            }
+            return q
+
+        case .patchify(let patch):
+            try arity(1...1)
+            try positive(patch, "patch size")
+            let x = try activation(0, minimumRank: 3)
+            guard x.rank == 3, let shape = x.shape(), shape.allSatisfy({ $0 > 0 }),
+                shape[1] % patch == 0, shape[2] % patch == 0
+            else { throw fail("image \(x) is not a fixed [C, H, W] with H and W multiples of \(patch)") }
+            return TensorType(
+                .float32, shape: [(shape[1] / patch) * (shape[2] / patch), shape[0] * patch * patch])
+
+        case .depthwiseConv2d(let window):
+            try arity(2...3)
+            if let problem = window.problem { throw fail(problem) }
+            let x = try activation(0, minimumRank: 2)
+            guard x.rank == 2, x.dimensions[0] == .fixed(window.height * window.width),
+                let channels = x.dimensions[1].fixedValue
+            else { throw fail("input \(x) is not the [\(window.height * window.width), C] grid \(window.height)x\(window.width)") }
+            let w = try weight(1, rank: 4)
+            guard w.shape() == [channels, 1, window.kernel, window.kernel] else {
+                throw fail("weight \(w) is not [\(channels), 1, \(window.kernel), \(window.kernel)]")
+            }
+            if inputs.count == 3 {
+                let bias = try weight(2, rank: 1)
+                guard bias.dimensions[0] == .fixed(channels) else { throw fail("bias \(bias) is not [\(channels)]") }
+            }
+            return TensorType(.float32, shape: [window.outputHeight * window.outputWidth, channels])
+
+        case .averagePool2d(let window):
+            try arity(1...1)
+            if let problem = window.problem { throw fail(problem) }
+            guard window.padding == 0 else { throw fail("average pooling takes no padding") }
+            let x = try activation(0, minimumRank: 2)
+            guard x.rank == 2, x.dimensions[0] == .fixed(window.height * window.width) else {
+                throw fail("input \(x) is not the [\(window.height * window.width), C] grid \(window.height)x\(window.width)")
+            }
+            return TensorType(.float32, [.fixed(window.outputHeight * window.outputWidth), x.dimensions[1]])
+
+        case .meanRows:
+            try arity(1...1)
+            let x = try activation(0, minimumRank: 2)
+            guard x.rank == 2 else { throw fail("input \(x) is not [N, C]") }
+            return TensorType(.float32, [.fixed(1), x.dimensions[1]])
+
+        case .weightValues:
+            try arity(1...1)
+            let w = inputs[0]
+            guard floatWeightTypes.contains(w.dtype) else {
+                throw fail("input \(w) must be an f32, f16 or bf16 weight (block-quantized weights are read by linear only)")
+            }
+            return TensorType(.float32, w.dimensions)
 
         case .reshape(let dimensions):
             try arity(1...1)

@@ -25,14 +25,36 @@ public struct ModelBlueprint: Sendable {
     public var maxPositionEmbeddings: Int
     /// Explains why a tensor the graph does not read is left out.
     public var unusedReason: @Sendable (String) -> String
+    /// For a vision-language model: the image encoder and the language model graph that takes
+    /// its rows (see `MultimodalParts`).
+    public var multimodal: MultimodalParts?
+    /// Why a vision-language checkpoint's vision parts were not built, when they were not.
+    public var visionProblem: String?
 
     public init(
         graph: Graph, vocabularySize: Int, maxPositionEmbeddings: Int,
-        unusedReason: @escaping @Sendable (String) -> String
+        unusedReason: @escaping @Sendable (String) -> String, multimodal: MultimodalParts? = nil
     ) {
         self.graph = graph
         self.vocabularySize = vocabularySize
         self.maxPositionEmbeddings = maxPositionEmbeddings
         self.unusedReason = unusedReason
+        self.multimodal = multimodal
+    }
+}
+
+/// The graphs of a vision-language model beyond the text-only decoder.
+public struct MultimodalParts: Sendable {
+    /// `pixel_values: f32[3, S, S]` -> outputs `vision_features`, `image_features`.
+    public var vision: Graph
+    /// The decoder with inputs `tokens: i32[T]` and `image_rows: f32[R, hidden]`: every negative
+    /// id takes the next image row (outputs as the text graph's).
+    public var decoder: Graph
+    public var configuration: VisionConfiguration
+
+    public init(vision: Graph, decoder: Graph, configuration: VisionConfiguration) {
+        self.vision = vision
+        self.decoder = decoder
+        self.configuration = configuration
     }
 }

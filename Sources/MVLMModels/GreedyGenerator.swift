@@ -30,21 +30,40 @@ public struct GreedyGenerator {
         interpreter = try model.makeInterpreter(threads: threads)
     }
 
+    /// A generator over the image-taking decoder of a vision-language model: prompts may hold
+    /// image markers (negative ids, one per image row) filled from `imageRows`.
+    /// - Throws: `MVLMError` when the model has no vision encoder.
+    public init(multimodal model: LanguageModel, threads: Int = Interpreter.processorCount) throws {
+        interpreter = try Interpreter(graph: try model.requireVision().decoder, weights: model.weights, threads: threads)
+    }
+
     /// Generates `maxNewTokens` tokens after `prompt` (stopping early at a `stopTokens` member,
     /// which is included).
     /// - Throws: `MVLMError` (`.invalidArgument`) for an empty prompt or a token id outside the
     ///   vocabulary.
     /// - Parameter onToken: called with each new token as soon as it is chosen (for streaming).
+    ///   - imageRows: for a multimodal generator, the rows that replace the prompt's negative ids
+    ///     in order (`[count of negative ids, hidden]`).
     public mutating func generate(
-        prompt: [Int32], maxNewTokens: Int, keepPromptLogits: Bool = false, stopTokens: Set<Int32> = [],
-        onToken: (Int32) -> Void = { _ in }
+        prompt: [Int32], imageRows: Activation? = nil, maxNewTokens: Int, keepPromptLogits: Bool = false,
+        stopTokens: Set<Int32> = [], onToken: (Int32) -> Void = { _ in }
     ) throws -> GenerationResult {
         guard !prompt.isEmpty else { throw MVLMError(.invalidArgument, "the prompt is empty") }
         guard maxNewTokens >= 0 else { throw MVLMError(.invalidArgument, "max new tokens is negative") }
+        let rowsInput = interpreter.graph.inputs.first { $0.name == "image_rows" }
+        let width = rowsInput?.type.dimensions.last?.fixedValue ?? 0
+        guard rowsInput != nil || imageRows == nil else {
+            throw MVLMError(.invalidArgument, "image rows were given to a text-only generator")
+        }
+        let noRows = Activation(shape: [0, width], values: [])
+        func inputs(_ tokens: [Int32], _ rows: Activation?) -> [String: InputValue] {
+            guard rowsInput != nil else { return ["tokens": .tokens(tokens)] }
+            return ["tokens": .tokens(tokens), "image_rows": .floats(rows ?? noRows)]
+        }
         interpreter.resetCache()
         let start = Self.now()
         let prefillOutputs = keepPromptLogits ? ["logits"] : ["last_logits"]
-        let prefill = try interpreter.run(["tokens": .tokens(prompt)], outputs: prefillOutputs)
+        let prefill = try interpreter.run(inputs(prompt, imageRows), outputs: prefillOutputs)
         let first = prefill[prefillOutputs[0]]!
         var tokens: [Int32] = []
         var next = Self.argmax(first.values[(first.values.count - first.lastDimension)...])
@@ -53,7 +72,7 @@ public struct GreedyGenerator {
             tokens.append(next)
             onToken(next)
             if stopTokens.contains(next) || tokens.count == maxNewTokens { break }
-            let step = try interpreter.run(["tokens": .tokens([next])], outputs: ["last_logits"])
+            let step = try interpreter.run(inputs([next], nil), outputs: ["last_logits"])
             next = Self.argmax(step["last_logits"]!.values[...])
         }
         let end = Self.now()

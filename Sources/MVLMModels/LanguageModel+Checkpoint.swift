@@ -1,12 +1,19 @@
+import Foundation
 import MVLMCheckpoint
 import MVLMCore
 
 extension LanguageModel {
     /// Builds the model of an opened checkpoint (its config.json and merged tensors).
     /// - Throws: as `load(config:reader:)`; errors without a file name the checkpoint's path.
-    public static func load(_ checkpoint: Checkpoint) throws -> LanguageModel {
+    /// A MobileVLM checkpoint's vision tower is configured by `VisionTowerResolver` (from
+    /// `visionTower`, the config, `mm_vision_tower` or the built-in table); when none applies the
+    /// model runs text only.
+    public static func load(_ checkpoint: Checkpoint, visionTower: String? = nil) throws -> LanguageModel {
         do {
-            let (config, reader) = try engineView(checkpoint)
+            var (config, reader) = try engineView(checkpoint)
+            config = try VisionTowerResolver.resolve(
+                config: config, checkpointDirectory: checkpoint.directory, visionTower: visionTower
+            ).config
             return try load(config: config, reader: reader)
         } catch let error as MVLMError {
             throw error.inFile(checkpoint.path)
@@ -31,5 +38,15 @@ extension LanguageModel {
             config = try GGUFLlama.config(metadata: checkpoint.reader.metadata, tensorNames: names)
         }
         return (config, RenamedTensorReader(checkpoint.reader, rename: GGUFLlama.huggingFaceName))
+    }
+}
+
+extension Checkpoint {
+    /// The folder the checkpoint lives in (itself when it is a folder).
+    public var directory: String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return path }
+        let parent = (path as NSString).deletingLastPathComponent
+        return parent.isEmpty ? "." : parent
     }
 }

@@ -17,6 +17,11 @@ public struct LanguageModel: Sendable {
     public let vocabularySize: Int
     /// The context length the model was trained for (config.json `max_position_embeddings`).
     public let maxPositionEmbeddings: Int
+    /// The vision encoder and image-taking decoder of a vision-language model, when built.
+    public let multimodal: MultimodalParts?
+    /// Why the vision parts of a vision-language checkpoint were not built (nil when they were,
+    /// or for a text-only architecture).
+    public let visionProblem: String?
 
     /// Builds the model config.json describes and binds its weights from `reader`.
     /// - Parameters:
@@ -30,11 +35,15 @@ public struct LanguageModel: Sendable {
         var catalog = WeightCatalog(infos: reader.tensorInfos)
         let blueprint = try builder.build(config: config, catalog: &catalog)
         var weights: [String: Tensor] = [:]
-        for name in catalog.used { weights[name] = try reader.tensor(named: name) }
+        for name in catalog.used {
+            let tensor = try reader.tensor(named: name)
+            weights[name] = try catalog.views[name].map { try tensor.reshaped($0) } ?? tensor
+        }
         return LanguageModel(
             architecture: builder.name, graph: blueprint.graph, weights: weights,
             unusedTensors: catalog.unused(reason: blueprint.unusedReason),
-            vocabularySize: blueprint.vocabularySize, maxPositionEmbeddings: blueprint.maxPositionEmbeddings)
+            vocabularySize: blueprint.vocabularySize, maxPositionEmbeddings: blueprint.maxPositionEmbeddings,
+            multimodal: blueprint.multimodal, visionProblem: blueprint.visionProblem)
     }
 
     /// A fresh interpreter (with an empty key/value cache) over this model.

@@ -35,8 +35,10 @@ public struct LlamaBuilder: ArchitectureBuilder {
     }
 
     /// The decoder graph for `configuration`, its weights under `prefix` (`model.`).
+    /// - Parameter imageRows: when true the graph has a second input `image_rows: f32[R, hidden]`
+    ///   whose rows replace the negative ids of `tokens` in order (a multimodal prompt).
     static func build(
-        _ c: LlamaConfiguration, prefix: String, catalog: inout WeightCatalog,
+        _ c: LlamaConfiguration, prefix: String, catalog: inout WeightCatalog, imageRows: Bool = false,
         unusedReason: @escaping @Sendable (String) -> String
     ) throws -> ModelBlueprint {
         var g = GraphBuilder()
@@ -46,7 +48,11 @@ public struct LlamaBuilder: ArchitectureBuilder {
         let tokens = try g.input("tokens", TensorType(.int32, [.symbol("T")]))
         let embedName = prefix + "embed_tokens.weight"
         let table = try catalog.weight(embedName, [c.vocabularySize, hidden], in: &g)
-        var h = try g.add(.embedding, [table, tokens], label: "embed_tokens")
+        var embeddingInputs = [table, tokens]
+        if imageRows {
+            embeddingInputs.append(try g.input("image_rows", TensorType(.float32, [.symbol("R"), .fixed(hidden)])))
+        }
+        var h = try g.add(.embedding, embeddingInputs, label: "embed_tokens")
 
         func linear(_ x: Int, _ name: String, _ shape: [Int], bias: Bool, label: String) throws -> Int {
             let w = try catalog.weight(name + ".weight", shape, in: &g)

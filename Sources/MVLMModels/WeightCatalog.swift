@@ -9,6 +9,9 @@ public struct WeightCatalog: Sendable {
     private let infos: [TensorInfo]
     private let byName: [String: TensorInfo]
     public private(set) var used: [String] = []
+    /// Tensors the graph reads with another shape than stored (a `[O, C, k, k]` filter read as the
+    /// matrix `[O, C k k]`), by name: bind `tensor.reshaped(views[name]!)`.
+    public private(set) var views: [String: [Int]] = [:]
     private var usedSet = Set<String>()
 
     /// - Parameter infos: every tensor of the checkpoint, in file order.
@@ -21,6 +24,9 @@ public struct WeightCatalog: Sendable {
 
     /// True when the checkpoint has a tensor called `name`.
     public func contains(_ name: String) -> Bool { byName[name] != nil }
+
+    /// The stored shape of `name`, or nil when the checkpoint has no such tensor.
+    public func shape(of name: String) -> [Int]? { byName[name]?.shape }
 
     /// Declares the weight `name` of shape `shape` and returns its graph node.
     /// - Throws: `MVLMError` naming the tensor and the expected shape when it is missing, has
@@ -44,6 +50,19 @@ public struct WeightCatalog: Sendable {
         }
         if usedSet.insert(name).inserted { used.append(name) }
         return try graph.weight(name, TensorType(info.dtype, shape: shape))
+    }
+
+    /// Declares the weight `name`, stored with shape `shape`, read by the graph as `view` (same
+    /// element count, e.g. a `[O, C, k, k]` convolution filter as the matrix `[O, C k k]`).
+    public mutating func weight(_ name: String, _ shape: [Int], viewAs view: [Int], in graph: inout GraphBuilder) throws -> Int {
+        guard Shape.elementCount(view) == Shape.elementCount(shape) else {
+            throw MVLMError(.malformed, "cannot read \(Shape.describe(shape)) as \(Shape.describe(view))", subject: "tensor '\(name)'")
+        }
+        var scratch = GraphBuilder()
+        _ = try weight(name, shape, in: &scratch)
+        if view != shape { views[name] = view }
+        guard let info = byName[name] else { preconditionFailure("checked by weight(_:_:in:)") }
+        return try graph.weight(name, TensorType(info.dtype, shape: view))
     }
 
     /// Every tensor not declared, in file order, with `reason(name)` as its reason.

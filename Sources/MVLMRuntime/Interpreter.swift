@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import MVLMCore
 import MVLMGraph
 
@@ -26,6 +27,18 @@ public struct Interpreter: Sendable {
     private let frequencies: [Int: [Float]]
     private let cacheWidths: [Int]
     private var cache: KeyValueCache
+
+    /// Seconds per operation of the last run, printed to stderr when `MVLM_PROFILE=1`.
+    private var profile: [String: Double] = [:]
+    static let profiling = ProcessInfo.processInfo.environment["MVLM_PROFILE"] == "1"
+    /// `MVLM_KERNELS=swift`: the Swift SIMD attention kernels instead of the C ones.
+    static let swiftKernels = ProcessInfo.processInfo.environment["MVLM_KERNELS"] == "swift"
+
+    static func clock() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
 
     /// The number of processor cores online.
     public static var processorCount: Int { max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1) }
@@ -70,6 +83,18 @@ public struct Interpreter: Sendable {
                 slots = max(slots, parameters.cacheSlot + 1)
             default:
                 break
+            }
+        }
+        // Weights that vision kernels read whole, widened once: depthwise filters and learned
+        // embeddings used as activations.
+        for node in graph.nodes {
+            let widened: Int? = switch node.operation {
+            case .depthwiseConv2d: node.inputs[1]
+            case .weightValues: node.inputs[0]
+            default: nil
+            }
+            if let widened, vectors[widened] == nil, let tensor = tensors[widened] {
+                vectors[widened] = try tensor.apply(WholeWiden(count: tensor.elementCount))
             }
         }
         var widths = [Int](repeating: 0, count: slots)
@@ -193,9 +218,17 @@ public struct Interpreter: Sendable {
             if let observer, case .linear = node.operation, case .weight(let name) = nodes[node.inputs[1]].operation {
                 observer.observe(weight: name, input: values[node.inputs[0]]!)
             }
+            let started = Self.profiling ? Self.clock() : 0
             values[node.id] = try compute(
                 node, values: values, tokens: tokenValues, past: past, newTokens: newTokens, bindings: bindings)
+            if Self.profiling { profile[node.operation.name, default: 0] += Self.clock() - started }
             for input in node.inputs where lastUse[input] == node.id { values[input] = nil }
+        }
+        if Self.profiling {
+            let total = profile.values.reduce(0, +)
+            let lines = profile.sorted { $0.value > $1.value }.map { String(format: "  %-20@ %8.3f s", $0.key as NSString, $0.value) }
+            FileHandle.standardError.write(Data(("profile (MVLM_PROFILE=1), \(String(format: "%.3f", total)) s:\n" + lines.joined(separator: "\n") + "\n").utf8))
+            profile.removeAll()
         }
         cachedTokenCount = past + newTokens
         var result: [String: Activation] = [:]
@@ -223,16 +256,41 @@ public struct Interpreter: Sendable {
             let table = tensors[node.inputs[0]]!
             let ids = tokens[node.inputs[1]]!
             let rows = table.shape[0], width = table.shape[1]
+            let spliced = node.inputs.count == 3 ? value(2) : nil
             var indices: [Int] = []
+            var textPositions: [Int] = []
             indices.reserveCapacity(ids.count)
-            for id in ids {
+            textPositions.reserveCapacity(ids.count)
+            var splicedCount = 0
+            for (position, id) in ids.enumerated() {
+                if id < 0, spliced != nil {
+                    splicedCount += 1
+                    continue
+                }
                 guard id >= 0, Int(id) < rows else { throw fail("token id \(id) is outside the vocabulary 0..<\(rows)") }
                 indices.append(Int(id))
+                textPositions.append(position)
             }
-            var output = [Float](repeating: 0, count: ids.count * width)
-            try output.withUnsafeMutableBufferPointer { buffer in
+            if let spliced, spliced.shape[0] != splicedCount {
+                throw fail("the prompt has \(splicedCount) image positions (negative ids) but \(spliced.shape[0]) image rows were given")
+            }
+            var gathered = [Float](repeating: 0, count: indices.count * width)
+            try gathered.withUnsafeMutableBufferPointer { buffer in
                 guard let base = buffer.baseAddress else { return }
                 try table.apply(RowGather(rows: indices, width: width, output: base))
+            }
+            guard let spliced else { return Activation(shape: [ids.count, width], values: gathered) }
+            var output = [Float](repeating: 0, count: ids.count * width)
+            var text = 0, image = 0
+            for position in 0..<ids.count {
+                let target = position * width
+                if text < textPositions.count, textPositions[text] == position {
+                    output.replaceSubrange(target..<(target + width), with: gathered[(text * width)..<((text + 1) * width)])
+                    text += 1
+                } else {
+                    output.replaceSubrange(target..<(target + width), with: spliced.values[(image * width)..<((image + 1) * width)])
+                    image += 1
+                }
             }
             return Activation(shape: [ids.count, width], values: output)
 
@@ -322,9 +380,16 @@ public struct Interpreter: Sendable {
                     cache.values[p.cacheSlot].withUnsafeBufferPointer { cachedValues in
                         output.withUnsafeMutableBufferPointer { out in
                             guard let o = out.baseAddress else { return }
-                            Kernels.attention(
-                                q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
-                                output: o, tokens: rows, past: past, parameters: p, threads: threads)
+                            if rows >= 4 && !Self.swiftKernels {
+                                // Prefill: both products as matrix multiplications (C kernels).
+                                AttentionKernel.run(
+                                    q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
+                                    output: o, tokens: rows, past: past, parameters: p, causal: true, threads: threads)
+                            } else {
+                                Kernels.attention(
+                                    q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
+                                    output: o, tokens: rows, past: past, parameters: p, threads: threads)
+                            }
                         }
                     }
                 }
@@ -340,7 +405,106 @@ public struct Interpreter: Sendable {
         case .gelu:
             return unary(value(0)) { Kernels.gelu($0) }
         case .quickGelu:
-            return unary(value(0)) { Kernels.quickGelu($0) }
+            var output = value(0).values
+            output.withUnsafeMutableBufferPointer { buffer in
+                let box = UncheckedSendable(buffer)
+                Kernels.elementwise(count: buffer.count, threads: threads) { range in
+                    VisionKernels.quickGelu(UnsafeMutableBufferPointer(rebasing: box.value[range]))
+                }
+            }
+            return Activation(shape: value(0).shape, values: output)
+        case .relu:
+            return unary(value(0)) { max($0, 0) }
+        case .hardSwish:
+            return unary(value(0)) { VisionKernels.hardSwish($0) }
+        case .hardSigmoid:
+            return unary(value(0)) { VisionKernels.hardSigmoid($0) }
+
+        case .encoderAttention(let heads, let headDimension, let scale):
+            let q = value(0), k = value(1), v = value(2)
+            let rows = q.shape[0]
+            var output = [Float](repeating: 0, count: q.values.count)
+            q.values.withUnsafeBufferPointer { qs in
+                k.values.withUnsafeBufferPointer { ks in
+                    v.values.withUnsafeBufferPointer { vs in
+                        output.withUnsafeMutableBufferPointer { out in
+                            guard let o = out.baseAddress else { return }
+                            if Self.swiftKernels {
+                                VisionKernels.encoderAttention(
+                                    q: qs.baseAddress!, k: ks.baseAddress!, v: vs.baseAddress!, output: o, tokens: rows,
+                                    heads: heads, headDimension: headDimension, scale: scale, threads: threads)
+                            } else {
+                                AttentionKernel.run(
+                                    q: qs.baseAddress!, keys: ks.baseAddress!, values: vs.baseAddress!, output: o, tokens: rows, past: 0,
+                                    parameters: AttentionParameters(
+                                        heads: heads, keyValueHeads: heads, headDimension: headDimension, scale: scale, cacheSlot: 0),
+                                    causal: false, threads: threads)
+                            }
+                        }
+                    }
+                }
+            }
+            return Activation(shape: q.shape, values: output)
+
+        case .patchify(let patch):
+            let x = value(0)
+            let shape = node.type.shape()!
+            var output = [Float](repeating: 0, count: shape[0] * shape[1])
+            x.values.withUnsafeBufferPointer { xs in
+                output.withUnsafeMutableBufferPointer { out in
+                    VisionKernels.patchify(
+                        xs.baseAddress!, channels: x.shape[0], height: x.shape[1], width: x.shape[2], patch: patch,
+                        into: out.baseAddress!)
+                }
+            }
+            return Activation(shape: shape, values: output)
+
+        case .depthwiseConv2d(let window):
+            let x = value(0)
+            let channels = x.shape[1]
+            let weight = vectors[node.inputs[1]]!
+            let bias = node.inputs.count == 3 ? vectors[node.inputs[2]]! : nil
+            let positions = window.outputHeight * window.outputWidth
+            var output = [Float](repeating: 0, count: positions * channels)
+            x.values.withUnsafeBufferPointer { xs in
+                weight.withUnsafeBufferPointer { w in
+                    output.withUnsafeMutableBufferPointer { out in
+                        func run(_ b: UnsafePointer<Float>?) {
+                            VisionKernels.depthwiseConv2d(
+                                xs.baseAddress!, channels: channels, window: window, weight: w.baseAddress!, bias: b,
+                                into: out.baseAddress!, threads: threads)
+                        }
+                        if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
+                    }
+                }
+            }
+            return Activation(shape: [positions, channels], values: output)
+
+        case .averagePool2d(let window):
+            let x = value(0)
+            let channels = x.shape[1]
+            let positions = window.outputHeight * window.outputWidth
+            var output = [Float](repeating: 0, count: positions * channels)
+            x.values.withUnsafeBufferPointer { xs in
+                output.withUnsafeMutableBufferPointer { out in
+                    VisionKernels.averagePool2d(xs.baseAddress!, channels: channels, window: window, into: out.baseAddress!)
+                }
+            }
+            return Activation(shape: [positions, channels], values: output)
+
+        case .meanRows:
+            let x = value(0)
+            let channels = x.shape[1]
+            var output = [Float](repeating: 0, count: channels)
+            x.values.withUnsafeBufferPointer { xs in
+                output.withUnsafeMutableBufferPointer { out in
+                    VisionKernels.meanRows(xs.baseAddress!, rows: x.shape[0], channels: channels, into: out.baseAddress!)
+                }
+            }
+            return Activation(shape: [1, channels], values: output)
+
+        case .weightValues:
+            return Activation(shape: node.type.shape()!, values: vectors[node.inputs[0]]!)
 
         case .reshape:
             let x = value(0)
@@ -395,6 +559,7 @@ public struct Interpreter: Sendable {
     }
 
     private func binary(_ a: Activation, _ b: Activation, _ f: @escaping (Float, Float) -> Float) -> Activation {
+        if a.shape != b.shape { return broadcast(a, b, f) }
         var output = a.values
         output.withUnsafeMutableBufferPointer { buffer in
             b.values.withUnsafeBufferPointer { other in
@@ -404,6 +569,36 @@ public struct Interpreter: Sendable {
                     for i in range { out[i] = f(out[i], other[i]) }
                 }
             }
+        }
+        return Activation(shape: a.shape, values: output)
+    }
+
+    /// `f(a, b)` with `b` broadcast along its size-1 dimensions (type inference checked the shapes).
+    private func broadcast(_ a: Activation, _ b: Activation, _ f: (Float, Float) -> Float) -> Activation {
+        var output = a.values
+        let rank = a.shape.count
+        if rank >= 1, b.shape.dropLast().allSatisfy({ $0 == 1 }), b.shape.last == a.shape.last {
+            // [.., C] with [1, .., C]: one row of b against every row of a.
+            let width = a.lastDimension
+            for row in 0..<a.rowCount {
+                for c in 0..<width { output[row * width + c] = f(output[row * width + c], b.values[c]) }
+            }
+            return Activation(shape: a.shape, values: output)
+        }
+        var bStrides = [Int](repeating: 0, count: rank)
+        var stride = 1
+        for axis in (0..<rank).reversed() {
+            bStrides[axis] = b.shape[axis] == 1 ? 0 : stride
+            stride *= b.shape[axis]
+        }
+        for index in output.indices {
+            var rest = index, offset = 0
+            for axis in (0..<rank).reversed() {
+                let coordinate = rest % a.shape[axis]
+                rest /= a.shape[axis]
+                offset += coordinate * bStrides[axis]
+            }
+            output[index] = f(output[index], b.values[offset])
         }
         return Activation(shape: a.shape, values: output)
     }

@@ -15,6 +15,8 @@ public struct VerificationReport: Sendable {
     public var budget: VerificationBudget
     /// How many of the worst tensors to list.
     public var worstCount = 10
+    /// The vision half on one image (`--image`/`--image-tensor`), when given.
+    public var image: ImageComparison?
 
     public init(
         file: String, source: String, fileBytes: Int, bitsPerWeight: Double, comparison: OutputComparison,
@@ -74,6 +76,24 @@ public struct VerificationReport: Sendable {
             "passed": .bool(passed),
         ]
         if weights.isEmpty { object["worst_tensors"] = .null }
+        if let image {
+            object["image"] = .object([
+                "vision_features": .object([
+                    "cosine": .float(image.visionFeatureCosine), "min_row_cosine": .float(image.visionFeatureMinimumRowCosine),
+                    "snr_db": Self.snrValue(image.visionFeatureSNR),
+                ]),
+                "image_features": .object([
+                    "cosine": .float(image.imageFeatureCosine), "min_row_cosine": .float(image.imageFeatureMinimumRowCosine),
+                    "snr_db": Self.snrValue(image.imageFeatureSNR),
+                ]),
+                "image_tokens": .int(Int64(image.imageTokens)), "scored_positions": .int(Int64(image.scoredPositions)),
+                "kld": .object([
+                    "mean": .float(image.kld.mean), "median": .float(image.kld.median), "p99": .float(image.kld.p99),
+                    "max": .float(image.kld.max),
+                ]),
+                "top1_agreement": .float(image.top1Agreement),
+            ])
+        }
         return object
     }
 
@@ -87,6 +107,12 @@ public struct VerificationReport: Sendable {
             "logits_cosine": .float(c.logitsCosine), "passed": .bool(passed),
         ]
         if let worst = worstLayer { summary["worst_layer"] = .object(["name": .string(worst.name), "snr_db": Self.snrValue(worst)]) }
+        if let image {
+            summary["image"] = .object([
+                "vision_feature_cosine": .float(image.visionFeatureCosine), "image_feature_cosine": .float(image.imageFeatureCosine),
+                "kld_mean": .float(image.kld.mean), "top1_agreement": .float(image.top1Agreement),
+            ])
+        }
         if let tensor = worstTensors.first {
             summary["worst_tensor"] = .object(["name": .string(tensor.name), "stored_as": .string(tensor.storedAs), "snr_db": Self.snrValue(tensor.snr)])
         }
@@ -110,6 +136,13 @@ public struct VerificationReport: Sendable {
         let worst = worstLayer?.name
         for layer in c.layers {
             lines.append("    \(layer.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(Format.decibels(layer.decibels).leftPadded(9))\(layer.name == worst ? "   <- lowest" : "")")
+        }
+        if let image {
+            lines.append("")
+            lines.append("  with the image (\(image.imageTokens) rows, \(image.scoredPositions) text positions scored after it):")
+            lines.append("    vision features  cosine \(String(format: "%.6f", image.visionFeatureCosine))  lowest patch \(String(format: "%.6f", image.visionFeatureMinimumRowCosine))  SNR \(Format.decibels(image.visionFeatureSNR.decibels))")
+            lines.append("    projector rows   cosine \(String(format: "%.6f", image.imageFeatureCosine))  lowest row \(String(format: "%.6f", image.imageFeatureMinimumRowCosine))  SNR \(Format.decibels(image.imageFeatureSNR.decibels))")
+            lines.append("    KL divergence    mean \(Format.number(image.kld.mean))  p99 \(Format.number(image.kld.p99))  max \(Format.number(image.kld.max)); top-1 agreement \(Format.percent(image.top1Agreement))")
         }
         if !weights.isEmpty {
             lines.append("")

@@ -63,12 +63,27 @@ struct BenchCommand: ParsableCommand {
         let result = try EngineBenchmark.run(
             model: languageModel, promptLengths: [promptTokens], decodeTokens: genTokens, threads: [threadCount],
             repetitions: repetitions)[0]
+        // A vision-language model: image encode time (tower + projector) on a fixed
+        // pseudo-random image, after one warm-up, median of the repetitions.
+        var encode: [Double] = []
+        if let vision = languageModel.multimodal {
+            let c = vision.configuration
+            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+            let pixels = (0..<(c.channels * c.imageSize * c.imageSize)).map { _ -> Float in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
+            }
+            _ = try languageModel.encodeImage(pixels, threads: threadCount)
+            for _ in 0..<repetitions { encode.append(try languageModel.encodeImage(pixels, threads: threadCount).seconds) }
+            encode.sort()
+        }
+        let encodeMedian = encode.isEmpty ? nil : encode[encode.count / 2]
         let fileBytes = checkpoint.files.reduce(0) { $0 + $1.bytes }
         let prefill = result.prefillTokensPerSecond[0].rate
         let spread = result.prefillSpread.first
         let ceilingPercent = result.decodeTokensPerSecond / result.decodeCeiling * 100
         if json {
-            let object: [String: MetadataValue] = [
+            var object: [String: MetadataValue] = [
                 "model": .string(model), "format": .string(checkpoint.format.rawValue), "file_bytes": .int(Int64(fileBytes)),
                 "threads": .int(Int64(threadCount)), "prompt_tokens": .int(Int64(promptTokens)), "gen_tokens": .int(Int64(genTokens)),
                 "time_to_first_token_seconds": .float(firstToken),
@@ -85,6 +100,10 @@ struct BenchCommand: ParsableCommand {
                 "decode_percent_of_ceiling": .float(ceilingPercent),
                 "decode_cores_used": .float(result.decodeCoresUsed),
             ]
+            if let encodeMedian {
+                object["image_encode_seconds"] = .float(encodeMedian)
+                object["image_encode_spread"] = .object(["fastest": .float(encode.first!), "slowest": .float(encode.last!)])
+            }
             print(try ConvertCommand.jsonText(object))
             return
         }
@@ -95,5 +114,8 @@ struct BenchCommand: ParsableCommand {
         print("  decode \(genTokens) tokens     \(f(result.decodeTokensPerSecond, 2)) tok/s median step (\(f(1 / result.decodeStepRange.slowest, 2))-\(f(1 / result.decodeStepRange.fastest, 2))), \(f(result.decodeBandwidth / 1e9, 2)) GB/s of weights")
         print("  memory bandwidth     \(f(result.readBandwidth / 1e9, 2)) GB/s read -> decode ceiling \(f(result.decodeCeiling, 2)) tok/s; decode reaches \(f(ceilingPercent))%")
         print("  cores used (decode)  \(f(result.decodeCoresUsed, 2)) of \(threadCount)")
+        if let encodeMedian {
+            print("  image encode         \(f(encodeMedian, 3)) s median (\(f(encode.first!, 3))-\(f(encode.last!, 3)) over \(repetitions)), tower + projector")
+        }
     }
 }

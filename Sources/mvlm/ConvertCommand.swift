@@ -3,6 +3,7 @@ import Foundation
 import MVLMCheckpoint
 import MVLMConvert
 import MVLMCore
+import MVLMImage
 import MVLMModelFile
 import MVLMModels
 import MVLMRuntime
@@ -86,11 +87,26 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Token ids for --verify (default: 256 built-in pseudo-random ids).", valueName: "IDS"))
     var verifyTokens: String?
 
+    @Option(help: ArgumentHelp("With --verify: an image (PNG or JPEG) to compare the vision half on as well.", valueName: "FILE"))
+    var image: String?
+
+    @Option(help: ArgumentHelp("With --verify: a preprocessed float32 [3, S, S] .npy image instead of --image.", valueName: "FILE.npy"))
+    var imageTensor: String?
+
+    @Option(help: ArgumentHelp("The CLIP folder (config.json, optional preprocessor_config.json) that configures a MobileVLM checkpoint's vision tower, when its mm_vision_tower is neither a folder nor a known tower; stored in the output.", valueName: "DIR"))
+    var visionTower: String?
+
     @Option(help: "Window length in tokens for --calibrate and --verify.")
     var ctx: Int = 512
 
     @Option(help: "Threads for --calibrate and --verify (default: all cores).")
     var threads: Int?
+
+    @Option(help: ArgumentHelp("Output format: mvlm, or gguf for llama.cpp (default: from the output's extension).", valueName: "FORMAT"))
+    var format: OutputFormat?
+
+    @Option(help: ArgumentHelp("With --format gguf: where a MobileVLM's vision-projector GGUF goes (default: OUT.mmproj.gguf).", valueName: "PATH"))
+    var mmproj: String?
 
     func validate() throws {
         guard QuantizationPreset.Name(rawValue: quant) != nil else {
@@ -100,16 +116,22 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("give the output file with -o OUT.mvlm (or use --dry-run)")
         }
         if verifyTokens != nil && !verify { throw ValidationError("--verify-tokens goes with --verify") }
+        if (image != nil || imageTensor != nil) && !verify { throw ValidationError("--image and --image-tensor go with --verify") }
+        if image != nil && imageTensor != nil { throw ValidationError("give the image as --image or --image-tensor, not both") }
         if ctx < 2 { throw ValidationError("--ctx must be at least 2 tokens") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try validateGGUFOptions()
     }
 
     func run() throws {
         let checkpoint = try Checkpoint.open(source)
         let parsed = try overrides.map { try TensorOverride(parsing: $0) }
+        // The config the engine builds from: a GGUF's metadata as config (GGUFLlama), and a
+        // vision-language model's tower configuration resolved (required: the file must run alone).
+        let (engineConfig, unused) = try Self.engineConfig(checkpoint, visionTower: visionTower)
         let plan = try ConversionPlan.make(
             checkpoint: checkpoint, preset: QuantizationPreset(QuantizationPreset.Name(rawValue: quant)!), overrides: parsed,
-            fuse: !noFuse)
+            fuse: !noFuse && outputFormat == .mvlm, unused: unused)
         if printPasses {
             for (index, pass) in plan.passes.enumerated() { print("\(index + 1). \(pass)") }
             return
@@ -130,11 +152,27 @@ struct ConvertCommand: ParsableCommand {
                 "context": .int(Int64(ctx)), "layers": .int(Int64(collector.importance.count)),
             ])
         }
-        // For a GGUF source the config comes from its metadata (GGUFLlama), as the engine reads it.
-        let engineConfig = (try? LanguageModel.engineView(checkpoint).0) ?? checkpoint.config
+        if outputFormat == .gguf { return try convertToGGUF(converter: converter, engineConfig: engineConfig) }
         var base = ModelManifest(
             architecture: checkpoint.architecture.kind.rawValue, config: engineConfig,
             metadata: ["producer": .string("mvlm")])
+        // A vision-language model's image preprocessing, as the reference runs it (also inside
+        // `config.preprocessor_config`, which the engine reads).
+        if case .object(let preprocessor) = engineConfig["preprocessor_config"] {
+            let parameters = try ImagePreprocessing(
+                preprocessorConfig: preprocessor, padToSquare: engineConfig["image_aspect_ratio"]?.stringValue == "pad")
+            let pad = parameters.padColor
+            base.imagePreprocessing = .object([
+                "size": .int(Int64(parameters.size)), "crop": .array([.int(Int64(parameters.cropHeight)), .int(Int64(parameters.cropWidth))], elementType: "JSON"),
+                "resample": .string("\(parameters.resample) (Pillow)"),
+                "pad_to_square": .bool(parameters.padToSquare),
+                "pad_color": .array([.int(Int64(pad.red)), .int(Int64(pad.green)), .int(Int64(pad.blue))], elementType: "JSON"),
+                "rescale_factor": .float(parameters.rescaleFactor),
+                "image_mean": .array(parameters.imageMean.map { .float(Double($0)) }, elementType: "JSON"),
+                "image_std": .array(parameters.imageStd.map { .float(Double($0)) }, elementType: "JSON"),
+                "preprocessor_config": .object(preprocessor),
+            ])
+        }
         // The tokenizer travels inside the file (from --tokenizer, or the source's own).
         if let found = try TokenizerSource.find(model: source, explicit: tokenizer) {
             _ = try found.tokenizer()  // never embed a tokenizer that does not load
@@ -156,7 +194,14 @@ struct ConvertCommand: ParsableCommand {
             review = { temporary, manifest in
                 bar.finish()
                 let windows = ProgressBar(label: "verify", unit: .items("windows"))
-                let result = try Verification(threads: threads, context: ctx).run(filePath: temporary, source: checkpoint, tokens: ids) { stage, done, total in
+                var pixels: [Float]?
+                if image != nil || imageTensor != nil {
+                    pixels = try ImageInput.pixelValues(
+                        image: image, tensor: imageTensor, model: try LanguageModel.load(try Checkpoint.open(temporary)))
+                }
+                let result = try Verification(threads: threads, context: ctx).run(
+                    filePath: temporary, source: checkpoint, tokens: ids, pixels: pixels, visionTower: visionTower
+                ) { stage, done, total in
                     if stage == .comparing { windows.update(done: done, total: total) }
                 }
                 windows.finish()
@@ -187,9 +232,38 @@ struct ConvertCommand: ParsableCommand {
             if !fallbacks.isEmpty { print("\(fallbacks.count) tensors took a fallback type (see --dry-run)") }
             if let report {
                 let c = report.comparison
+                if let image = report.image {
+                    print("image: vision features cosine \(String(format: "%.6f", image.visionFeatureCosine)), projector rows cosine \(String(format: "%.6f", image.imageFeatureCosine)), KL divergence after the image \(String(format: "%.4g", image.kld.mean))")
+                }
                 print("verified against \(source): KL divergence mean \(String(format: "%.4g", c.kld.mean)), p99 \(String(format: "%.4g", c.kld.p99)); top-1 agreement \(String(format: "%.2f", c.top1Agreement * 100))%; perplexity ratio \(String(format: "%.4f", c.perplexityRatio))\(report.worstLayer.map { "; lowest block SNR \($0.name) \(String(format: "%.1f", $0.decibels ?? 0)) dB" } ?? "")")
             }
         }
+    }
+
+    /// The config to store (GGUF metadata as config; the vision tower resolved) and the tensors
+    /// the model does not read, with reasons (dropped from the output).
+    static func engineConfig(_ checkpoint: Checkpoint, visionTower: String?) throws -> ([String: MetadataValue], [String: String]) {
+        var config = (try? LanguageModel.engineView(checkpoint).0) ?? checkpoint.config
+        let hasTower = checkpoint.reader.tensorInfos.contains { $0.name.hasPrefix("model.vision_tower.") }
+        if visionTower != nil || (hasTower && VisionTowerResolver.wantsVision(config)) {
+            let resolution = try VisionTowerResolver.resolve(
+                config: config, checkpointDirectory: checkpoint.directory, visionTower: visionTower, required: true)
+            config = resolution.config
+            if let source = resolution.source { FileHandle.standardError.write(Data("vision tower: \(source)\n".utf8)) }
+        }
+        // Which tensors the model leaves out; when the engine cannot build the model (an
+        // architecture it does not run) everything is converted.
+        guard let reader = try? LanguageModel.engineView(checkpoint).1,
+            let model = try? LanguageModel.load(config: config, reader: reader)
+        else { return (config, [:]) }
+        if hasTower, model.multimodal == nil, let problem = model.visionProblem {
+            // Never drop a tower silently: the file would lose its vision half.
+            throw MVLMError(.malformed, "the vision tower cannot be built: \(problem)", file: checkpoint.path)
+        }
+        let names = Set(checkpoint.reader.tensorInfos.map(\.name))
+        var unused: [String: String] = [:]
+        for tensor in model.unusedTensors where names.contains(tensor.name) { unused[tensor.name] = tensor.reason }
+        return (config, unused)
     }
 
     /// Token ids from `argument`: ids as `TokenInput` reads them, or else a text file tokenized

@@ -31,11 +31,18 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print the computation graph the engine builds for the checkpoint (one op per line) instead of the table.")
     var graph = false
 
+    @Option(help: ArgumentHelp("With --graph: the CLIP folder that configures a MobileVLM checkpoint's vision tower (see mvlm run --help).", valueName: "DIR"))
+    var visionTower: String?
+
     func run() throws {
         let checkpoint = try Checkpoint.open(path)
         if graph {
-            let model = try LanguageModel.load(checkpoint)
+            let model = try LanguageModel.load(checkpoint, visionTower: visionTower)
             print(model.graph.description)
+            if let vision = model.multimodal {
+                print("\n# vision encoder (tower + projector):")
+                print(vision.vision.description)
+            }
             for unused in model.unusedTensors { print("# unused: \(unused)") }
             return
         }

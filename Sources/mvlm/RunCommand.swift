@@ -45,6 +45,15 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Wrap --prompt in the model's chat format (MobileVLM v1, or the ChatML template stored with the checkpoint).")
     var chat = false
 
+    @Option(help: ArgumentHelp("An image (PNG or JPEG) for a vision-language model; preprocessed as the model's CLIP processor does.", valueName: "FILE"))
+    var image: String?
+
+    @Option(help: ArgumentHelp("An already-preprocessed image: a float32 .npy of shape [3, S, S] (S = 336 for MobileVLM).", valueName: "FILE.npy"))
+    var imageTensor: String?
+
+    @Option(help: ArgumentHelp("The CLIP folder (config.json, optional preprocessor_config.json) that configures a MobileVLM checkpoint's vision tower when its mm_vision_tower is not a known tower.", valueName: "DIR"))
+    var visionTower: String?
+
     @Option(help: "Number of tokens to generate.")
     var maxNewTokens: Int = 16
 
@@ -63,15 +72,19 @@ struct RunCommand: ParsableCommand {
         if tokens == nil && prompt == nil { throw ValidationError("pass the prompt as --prompt TEXT or --tokens 1,2,3") }
         if maxNewTokens < 0 { throw ValidationError("--max-new-tokens must be 0 or more") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if image != nil && imageTensor != nil { throw ValidationError("pass either --image or --image-tensor, not both") }
     }
+
+    /// Whether an image was given.
+    var hasImage: Bool { image != nil || imageTensor != nil }
 
     /// Parses `1,2,3` (spaces allowed) into token ids.
     static func parseTokens(_ text: String) throws -> [Int32] {
         let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard !parts.isEmpty else { throw ValidationError("--tokens is empty") }
         return try parts.map { part in
-            guard let id = Int32(part), id >= 0 else {
-                throw ValidationError("--tokens: '\(part)' is not a token id (a non-negative integer)")
+            guard let id = Int32(part), id >= 0 || id == LanguageModel.imageTokenID else {
+                throw ValidationError("--tokens: '\(part)' is not a token id (a non-negative integer, or -200 where the image goes)")
             }
             return id
         }
@@ -79,24 +92,25 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         if let text = self.prompt { return try runText(text) }
-        let prompt = try Self.parseTokens(tokens!)
+        var prompt = try Self.parseTokens(tokens!)
         let checkpoint = try Checkpoint.open(model)
-        let languageModel = try LanguageModel.load(checkpoint)
+        let languageModel = try LanguageModel.load(checkpoint, visionTower: visionTower)
+        let imageRows = try encodeImage(languageModel, prompt: &prompt)
         if prompt.count + maxNewTokens > languageModel.maxPositionEmbeddings {
             printError("warning: \(prompt.count + maxNewTokens) positions exceed max_position_embeddings \(languageModel.maxPositionEmbeddings)")
         }
         if !languageModel.unusedTensors.isEmpty && !json {
             printError(Self.unusedSummary(languageModel.unusedTensors))
         }
-        var generator = try GreedyGenerator(model: languageModel, threads: threads ?? Interpreter.processorCount)
+        var generator = try makeGenerator(languageModel, multimodal: imageRows != nil)
         let result = try generator.generate(
-            prompt: prompt, maxNewTokens: maxNewTokens, keepPromptLogits: logitsOut != nil)
+            prompt: prompt, imageRows: imageRows?.imageFeatures, maxNewTokens: maxNewTokens, keepPromptLogits: logitsOut != nil)
         if let logitsOut, let logits = result.promptLogits {
             try NumPyFile.writeFloat32(logits.values, shape: logits.shape, to: logitsOut)
         }
         let decodeSteps = max(result.tokens.count - 1, 0)
         if json {
-            let object: [String: Any] = [
+            var object: [String: Any] = [
                 "architecture": languageModel.architecture,
                 "prompt": prompt.map(Int.init),
                 "generated": result.tokens.map(Int.init),
@@ -105,6 +119,7 @@ struct RunCommand: ParsableCommand {
                 "threads": generator.interpreter.threads,
                 "unused_tensors": languageModel.unusedTensors.map { ["name": $0.name, "reason": $0.reason] },
             ]
+            if let imageRows { object["image_encode_seconds"] = imageRows.seconds }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
@@ -124,23 +139,27 @@ struct RunCommand: ParsableCommand {
         var text = text
         if chat {
             let modelType = (try? Checkpoint.open(model))?.config["model_type"]?.stringValue
-            text = try ChatFormat.detect(modelType: modelType, template: tokenizer.chatTemplate).prompt(user: text)
+            text = try ChatFormat.detect(modelType: modelType, template: tokenizer.chatTemplate).prompt(user: text, image: hasImage)
+        } else if hasImage && !text.contains("<image>") {
+            text = "<image>\n" + text
         }
-        let ids = tokenizer.encode(text).map { Int32($0) }
+        // `<image>` becomes the image marker (-200), as MobileVLM's tokenizer_image_token does.
+        var ids = (hasImage ? tokenizer.encode(text, imagePlaceholder: "<image>", imageID: Int(LanguageModel.imageTokenID)) : tokenizer.encode(text)).map { Int32($0) }
         guard !ids.isEmpty else { throw ValidationError("--prompt is empty after tokenization") }
         let checkpoint = try Checkpoint.open(model)
-        let languageModel = try LanguageModel.load(checkpoint)
+        let languageModel = try LanguageModel.load(checkpoint, visionTower: visionTower)
+        let imageRows = try encodeImage(languageModel, prompt: &ids)
         if tokenizer.vocabularySize > languageModel.vocabularySize {
             throw MVLMError(
                 .invalidArgument,
                 "the tokenizer has \(tokenizer.vocabularySize) tokens, the model's embedding only \(languageModel.vocabularySize): pass the model's own tokenizer",
                 file: model)
         }
-        var generator = try GreedyGenerator(model: languageModel, threads: threads ?? Interpreter.processorCount)
+        var generator = try makeGenerator(languageModel, multimodal: imageRows != nil)
         var generated: [Int] = []
         var printed = ""
         let stop = tokenizer.eosID.map { Set([Int32($0)]) } ?? []
-        let result = try generator.generate(prompt: ids, maxNewTokens: maxNewTokens, stopTokens: stop) { token in
+        let result = try generator.generate(prompt: ids, imageRows: imageRows?.imageFeatures, maxNewTokens: maxNewTokens, stopTokens: stop) { token in
             guard !json else { return }
             generated.append(Int(token))
             // Decode everything so far and print what is new (a character may span tokens).
@@ -168,6 +187,31 @@ struct RunCommand: ParsableCommand {
         printError(String(
             format: "%d prompt tokens in %.3f s; %d new tokens, %.2f tokens/s; threads: %d", ids.count, result.prefillSeconds,
             result.tokens.count, rate, generator.interpreter.threads))
+    }
+
+    func makeGenerator(_ model: LanguageModel, multimodal: Bool) throws -> GreedyGenerator {
+        let threads = self.threads ?? Interpreter.processorCount
+        return multimodal ? try GreedyGenerator(multimodal: model, threads: threads) : try GreedyGenerator(model: model, threads: threads)
+    }
+
+    /// Encodes --image / --image-tensor and expands the prompt's image marker to one position per
+    /// image row; nil without an image (a prompt with -200 but no image is an error).
+    func encodeImage(_ model: LanguageModel, prompt: inout [Int32]) throws -> ImageEncoding? {
+        let markers = prompt.filter { $0 == LanguageModel.imageTokenID }.count
+        guard hasImage else {
+            if markers > 0 { throw ValidationError("the prompt holds the image marker -200 but no --image or --image-tensor was given") }
+            return nil
+        }
+        guard markers == 1 else {
+            throw ValidationError("the prompt must hold the image marker -200 exactly once (found \(markers)); put it where the image goes")
+        }
+        let pixels = try ImageInput.pixelValues(image: image, tensor: imageTensor, model: model)
+        let encoding = try model.encodeImage(pixels, threads: threads ?? Interpreter.processorCount)
+        prompt = try model.expandImageMarkers(prompt)
+        if !json {
+            printError(String(format: "image: %d rows from the vision encoder in %.3f s", encoding.imageFeatures.shape[0], encoding.seconds))
+        }
+        return encoding
     }
 
     /// One line per reason: how many unused tensors and a few names.

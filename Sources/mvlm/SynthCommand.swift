@@ -18,6 +18,7 @@ struct SynthCommand: ParsableCommand {
 
             Example:
               mvlm synth --preset mobilellama-1.4b -o /tmp/ml14 --dtype f16
+              mvlm synth --preset mobilevlm-v2-1.7b -o /tmp/mvlm2   # bf16 pytorch_model.bin, tower + LDPv2 + decoder
             """)
 
     @Option(help: "The model shape to write (see the list above).")
@@ -26,11 +27,11 @@ struct SynthCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .long], help: "The folder to write.")
     var output: String
 
-    @Option(help: "Weight dtype: f16, bf16 or f32.")
-    var dtype: String = "f16"
+    @Option(help: "Weight dtype: f16, bf16 or f32 (default: the real checkpoint's, f16 for MobileLLaMA, bf16 for MobileVLM).")
+    var dtype: String?
 
-    @Option(help: "Weights file format: safetensors or bin.")
-    var format: String = "safetensors"
+    @Option(help: "Weights file format: safetensors or bin (default: the real checkpoint's, pytorch_model.bin for MobileVLM).")
+    var format: String?
 
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
@@ -39,10 +40,10 @@ struct SynthCommand: ParsableCommand {
         guard SyntheticPreset.named(preset) != nil else {
             throw ValidationError("unknown preset '\(preset)'; choose one of: \(SyntheticPreset.all.map(\.name).joined(separator: ", "))")
         }
-        guard Self.dtypes[dtype.lowercased()] != nil else {
+        if let dtype, Self.dtypes[dtype.lowercased()] == nil {
             throw ValidationError("--dtype must be f16, bf16 or f32, not '\(dtype)'")
         }
-        guard SyntheticCheckpointWriter.WeightsFormat(rawValue: format) != nil else {
+        if let format, SyntheticCheckpointWriter.WeightsFormat(rawValue: format) == nil {
             throw ValidationError("--format must be safetensors or bin, not '\(format)'")
         }
     }
@@ -51,14 +52,14 @@ struct SynthCommand: ParsableCommand {
 
     func run() throws {
         let chosen = SyntheticPreset.named(preset)!
-        let writer = SyntheticCheckpointWriter(
-            preset: chosen, dtype: Self.dtypes[dtype.lowercased()]!,
-            format: SyntheticCheckpointWriter.WeightsFormat(rawValue: format)!, seed: seed)
+        let dtype = self.dtype.map { Self.dtypes[$0.lowercased()]! } ?? chosen.defaultDType
+        let format = SyntheticCheckpointWriter.WeightsFormat(rawValue: self.format ?? chosen.defaultFormat)!
+        let writer = SyntheticCheckpointWriter(preset: chosen, dtype: dtype, format: format, seed: seed)
         let bar = ProgressBar(label: "synth \(chosen.name)")
         let start = Date()
         try writer.write(to: output) { done, total in bar.update(done: done, total: total) }
         bar.finish()
         let seconds = Date().timeIntervalSince(start)
-        print("wrote \(output): \(chosen.name), \(chosen.parameterCount) parameters, \(dtype), \(format), in \(String(format: "%.1f", seconds)) s")
+        print("wrote \(output): \(chosen.name), \(chosen.parameterCount) parameters, \(dtype.name.lowercased()), \(format.rawValue), in \(String(format: "%.1f", seconds)) s")
     }
 }

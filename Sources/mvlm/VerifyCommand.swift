@@ -3,6 +3,7 @@ import Foundation
 import MVLMCheckpoint
 import MVLMCore
 import MVLMModelFile
+import MVLMModels
 import MVLMRuntime
 import MVLMVerify
 
@@ -63,6 +64,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A preprocessed float32 [3, 336, 336] image tensor (MobileVLM files).", valueName: "FILE.npy"))
     var imageTensor: String?
 
+    @Option(help: ArgumentHelp("The source's CLIP folder, when its vision tower is not known otherwise (default: the tower configuration stored in the file).", valueName: "DIR"))
+    var visionTower: String?
+
     @Option(help: "Window length in tokens for long inputs.")
     var ctx: Int = 512
 
@@ -98,10 +102,12 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         if integrity { return try runIntegrity() }
-        if image != nil || imageTensor != nil {
-            throw MVLMError(.unsupported, "the engine has no vision tower yet, so image features cannot be compared; verify the language model without --image", file: model)
-        }
         let source = try Checkpoint.open(against!)
+        var pixels: [Float]?
+        if image != nil || imageTensor != nil {
+            // The file's own vision configuration says what the image must look like.
+            pixels = try ImageInput.pixelValues(image: image, tensor: imageTensor, model: try LanguageModel.load(try Checkpoint.open(model)))
+        }
         let verification = Verification(
             threads: threads ?? Interpreter.processorCount, context: ctx,
             budget: VerificationBudget(maxKLD: maxKld, minTop1: minTop1), measureWeights: !noWeights)
@@ -116,7 +122,7 @@ struct VerifyCommand: ParsableCommand {
         let windows = ProgressBar(label: "verify", unit: .items("windows"))
         let weights = ProgressBar(label: "weights", unit: .items("tensors"))
         var stage = Verification.Stage.comparing
-        let report = try verification.run(filePath: model, source: source, tokens: ids) { now, done, total in
+        let report = try verification.run(filePath: model, source: source, tokens: ids, pixels: pixels, visionTower: visionTower) { now, done, total in
             if now != stage {
                 windows.finish()
                 stage = now
