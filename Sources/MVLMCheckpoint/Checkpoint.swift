@@ -26,6 +26,9 @@ public struct Checkpoint: Sendable {
     public let configPath: String?
     /// Things the user should know about how the folder was read (which file was chosen, ...).
     public let notes: [String]
+    /// The folder the checkpoint lives in (itself when it is a folder; `.` for a bare file name):
+    /// where relative paths in its config (e.g. `mm_vision_tower`) are resolved.
+    public let directory: String
 
     /// Opens a weights file or a checkpoint folder.
     ///
@@ -77,7 +80,7 @@ public struct Checkpoint: Sendable {
             // An .mvlm file carries its own config; a config.json beside it is not its source of truth.
             return Checkpoint(
                 path: path, format: format, reader: reader, files: files, config: modelFile.manifest.config,
-                configPath: nil, notes: notes)
+                configPath: nil, notes: notes, directory: directory.isEmpty ? "." : directory)
         }
         let candidate = directory.isEmpty ? "config.json" : "\(directory)/config.json"
         if FileManager.default.fileExists(atPath: candidate) {
@@ -86,7 +89,7 @@ public struct Checkpoint: Sendable {
         }
         return Checkpoint(
             path: path, format: format, reader: reader, files: files, config: config,
-            configPath: configPath, notes: notes)
+            configPath: configPath, notes: notes, directory: directory.isEmpty ? "." : directory)
     }
 
     /// Reads a JSON object file (config.json) into metadata values.

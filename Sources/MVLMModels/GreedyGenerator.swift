@@ -92,9 +92,6 @@ public struct GreedyGenerator {
         return Int32(best - values.startIndex)
     }
 
-    public static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-    }
+    /// Seconds on the monotonic clock (`Interpreter.clock()`).
+    public static func now() -> Double { Interpreter.clock() }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import MVLMCheckpoint
 import MVLMCore
 
@@ -38,15 +37,5 @@ extension LanguageModel {
             config = try GGUFLlama.config(metadata: checkpoint.reader.metadata, tensorNames: names)
         }
         return (config, RenamedTensorReader(checkpoint.reader, rename: GGUFLlama.huggingFaceName))
-    }
-}
-
-extension Checkpoint {
-    /// The folder the checkpoint lives in (itself when it is a folder).
-    public var directory: String {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return path }
-        let parent = (path as NSString).deletingLastPathComponent
-        return parent.isEmpty ? "." : parent
     }
 }

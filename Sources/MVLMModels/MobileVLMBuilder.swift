@@ -17,46 +17,40 @@ public struct MobileVLMBuilder: ArchitectureBuilder {
 
     public func build(config: [String: MetadataValue], catalog: inout WeightCatalog) throws -> ModelBlueprint {
         let configuration = try LlamaConfiguration(config: config)
-        var vision: VisionConfiguration?
-        var visionProblem = "the vision tower's configuration is unknown (pass --vision-tower DIR)"
+        // The encoder first, on a copy of the catalog: a tower that does not fit the checkpoint
+        // leaves the text model usable; the reason is given when an image is asked for (and
+        // conversion refuses to drop the tower).
+        var vision: (configuration: VisionConfiguration, encoder: Graph)?
+        var visionProblem: String?
         if config["vision_config"] != nil {
             do {
-                vision = try VisionConfiguration(config: config)
+                let parsed = try VisionConfiguration(config: config)
+                var attempt = catalog
+                let encoder = try VisionBuilder.build(parsed, catalog: &attempt)
+                catalog = attempt
+                vision = (parsed, encoder)
             } catch let error as MVLMError {
                 visionProblem = "\(error.description) (pass --vision-tower DIR if the tower configuration is wrong)"
             }
         } else if VisionBuilder.towerPrefix(in: catalog) == nil {
             visionProblem = "no vision tower in the checkpoint"
+        } else {
+            visionProblem = "the vision tower's configuration is unknown (pass --vision-tower DIR)"
         }
-        let reason: @Sendable (String) -> String = { [vision, visionProblem] name in
-            if let known = VisionBuilder.unusedReason(name, configuration: vision) { return known }
+        let reason: @Sendable (String) -> String = { [parsed = vision?.configuration, visionProblem] name in
             if name.hasPrefix("model.vision_tower.") || name.hasPrefix("model.mm_projector.") {
-                return vision == nil ? "vision tower or projector not built: \(visionProblem)" : "not part of the MobileVLM vision encoder"
+                guard let parsed else { return "vision tower or projector not built: \(visionProblem ?? "")" }
+                return VisionBuilder.unusedReason(name, configuration: parsed) ?? "not part of the MobileVLM vision encoder"
             }
             return LlamaBuilder.unusedReason(name, configuration: configuration) ?? "not part of a MobileVLM language model"
         }
         var blueprint = try LlamaBuilder.build(configuration, prefix: "model.", catalog: &catalog, unusedReason: reason)
-        guard let vision else {
-            blueprint.visionProblem = visionProblem
-            return blueprint
-        }
-        // A tower that does not fit the checkpoint leaves the text model usable; the reason is
-        // given when an image is asked for (and conversion refuses to drop the tower).
-        var attempt = catalog
-        do {
-            let encoder = try VisionBuilder.build(vision, catalog: &attempt)
+        blueprint.visionProblem = visionProblem
+        if let vision {
             let decoder = try LlamaBuilder.build(
-                configuration, prefix: "model.", catalog: &attempt, imageRows: true, unusedReason: reason
+                configuration, prefix: "model.", catalog: &catalog, imageRows: true, unusedReason: reason
             ).graph
-            catalog = attempt
-            blueprint.multimodal = MultimodalParts(vision: encoder, decoder: decoder, configuration: vision)
-        } catch let error as MVLMError {
-            blueprint.visionProblem = "\(error.description) (pass --vision-tower DIR if the tower configuration is wrong)"
-            let problem = blueprint.visionProblem!
-            blueprint.unusedReason = { name in
-                name.hasPrefix("model.vision_tower.") || name.hasPrefix("model.mm_projector.")
-                    ? "vision tower or projector not built: \(problem)" : reason(name)
-            }
+            blueprint.multimodal = MultimodalParts(vision: vision.encoder, decoder: decoder, configuration: vision.configuration)
         }
         return blueprint
     }

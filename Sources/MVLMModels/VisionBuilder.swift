@@ -156,14 +156,14 @@ enum VisionBuilder {
     }
 
     /// Why a vision tensor of the checkpoint is not read, if it is one.
-    static func unusedReason(_ name: String, configuration c: VisionConfiguration?) -> String? {
+    static func unusedReason(_ name: String, configuration c: VisionConfiguration) -> String? {
         guard let prefix = towerPrefixes.first(where: { name.hasPrefix($0) }) else { return nil }
         let rest = name.dropFirst(prefix.count)
         if rest.hasPrefix("post_layernorm.") {
-            return "vision post-LayerNorm is not run: the projector reads hidden state \(c?.selectLayer ?? -2)"
+            return "vision post-LayerNorm is not run: the projector reads hidden state \(c.selectLayer)"
         }
         if rest.hasPrefix("embeddings.position_ids") { return "position ids buffer (positions are 0, 1, 2, ...)" }
-        if rest.hasPrefix("encoder.layers."), let c {
+        if rest.hasPrefix("encoder.layers.") {
             return "vision block not run: mm_vision_select_layer \(c.selectLayer) uses blocks 0..\(c.usedLayerCount - 1) of \(c.layerCount)"
         }
         return nil

@@ -46,7 +46,13 @@ public struct VisionConfiguration: Hashable, Sendable {
     /// Patch rows out of the tower (576).
     public var patchCount: Int { gridSide * gridSide }
     /// Encoder blocks that run: hidden state `selectLayer` needs blocks `0..<usedLayerCount`.
-    public var usedLayerCount: Int { selectLayer < 0 ? layerCount + 1 + selectLayer : selectLayer }
+    public var usedLayerCount: Int { Self.usedLayerCount(selectLayer: selectLayer, layerCount: layerCount) }
+
+    /// Blocks that hidden state `selectLayer` of a `layerCount`-block tower needs (negative counts
+    /// from the end of `hidden_states`, which has `layerCount + 1` entries).
+    static func usedLayerCount(selectLayer: Int, layerCount: Int) -> Int {
+        selectLayer < 0 ? layerCount + 1 + selectLayer : selectLayer
+    }
     /// Side of the projector's output grid: LDP's stride-2 convolution halves the grid (rounding
     /// up), LDPv2 pools to MobileVLM's fixed 12x12.
     public var outputSide: Int {
@@ -96,7 +102,7 @@ public struct VisionConfiguration: Hashable, Sendable {
         }
         let select = config["mm_vision_select_layer"]?.intValue ?? -2
         selectLayer = select
-        let used = select < 0 ? layerCount + 1 + select : select
+        let used = Self.usedLayerCount(selectLayer: select, layerCount: layerCount)
         guard (1...layerCount).contains(used) else {
             throw fail("mm_vision_select_layer", "\(select) selects no block of a \(layerCount)-block tower")
         }

@@ -31,10 +31,9 @@ public struct Interpreter: Sendable {
     /// Seconds per operation of the last run, printed to stderr when `MVLM_PROFILE=1`.
     private var profile: [String: Double] = [:]
     static let profiling = ProcessInfo.processInfo.environment["MVLM_PROFILE"] == "1"
-    /// `MVLM_KERNELS=swift`: the Swift SIMD attention kernels instead of the C ones.
-    static let swiftKernels = ProcessInfo.processInfo.environment["MVLM_KERNELS"] == "swift"
 
-    static func clock() -> Double {
+    /// Seconds on the monotonic clock.
+    public static func clock() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
@@ -380,7 +379,7 @@ public struct Interpreter: Sendable {
                     cache.values[p.cacheSlot].withUnsafeBufferPointer { cachedValues in
                         output.withUnsafeMutableBufferPointer { out in
                             guard let o = out.baseAddress else { return }
-                            if rows >= 4 && !Self.swiftKernels {
+                            if rows >= 4 && NativeKernels.isEnabled {
                                 // Prefill: both products as matrix multiplications (C kernels).
                                 AttentionKernel.run(
                                     q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
@@ -429,7 +428,7 @@ public struct Interpreter: Sendable {
                     v.values.withUnsafeBufferPointer { vs in
                         output.withUnsafeMutableBufferPointer { out in
                             guard let o = out.baseAddress else { return }
-                            if Self.swiftKernels {
+                            if !NativeKernels.isEnabled {
                                 VisionKernels.encoderAttention(
                                     q: qs.baseAddress!, k: ks.baseAddress!, v: vs.baseAddress!, output: o, tokens: rows,
                                     heads: heads, headDimension: headDimension, scale: scale, threads: threads)

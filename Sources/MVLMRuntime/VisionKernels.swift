@@ -187,7 +187,7 @@ enum VisionKernels {
             i += 8
         }
         while i < count {
-            values[i] = values[i] / (1 + expf(-1.702 * values[i]))
+            values[i] = Kernels.quickGelu(values[i])
             i += 1
         }
     }

@@ -50,11 +50,11 @@ public struct Verification {
             case .object = file.config["vision_config"]
         {
             // The file knows its tower; the source is the same model.
-            var config = try LanguageModel.engineView(source).0
+            var (config, sourceReader) = try LanguageModel.engineView(source)
             config["vision_config"] = file.config["vision_config"]
             config["preprocessor_config"] = file.config["preprocessor_config"]
             do {
-                reference = try LanguageModel.load(config: config, reader: try LanguageModel.engineView(source).1)
+                reference = try LanguageModel.load(config: config, reader: sourceReader)
             } catch let error as MVLMError {
                 throw error.inFile(source.path)
             }

@@ -243,7 +243,8 @@ struct ConvertCommand: ParsableCommand {
     /// The config to store (GGUF metadata as config; the vision tower resolved) and the tensors
     /// the model does not read, with reasons (dropped from the output).
     static func engineConfig(_ checkpoint: Checkpoint, visionTower: String?) throws -> ([String: MetadataValue], [String: String]) {
-        var config = (try? LanguageModel.engineView(checkpoint).0) ?? checkpoint.config
+        let view = try? LanguageModel.engineView(checkpoint)
+        var config = view?.0 ?? checkpoint.config
         let hasTower = checkpoint.reader.tensorInfos.contains { $0.name.hasPrefix("model.vision_tower.") }
         if visionTower != nil || (hasTower && VisionTowerResolver.wantsVision(config)) {
             let resolution = try VisionTowerResolver.resolve(
@@ -253,7 +254,7 @@ struct ConvertCommand: ParsableCommand {
         }
         // Which tensors the model leaves out; when the engine cannot build the model (an
         // architecture it does not run) everything is converted.
-        guard let reader = try? LanguageModel.engineView(checkpoint).1,
+        guard let reader = view?.1,
             let model = try? LanguageModel.load(config: config, reader: reader)
         else { return (config, [:]) }
         if hasTower, model.multimodal == nil, let problem = model.visionProblem {
