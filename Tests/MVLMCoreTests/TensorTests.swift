@@ -15,6 +15,26 @@ struct TensorTests {
         #expect(try transposed.floatValues() == [0, 3, 1, 4, 2, 5])
     }
 
+    @Test("reshaped views keep the elements; a wrong count or regrouped blocks are refused")
+    func reshape() throws {
+        let base = storage((0..<12).map(Float.init))
+        let filter = try Tensor(storage: base, dtype: .float32, shape: [2, 3, 2, 1])
+        let matrix = try filter.reshaped([2, 6])
+        #expect(matrix.shape == [2, 6])
+        #expect(try matrix.floatValues() == (0..<12).map(Float.init))
+        // A strided view is made contiguous first.
+        let transposed = try Tensor(storage: base, dtype: .float32, shape: [3, 4], strides: [1, 3])
+        #expect(try transposed.reshaped([12]).floatValues() == [0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11])
+        let count = #expect(throws: MVLMError.self) { try filter.reshaped([5, 2]) }
+        #expect(count?.description.contains("[2, 3, 2, 1] as [5, 2]") == true)
+        let blocks = try Tensor(
+            storage: TensorStorage(byteCount: 68) { $0.initializeMemory(as: UInt8.self, repeating: 0) },
+            dtype: .block(.q8_0), shape: [2, 32])
+        #expect(try blocks.reshaped([1, 2, 32]).shape == [1, 2, 32])  // rows kept
+        let regrouped = #expect(throws: MVLMError.self) { try blocks.reshaped([4, 16]) }
+        #expect(regrouped?.description.contains("block-quantized") == true)
+    }
+
     @Test("a view with an offset and a stride")
     func stridedSlice() throws {
         let base = storage((0..<12).map(Float.init))
