@@ -195,11 +195,39 @@ static inline int subblocks(int type) { return type == T_Q6_K ? 2 : 1; }
 // Bytes of one sub-block in a panel of `lanes` rows: q[groups][lanes][4], scale[lanes], min[lanes].
 static inline int sub_bytes(int type, int lanes) { return (8 / subblocks(type)) * lanes * 4 + 2 * lanes * 4; }
 
+// One row's GGUF block bytes (a block, or a super-block for the K types) from a rows16 record
+// (matvec_rows16.c): lane `r` of every field, f16 fields 2 bytes per row, byte fields in dwords.
+static void rows16_row_block(int type, const uint8_t *rec, int r, uint8_t *out) {
+    static const int16_t fields[4][5] = {
+        {2, 16, -1},           // Q4_0: d, qs
+        {2, 32, -1},           // Q8_0: d, qs
+        {2, 2, 12, 128, -1},   // Q4_K: d, dmin, scales, qs
+        {128, 64, 16, 2, -1},  // Q6_K: ql, qh, scales, d
+    };
+    const int16_t *f = fields[type];
+    size_t in = 0, at = 0;
+    for (int i = 0; f[i] > 0; i++) {
+        int size = f[i];
+        if (size == 2) {
+            memcpy(out + at, rec + in + 2 * (size_t)r, 2);
+        } else {
+            for (int c = 0; c < size / 4; c++) memcpy(out + at + 4 * c, rec + in + ((size_t)c * 16 + r) * 4, 4);
+        }
+        in += (size_t)size * 16;
+        at += (size_t)size;
+    }
+}
+
 // Decodes rows [n0, n0 + rows) (zeros up to `lanes`) of blocks [b0, b0 + nb) into `panel`.
 // `offset128` stores Q8_0 as q + 128 (unsigned, for VNNI); otherwise Q8_0 stays signed.
+// `rows16`: the weights are in the rows16 layout (groups of 16 rows interleaved, `row_bytes` per
+// row as in the row-major layout).
 MVLM_INLINE void decode_panel(int type, const uint8_t *w, size_t row_bytes, int64_t n0, int rows, int lanes, int64_t b0,
-                              int nb, int offset128, uint8_t *panel) {
+                              int nb, int offset128, int rows16, uint8_t *panel) {
     int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, lanes);
+    static const int block_bytes[4] = {18, 34, 144, 210};
+    size_t record = (size_t)block_bytes[type] * 16;
+    uint8_t scratch[210];
     for (int bi = 0; bi < nb; bi++) {
         int64_t b = b0 + bi;
         for (int r = 0; r < lanes; r++) {
@@ -209,10 +237,17 @@ MVLM_INLINE void decode_panel(int type, const uint8_t *w, size_t row_bytes, int6
             if (r >= rows) {
                 memset(q, 0, sizeof q);
             } else {
-                const uint8_t *row = w + (size_t)(n0 + r) * row_bytes;
+                int64_t unit = type == T_Q4_K || type == T_Q6_K ? b / 8 : b;  // block or super-block
+                const uint8_t *blk;
+                if (rows16) {
+                    int64_t n = n0 + r;
+                    rows16_row_block(type, w + (size_t)(n / 16) * 16 * row_bytes + (size_t)unit * record, (int)(n % 16), scratch);
+                    blk = scratch;
+                } else {
+                    blk = w + (size_t)(n0 + r) * row_bytes + (size_t)unit * (size_t)block_bytes[type];
+                }
                 switch (type) {
                 case T_Q4_0: {
-                    const uint8_t *blk = row + b * 18;
                     scale[0] = mvlm_half_to_float(mvlm_load16(blk));
                     for (int g = 0; g < 4; g++) {
                         uint32_t dw = mvlm_load32(blk + 2 + 4 * g);
@@ -222,13 +257,11 @@ MVLM_INLINE void decode_panel(int type, const uint8_t *w, size_t row_bytes, int6
                     break;
                 }
                 case T_Q8_0: {
-                    const uint8_t *blk = row + b * 34;
                     scale[0] = mvlm_half_to_float(mvlm_load16(blk));
                     for (int g = 0; g < 8; g++) q[g] = mvlm_load32(blk + 2 + 4 * g) ^ (offset128 ? 0x80808080u : 0);
                     break;
                 }
                 case T_Q4_K: {
-                    const uint8_t *blk = row + (b / 8) * 144;
                     int j = (int)(b % 8), sc, m;
                     scale_min_k4(blk + 4, j, &sc, &m);
                     scale[0] = mvlm_half_to_float(mvlm_load16(blk)) * (float)sc;
@@ -241,7 +274,6 @@ MVLM_INLINE void decode_panel(int type, const uint8_t *w, size_t row_bytes, int6
                     break;
                 }
                 default: {  // Q6_K: block kb of the super-block, half n = kb / 4, quarter g4 = kb % 4
-                    const uint8_t *blk = row + (b / 8) * 210;
                     int kb = (int)(b % 8), n = kb / 4, g4 = kb % 4;
                     float d = mvlm_half_to_float(mvlm_load16(blk + 208));
                     scale[0] = d * (float)(int8_t)blk[192 + 2 * kb];
@@ -282,7 +314,8 @@ static inline int offset_shift(int type, int offset128) {
 enum { P_LANES = 8 };
 
 MVLM_INLINE void gemm_q8_portable_typed(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
-                                        const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy) {
+                                        const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy,
+                                        int rows16) {
     int64_t blocks = k / 32;
     int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, P_LANES), shift = offset_shift(type, 0);
     int is_signed = type == T_Q8_0;
@@ -291,7 +324,7 @@ MVLM_INLINE void gemm_q8_portable_typed(int type, const uint8_t *w, size_t row_b
         int rows = (int)(last - n0 < P_LANES ? last - n0 : P_LANES);
         for (int64_t b0 = 0; b0 < blocks || b0 == 0; b0 += CHUNK_BLOCKS) {
             int nb = (int)(blocks - b0 < CHUNK_BLOCKS ? blocks - b0 : CHUNK_BLOCKS);
-            decode_panel(type, w, row_bytes, n0, rows, P_LANES, b0, nb, 0, panel);
+            decode_panel(type, w, row_bytes, n0, rows, P_LANES, b0, nb, 0, rows16, panel);
             for (int64_t t0 = 0; t0 < tokens; t0 += QT) {
                 int mr = (int)(tokens - t0 < QT ? tokens - t0 : QT);
                 const uint8_t *xt = xp + ((t0 / QT) * blocks + b0) * XB_BYTES;
@@ -328,12 +361,12 @@ MVLM_INLINE void gemm_q8_portable_typed(int type, const uint8_t *w, size_t row_b
 }
 
 static void gemm_q8_portable(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last, const uint8_t *xp,
-                             int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy) {
+                             int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy, int rows16) {
     switch (type) {
-    case T_Q4_0: gemm_q8_portable_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
-    case T_Q8_0: gemm_q8_portable_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
-    case T_Q4_K: gemm_q8_portable_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
-    default: gemm_q8_portable_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    case T_Q4_0: gemm_q8_portable_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_Q8_0: gemm_q8_portable_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_Q4_K: gemm_q8_portable_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    default: gemm_q8_portable_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     }
 }
 
@@ -385,14 +418,14 @@ MVLM_AVX2 MVLM_INLINE void qtile_avx2(int type, int lane0, const uint8_t *panel,
 
 MVLM_AVX2 MVLM_INLINE void gemm_q8_avx2_typed(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
                                          const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y,
-                                         int64_t ldy) {
+                                         int64_t ldy, int rows16) {
     int64_t blocks = k / 32;
     uint8_t panel[CHUNK_BLOCKS * 2 * (8 * A_LANES * 4 + 2 * A_LANES * 4)] __attribute__((aligned(64)));
     for (int64_t n0 = first; n0 < last; n0 += A_LANES) {
         int rows = (int)(last - n0 < A_LANES ? last - n0 : A_LANES);
         for (int64_t b0 = 0; b0 < blocks || b0 == 0; b0 += CHUNK_BLOCKS) {
             int nb = (int)(blocks - b0 < CHUNK_BLOCKS ? blocks - b0 : CHUNK_BLOCKS);
-            decode_panel(type, w, row_bytes, n0, rows, A_LANES, b0, nb, 0, panel);
+            decode_panel(type, w, row_bytes, n0, rows, A_LANES, b0, nb, 0, rows16, panel);
             for (int64_t t0 = 0; t0 < tokens; t0 += 4) {
                 int mr = (int)(tokens - t0 < 4 ? tokens - t0 : 4);
                 const uint8_t *xt = xp + ((t0 / QT) * blocks + b0) * XB_BYTES;
@@ -413,13 +446,14 @@ MVLM_AVX2 MVLM_INLINE void gemm_q8_avx2_typed(int type, const uint8_t *w, size_t
 }
 
 MVLM_AVX2 static void gemm_q8_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
-                                   const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy) {
+                                   const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy,
+                                   int rows16) {
     // One specialization per type, so the type tests leave the inner loops.
     switch (type) {
-    case T_Q4_0: gemm_q8_avx2_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
-    case T_Q8_0: gemm_q8_avx2_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
-    case T_Q4_K: gemm_q8_avx2_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
-    default: gemm_q8_avx2_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    case T_Q4_0: gemm_q8_avx2_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_Q8_0: gemm_q8_avx2_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_Q4_K: gemm_q8_avx2_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    default: gemm_q8_avx2_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     }
 }
 
@@ -581,6 +615,97 @@ MVLM_AVX512 MVLM_INLINE void decode_panel_avx512(int type, const uint8_t *w, siz
     }
 }
 
+// decode_panel_avx512 for weights in the rows16 layout: `g` points at the group of 16 rows, whose
+// records already hold dword c of all 16 rows in one 64-byte line, so the transposes are loads.
+MVLM_AVX512 MVLM_INLINE void decode_panel_avx512_rows16(int type, const uint8_t *g, int64_t b0, int nb, uint8_t *panel) {
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    int sb = sub_bytes(type, Z_LANES);
+#define RL(p) _mm512_loadu_si512((const void *)(p))
+#define RH(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
+    switch (type) {
+    case T_Q4_0:
+        for (int bi = 0; bi < nb; bi++) {
+            const uint8_t *rec = g + (size_t)(b0 + bi) * 288;
+            uint8_t *ps = panel + (size_t)bi * sb;
+            for (int c = 0; c < 4; c++) {
+                __m512i v = RL(rec + 32 + 64 * c);
+                _mm512_store_si512((void *)(ps + c * 64), _mm512_and_si512(v, nibble));
+                _mm512_store_si512((void *)(ps + (c + 4) * 64), _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble));
+            }
+            _mm512_store_ps((float *)(ps + 8 * 64), RH(rec));
+        }
+        break;
+    case T_Q8_0:
+        for (int bi = 0; bi < nb; bi++) {
+            const uint8_t *rec = g + (size_t)(b0 + bi) * 544;
+            uint8_t *ps = panel + (size_t)bi * sb;
+            const __m512i flip = _mm512_set1_epi8((char)0x80);
+            for (int c = 0; c < 8; c++) _mm512_store_si512((void *)(ps + c * 64), _mm512_xor_si512(RL(rec + 32 + 64 * c), flip));
+            _mm512_store_ps((float *)(ps + 8 * 64), RH(rec));
+        }
+        break;
+    case T_Q4_K:
+        for (int bi = 0; bi < nb; bi += 8) {
+            const uint8_t *rec = g + (size_t)((b0 + bi) / 8) * 2304;
+            __m512 d = RH(rec), dmin = RH(rec + 32);
+            __m512i q0 = RL(rec + 64), q1 = RL(rec + 128), q2 = RL(rec + 192);
+            const __m512i six = _mm512_set1_epi32(63), four = _mm512_set1_epi32(15), two = _mm512_set1_epi32(3);
+            for (int j = 0; j < 8; j++) {
+                __m512i sc, m;
+                if (j < 4) {
+                    sc = _mm512_and_si512(_mm512_srli_epi32(q0, 8 * j), six);
+                    m = _mm512_and_si512(_mm512_srli_epi32(q1, 8 * j), six);
+                } else {
+                    int b = 8 * (j - 4);
+                    sc = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b), four),
+                                         _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q0, b + 6), two), 4));
+                    m = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b + 4), four),
+                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q1, b + 6), two), 4));
+                }
+                float *f = (float *)(panel + (size_t)(bi + j) * sb + 8 * 64);
+                _mm512_store_ps(f, _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
+                _mm512_store_ps(f + 16, _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m)));
+            }
+            for (int p = 0; p < 4; p++) {
+                uint8_t *lo = panel + (size_t)(bi + 2 * p) * sb, *hi = lo + sb;
+                for (int c = 0; c < 8; c++) {
+                    __m512i v = RL(rec + 256 + 64 * (8 * p + c));
+                    _mm512_store_si512((void *)(lo + c * 64), _mm512_and_si512(v, nibble));
+                    _mm512_store_si512((void *)(hi + c * 64), _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble));
+                }
+            }
+        }
+        break;
+    default:  // Q6_K
+        for (int bi = 0; bi < nb; bi += 8) {
+            const uint8_t *rec = g + (size_t)((b0 + bi) / 8) * 3360;
+            __m512 d = RH(rec + 3328);
+            for (int quarter = 0; quarter < 4; quarter++) {
+                __m512i sv = RL(rec + 3072 + 64 * quarter);
+                for (int i = 0; i < 4; i++) {
+                    int sub = 4 * quarter + i;
+                    __m512i sc = _mm512_srai_epi32(_mm512_slli_epi32(sv, 24 - 8 * i), 24);
+                    _mm512_store_ps((float *)(panel + (size_t)(bi * 2 + sub) * sb + 4 * 64), _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
+                }
+            }
+            const __m512i three = _mm512_set1_epi8(3);
+            for (int kb = 0; kb < 8; kb++) {
+                int n = kb / 4, g4 = kb % 4;
+                for (int c = 0; c < 8; c++) {
+                    __m512i l = RL(rec + 64 * (16 * n + 8 * (g4 & 1) + c));
+                    l = g4 < 2 ? _mm512_and_si512(l, nibble) : _mm512_and_si512(_mm512_srli_epi16(l, 4), nibble);
+                    __m512i h = _mm512_and_si512(_mm512_srli_epi16(RL(rec + 2048 + 64 * (8 * n + c)), 2 * g4), three);
+                    __m512i q = _mm512_or_si512(l, _mm512_slli_epi16(h, 4));
+                    _mm512_store_si512((void *)(panel + (size_t)((bi + kb) * 2 + c / 4) * sb + (c % 4) * 64), q);
+                }
+            }
+        }
+        break;
+    }
+#undef RL
+#undef RH
+}
+
 MVLM_AVX512 MVLM_INLINE void qtile_avx512(int type, const uint8_t *panel, int nb, const uint8_t *xt, __m512 fa[QT]) {
     int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, Z_LANES), shift = offset_shift(type, 1);
     for (int bi = 0; bi < nb; bi++) {
@@ -612,7 +737,7 @@ MVLM_AVX512 MVLM_INLINE void qtile_avx512(int type, const uint8_t *panel, int nb
 
 MVLM_AVX512 MVLM_INLINE void gemm_q8_avx512_typed(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
                                              const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y,
-                                             int64_t ldy) {
+                                             int64_t ldy, int rows16) {
     int64_t blocks = k / 32;
     uint8_t panel[CHUNK_BLOCKS * 2 * (8 * Z_LANES * 4 + 2 * Z_LANES * 4)] __attribute__((aligned(64)));
     for (int64_t n0 = first; n0 < last; n0 += Z_LANES) {
@@ -621,7 +746,10 @@ MVLM_AVX512 MVLM_INLINE void gemm_q8_avx512_typed(int type, const uint8_t *w, si
         __m512 bv = bias ? _mm512_maskz_loadu_ps(mask, bias + n0) : _mm512_setzero_ps();
         for (int64_t b0 = 0; b0 < blocks || b0 == 0; b0 += CHUNK_BLOCKS) {
             int nb = (int)(blocks - b0 < CHUNK_BLOCKS ? blocks - b0 : CHUNK_BLOCKS);
-            decode_panel_avx512(type, w, row_bytes, n0, rows, b0, nb, panel);
+            if (rows16)
+                decode_panel_avx512_rows16(type, w + (size_t)n0 * row_bytes, b0, nb, panel);
+            else
+                decode_panel_avx512(type, w, row_bytes, n0, rows, b0, nb, panel);
             for (int64_t t0 = 0; t0 < tokens; t0 += QT) {
                 int mr = (int)(tokens - t0 < QT ? tokens - t0 : QT);
                 const uint8_t *xt = xp + ((t0 / QT) * blocks + b0) * XB_BYTES;
@@ -639,27 +767,37 @@ MVLM_AVX512 MVLM_INLINE void gemm_q8_avx512_typed(int type, const uint8_t *w, si
 
 MVLM_AVX512 static void gemm_q8_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last,
                                        const uint8_t *xp, int64_t tokens, int64_t k, const float *bias, float *y,
-                                       int64_t ldy) {
+                                       int64_t ldy, int rows16) {
     switch (type) {
-    case T_Q4_0: gemm_q8_avx512_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
-    case T_Q8_0: gemm_q8_avx512_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
-    case T_Q4_K: gemm_q8_avx512_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
-    default: gemm_q8_avx512_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy); break;
+    case T_Q4_0: gemm_q8_avx512_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_Q8_0: gemm_q8_avx512_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_Q4_K: gemm_q8_avx512_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    default: gemm_q8_avx512_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     }
 }
 
 #endif  // MVLM_X86
 
-void mvlm_gemm_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp, int64_t tokens,
-                  int64_t k, const float *bias, float *y, int64_t ldy) {
+static void gemm_q8_dispatch(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp,
+                             int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy, int rows16) {
     if (first >= last || tokens <= 0) return;
     const uint8_t *wb = (const uint8_t *)w, *xb = (const uint8_t *)xp;
 #ifdef MVLM_X86
     switch (mvlm_kernels_level()) {
-    case 2: gemm_q8_avx512(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy); return;
-    case 1: gemm_q8_avx2(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy); return;
+    case 2: gemm_q8_avx512(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy, rows16); return;
+    case 1: gemm_q8_avx2(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy, rows16); return;
     default: break;
     }
 #endif
-    gemm_q8_portable(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy);
+    gemm_q8_portable(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy, rows16);
+}
+
+void mvlm_gemm_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp, int64_t tokens,
+                  int64_t k, const float *bias, float *y, int64_t ldy) {
+    gemm_q8_dispatch(type, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, 0);
+}
+
+void mvlm_gemm_q8_rows16(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp,
+                         int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy) {
+    gemm_q8_dispatch(type, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, 1);
 }

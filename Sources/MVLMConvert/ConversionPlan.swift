@@ -40,12 +40,14 @@ public struct ConversionPlan: Sendable, Codable {
     /// Plans the conversion of `checkpoint` with `preset` and `overrides` (first match wins).
     /// - Throws: `MVLMError` when an override forces a type that cannot hold a tensor's shape, or a
     ///   tensor's dtype cannot be converted.
+    /// - Parameter repack: write the kernels' rows16 layout where it applies (`LayoutPass`; .mvlm
+    ///   output only, GGUF is always row-major).
     /// - Parameter unused: tensors the model does not read, with the reason (from the engine's
     ///   builder: e.g. the vision tower's last block under `mm_vision_select_layer` -2); they are
     ///   dropped and listed.
     public static func make(
         checkpoint: Checkpoint, preset: QuantizationPreset, overrides: [TensorOverride] = [], fuse: Bool = true,
-        unused: [String: String] = [:]
+        repack: Bool = false, unused: [String: String] = [:]
     ) throws -> ConversionPlan {
         let infos = checkpoint.reader.tensorInfos
         let names = Set(infos.map(\.name))
@@ -125,7 +127,7 @@ public struct ConversionPlan: Sendable, Codable {
         } else {
             passes.append("fuse: off (--no-fuse)")
         }
-        passes.append("layout: row-major blocks, used in place (no device-specific repacking yet)")
+        passes.append(LayoutPass.apply(to: &decisions, enabled: repack))
         let bytes = decisions.reduce(0) { $0 + $1.bytes }
         let parameters = decisions.reduce(0) { $0 + $1.elementCount }
         // Per chunk: the f32 rows and their encoded form, twice over for the two-stage pipeline,

@@ -102,7 +102,9 @@ public struct ModelConverter: Sendable {
             guard let dtype = DType(name: decision.outputDType) else {
                 throw MVLMError(.unsupported, "\(decision.outputDType) cannot be stored in an .mvlm file yet", subject: "tensor '\(decision.name)'")
             }
-            return (name: decision.name, dtype: dtype, shape: decision.shape, source: decision.provenance)
+            let layout: [String: MetadataValue] =
+                decision.storedLayout == .rowMajor ? [:] : ["kind": .string(decision.storedLayout.rawValue)]
+            return (name: decision.name, dtype: dtype, shape: decision.shape, source: decision.provenance, layout: layout)
         }
         return try ModelFileWriter.predictedFileSize(tensors: tensors, manifest: completeManifest(manifest))
     }
@@ -177,11 +179,13 @@ public struct ModelConverter: Sendable {
                 throw MVLMError(.unsupported, "\(scheme.name) cannot be stored in an .mvlm file yet")
             }
             try writer.beginTensor(decision, dtype: .block(block))
+            let rows16 = decision.storedLayout == .rows16
             for (sourceName, source) in zip(decision.sourceNames, sources) {
                 let rowLength = rowLength(source)
                 let rowBytes = try scheme.rowByteCount(elements: rowLength)
                 let weights = importance[sourceName]
-                try streamRows(source, rows: source.elementCount / rowLength, rowLength: rowLength) { floats in
+                let rowGroup = rows16 ? RowInterleave.groupRows : 1
+                try streamRows(source, rows: source.elementCount / rowLength, rowLength: rowLength, rowGroup: rowGroup) { floats in
                     let chunkRows = floats.count / rowLength
                     var encoded = [UInt8](repeating: 0, count: chunkRows * rowBytes)
                     try encoded.withUnsafeMutableBytes { out in
@@ -193,6 +197,17 @@ public struct ModelConverter: Sendable {
                             try scheme.quantize(matrix: floats, rows: chunkRows, columns: rowLength, into: out, search: search)
                         }
                     }
+                    if rows16 {
+                        // The layout pass checked that every part holds whole groups of 16 rows,
+                        // and chunks are cut at multiples of 16 rows.
+                        var packed = [UInt8](repeating: 0, count: encoded.count)
+                        encoded.withUnsafeBytes { source in
+                            packed.withUnsafeMutableBytes {
+                                RowInterleave.interleave(block, rows: chunkRows, rowBytes: rowBytes, from: source, into: $0)
+                            }
+                        }
+                        encoded = packed
+                    }
                     try encoded.withUnsafeBytes { try writer.write($0) }
                     advance(encoded.count)
                 }
@@ -202,10 +217,11 @@ public struct ModelConverter: Sendable {
     }
 
     /// Hands `body` the tensor's rows as f32, a chunk of rows at a time.
+    /// Chunks hold a multiple of `rowGroup` rows (except a last, shorter one).
     private func streamRows(
-        _ tensor: Tensor, rows: Int, rowLength: Int, _ body: (UnsafeBufferPointer<Float>) throws -> Void
+        _ tensor: Tensor, rows: Int, rowLength: Int, rowGroup: Int = 1, _ body: (UnsafeBufferPointer<Float>) throws -> Void
     ) throws {
-        let rowsPerChunk = max(1, ConversionPlan.chunkElements / rowLength)
+        let rowsPerChunk = max(rowGroup, ConversionPlan.chunkElements / rowLength / rowGroup * rowGroup)
         var buffer = [Float](repeating: 0, count: min(rows, rowsPerChunk) * rowLength)
         try tensor.withUnsafeBytes { bytes in
             var row = 0

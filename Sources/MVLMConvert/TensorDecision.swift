@@ -24,6 +24,8 @@ public struct TensorDecision: Sendable, Hashable, Codable {
     public var fallback: String?
     /// Bytes in the output file.
     public var bytes: Int
+    /// The stored layout (`TensorLayout` raw value, `rows16`), set by `LayoutPass`; nil is row-major.
+    public var layout: String?
 
     enum CodingKeys: String, CodingKey {
         case name
@@ -33,8 +35,11 @@ public struct TensorDecision: Sendable, Hashable, Codable {
         case sourceDType = "source_dtype"
         case shape, storage
         case outputDType = "output_dtype"
-        case reason, fallback, bytes
+        case reason, fallback, bytes, layout
     }
+
+    /// The stored layout.
+    public var storedLayout: TensorLayout { layout.flatMap(TensorLayout.init(rawValue:)) ?? .rowMajor }
 
     /// Elements in the tensor.
     public var elementCount: Int { Shape.elementCount(shape) ?? 0 }

@@ -11,6 +11,9 @@ public struct Tensor: Sendable {
     /// Offset of element 0 from the start of `storage`, in bytes.
     public let byteOffset: Int
     public let storage: TensorStorage
+    /// How a block tensor's rows are arranged in `storage` (`.rowMajor` unless the file stored the
+    /// matrix repacked for the kernels; `withUnsafeBytes` and `contiguous()` always give row-major).
+    public let layout: TensorLayout
 
     /// Number of elements.
     public let elementCount: Int
@@ -20,8 +23,15 @@ public struct Tensor: Sendable {
     ///   addressable element lies outside the storage; `.invalidArgument` for a strided block tensor.
     public init(
         storage: TensorStorage, dtype: DType, shape: [Int], strides: [Int]? = nil,
-        byteOffset: Int = 0
+        byteOffset: Int = 0, layout: TensorLayout = .rowMajor
     ) throws {
+        if layout == .rows16 {
+            guard case .block(let type) = dtype, RowInterleave.applies(to: type, shape: shape) else {
+                throw MVLMError(
+                    .malformed,
+                    "the rows16 layout needs a Q4_0, Q8_0, Q4_K or Q6_K matrix whose row count is a multiple of 16, not \(dtype.name) \(Shape.describe(shape))")
+            }
+        }
         guard let count = Shape.elementCount(shape) else {
             throw MVLMError(
                 .outOfBounds,
@@ -77,10 +87,12 @@ public struct Tensor: Sendable {
         self.strides = strides
         self.byteOffset = byteOffset
         self.elementCount = count
+        self.layout = layout
     }
 
     /// True when the elements are stored in row-major order without gaps.
     public var isContiguous: Bool {
+        if layout != .rowMajor { return false }
         var expected = 1
         for index in shape.indices.reversed() where shape[index] != 1 {
             if strides[index] != expected { return false }
@@ -101,9 +113,31 @@ public struct Tensor: Sendable {
         }
     }
 
+    /// Calls `body` with the bytes exactly as stored (for a `.rows16` tensor, its repacked groups;
+    /// otherwise the same as `withUnsafeBytes` on a contiguous tensor). For kernels that read the
+    /// stored layout in place, and for checksums of the stored bytes.
+    public func withUnsafeStoredBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if layout == .rowMajor { return try withUnsafeBytes(body) }
+        let length = byteCount
+        return try storage.withUnsafeBytes { all in
+            try body(UnsafeRawBufferPointer(rebasing: all[byteOffset..<(byteOffset + length)]))
+        }
+    }
+
     /// A contiguous tensor with the same elements: `self` if already contiguous, else a copy.
     public func contiguous() -> Tensor {
         if isContiguous { return self }
+        if layout == .rows16, case .block(let type) = dtype {
+            let length = byteCount, rowBytes = length / shape[0]
+            let storage = TensorStorage(byteCount: length) { destination in
+                self.storage.withUnsafeBytes { all in
+                    RowInterleave.deinterleave(
+                        type, rows: shape[0], rowBytes: rowBytes,
+                        from: UnsafeRawBufferPointer(rebasing: all[byteOffset..<(byteOffset + length)]), into: destination)
+                }
+            }
+            return try! Tensor(storage: storage, dtype: dtype, shape: shape)
+        }
         let elementSize = dtype.scalarByteSize!  // block tensors are always contiguous
         let storage = TensorStorage(byteCount: elementCount * elementSize) { destination in
             self.storage.withUnsafeBytes { source in

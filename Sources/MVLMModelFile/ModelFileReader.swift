@@ -12,7 +12,7 @@ public struct ModelFileReader: TensorReader {
     public let manifest: ModelManifest
     public let tensorInfos: [TensorInfo]
     private let file: MappedFile
-    private let entries: [String: (entry: ModelManifest.TensorEntry, dtype: DType)]
+    private let entries: [String: (entry: ModelManifest.TensorEntry, dtype: DType, layout: TensorLayout)]
 
     /// Format-level metadata: the manifest's `metadata` plus `format_version`, the quantization
     /// recipe without its per-tensor decisions (`quantization`), and the `convert --verify`
@@ -59,7 +59,7 @@ public struct ModelFileReader: TensorReader {
             throw MVLMError(.malformed, "manifest is not valid: \(error)", file: path)
         }
         let dataRange = Int(header.dataOffset)..<Int(header.dataOffset + header.dataSize)
-        var entries: [String: (entry: ModelManifest.TensorEntry, dtype: DType)] = [:]
+        var entries: [String: (entry: ModelManifest.TensorEntry, dtype: DType, layout: TensorLayout)] = [:]
         var infos: [TensorInfo] = []
         var previousEnd = dataRange.lowerBound
         let displayName = (path as NSString).lastPathComponent
@@ -87,8 +87,9 @@ public struct ModelFileReader: TensorReader {
                     "data \(entry.offset)..<\(overflow ? Int.max : end) is misaligned, overlaps the previous tensor, or leaves the data section \(dataRange)",
                     file: path, subject: subject)
             }
+            let layout = try Self.layout(of: entry, dtype: dtype, path: path)
             previousEnd = end
-            entries[entry.name] = (entry, dtype)
+            entries[entry.name] = (entry, dtype, layout)
             infos.append(TensorInfo(name: entry.name, dtype: dtype, shape: entry.shape, byteCount: entry.bytes, file: displayName))
         }
         self.path = path
@@ -100,10 +101,12 @@ public struct ModelFileReader: TensorReader {
     }
 
     public func tensor(named name: String) throws -> Tensor {
-        guard let (entry, dtype) = entries[name] else {
+        guard let (entry, dtype, layout) = entries[name] else {
             throw MVLMError(.notFound, "no tensor named '\(name)'", file: path)
         }
-        return try Tensor(storage: file.storage(for: entry.offset..<(entry.offset + entry.bytes)), dtype: dtype, shape: entry.shape)
+        return try Tensor(
+            storage: file.storage(for: entry.offset..<(entry.offset + entry.bytes)), dtype: dtype, shape: entry.shape,
+            layout: layout)
     }
 
     /// The tensor, after checking its bytes against the manifest's CRC-32 (for commands that read
@@ -128,8 +131,28 @@ public struct ModelFileReader: TensorReader {
         return failures
     }
 
+    /// The stored layout a tensor entry's `layout` object names: `{}` is row-major,
+    /// `{"kind": "rows16"}` the repacked groups of 16 rows (Formats/mvlm.md).
+    static func layout(of entry: ModelManifest.TensorEntry, dtype: DType, path: String) throws -> TensorLayout {
+        let subject = "tensor '\(entry.name)'"
+        if entry.layout.isEmpty { return .rowMajor }
+        guard entry.layout.count == 1, case .string(let kind)? = entry.layout["kind"],
+            let layout = TensorLayout(rawValue: kind), layout != .rowMajor
+        else {
+            throw MVLMError(
+                .unsupported, "has a layout this reader does not know (\(entry.layout.keys.sorted())); written by a newer mvlm?",
+                file: path, subject: subject)
+        }
+        guard case .block(let type) = dtype, RowInterleave.applies(to: type, shape: entry.shape) else {
+            throw MVLMError(
+                .malformed, "is stored as \(kind), which needs a Q4_0, Q8_0, Q4_K or Q6_K matrix of 16k rows, not \(entry.dtype) \(Shape.describe(entry.shape))",
+                file: path, subject: subject)
+        }
+        return layout
+    }
+
     private func check(_ entry: ModelManifest.TensorEntry, _ tensor: Tensor) throws {
-        let crc = tensor.withUnsafeBytes { CRC32.checksum($0) }
+        let crc = tensor.withUnsafeStoredBytes { CRC32.checksum($0) }
         guard crc == entry.crc32 else {
             throw MVLMError(
                 .malformed, "checksum mismatch (stored \(hex(entry.crc32)), computed \(hex(crc))): the tensor's bytes are corrupt",

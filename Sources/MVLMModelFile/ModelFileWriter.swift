@@ -95,6 +95,14 @@ public final class ModelFileWriter {
     public static func predictedFileSize(
         tensors: [(name: String, dtype: DType, shape: [Int], source: [MetadataValue])], manifest: ModelManifest
     ) throws -> Int {
+        try predictedFileSize(tensors: tensors.map { ($0.name, $0.dtype, $0.shape, $0.source, [:]) }, manifest: manifest)
+    }
+
+    /// `predictedFileSize` for tensors with a stored layout object each (`layout`, as `beginTensor` takes).
+    public static func predictedFileSize(
+        tensors: [(name: String, dtype: DType, shape: [Int], source: [MetadataValue], layout: [String: MetadataValue])],
+        manifest: ModelManifest
+    ) throws -> Int {
         var offset = ModelFileHeader.size
         var entries: [ModelManifest.TensorEntry] = []
         for tensor in tensors {
@@ -102,7 +110,7 @@ public final class ModelFileWriter {
                 throw MVLMError(.invalidArgument, "\(tensor.dtype.name) cannot hold shape \(Shape.describe(tensor.shape))", subject: "tensor '\(tensor.name)'")
             }
             offset += (ModelFileHeader.alignment - offset % ModelFileHeader.alignment) % ModelFileHeader.alignment
-            entries.append(.init(name: tensor.name, dtype: tensor.dtype.name, shape: tensor.shape, offset: offset, bytes: bytes, crc32: 0, source: tensor.source))
+            entries.append(.init(name: tensor.name, dtype: tensor.dtype.name, shape: tensor.shape, offset: offset, bytes: bytes, crc32: 0, source: tensor.source, layout: tensor.layout))
             offset += bytes
         }
         offset += (8 - offset % 8) % 8

@@ -54,11 +54,13 @@ public enum EngineBenchmark {
     /// Measures `model`.
     /// - Parameters:
     ///   - promptLengths: prefill lengths to time (token ids cycle through the vocabulary).
-    ///   - decodeTokens: decode steps timed after a prefill of `promptLengths.first` tokens.
+    ///   - decodeTokens: decode steps timed after a prefill of `decodeContext` tokens.
+    ///   - decodeContext: positions in the cache when decode starts (nil: `promptLengths.first`;
+    ///     0: an empty cache, as llama-bench's `tg` test).
     ///   - threads: thread counts to measure.
     ///   - repetitions: prefill timings per length (median reported; a warm-up run precedes).
     public static func run(
-        model: LanguageModel, promptLengths: [Int] = [128, 512], decodeTokens: Int = 16,
+        model: LanguageModel, promptLengths: [Int] = [128, 512], decodeTokens: Int = 16, decodeContext: Int? = nil,
         threads: [Int] = [1, 2], repetitions: Int = 1
     ) throws -> [Result] {
         let streamed = bytesPerDecodeToken(model)
@@ -83,9 +85,9 @@ public enum EngineBenchmark {
                 prefill.append((length, Double(length) / median(times)))
                 spread.append((length, Double(length) / (times.max() ?? .nan), Double(length) / (times.min() ?? .nan)))
             }
-            let context = promptLengths.first ?? 1
+            let context = max(decodeContext ?? promptLengths.first ?? 1, 0)
             interpreter.resetCache()
-            _ = try interpreter.run(["tokens": .tokens(prompt(context))], outputs: ["last_logits"])
+            if context > 0 { _ = try interpreter.run(["tokens": .tokens(prompt(context))], outputs: ["last_logits"]) }
             var steps: [Double] = []
             let decodeStart = (wall: GreedyGenerator.now(), cpu: processCPUTime())
             for step in 0..<max(decodeTokens, 1) {
@@ -125,7 +127,7 @@ public enum EngineBenchmark {
         for _ in 0..<3 {
             let start = GreedyGenerator.now()
             for tensor in tensors {
-                tensor.withUnsafeBytes { bytes in
+                tensor.withUnsafeStoredBytes { bytes in
                     sink &+= parallelChecksum(bytes, threads: threads)
                 }
             }

@@ -1,3 +1,4 @@
+import Foundation
 import CMVLMKernels
 import MVLMGraph
 
@@ -12,6 +13,13 @@ import MVLMGraph
 /// Threads take work items (head, query block) from `Parallel`; each owns its scratch (one block's
 /// scores and packed operands), and items write disjoint parts of `output`.
 enum AttentionKernel {
+    /// Query rows from which the interpreter's causal attention uses this kernel (fewer rows go to
+    /// `Kernels.attention`, faster for decode's single query; MVLM_ATTENTION_ROWS overrides it).
+    static let minimumRows: Int = {
+        if let text = ProcessInfo.processInfo.environment["MVLM_ATTENTION_ROWS"], let rows = Int(text), rows > 0 { return rows }
+        return 4
+    }()
+
     static func run(
         q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
         tokens: Int, past: Int, parameters p: AttentionParameters, causal: Bool = true, threads: Int

@@ -71,7 +71,9 @@ public struct Interpreter: Sendable {
                         "is \(tensor.dtype.name.lowercased())\(Shape.describe(tensor.shape)), expected \(node.type)",
                         subject: "tensor '\(name)'")
                 }
-                let contiguous = tensor.contiguous()
+                // A rows16 matrix stays as stored: the linear kernels read it in place (any other
+                // reader gets row-major bytes from `withUnsafeBytes`).
+                let contiguous = tensor.layout == .rows16 ? tensor : tensor.contiguous()
                 tensors[node.id] = contiguous
                 if expected.count == 1 {
                     vectors[node.id] = try contiguous.apply(WholeWiden(count: contiguous.elementCount))
@@ -379,8 +381,8 @@ public struct Interpreter: Sendable {
                     cache.values[p.cacheSlot].withUnsafeBufferPointer { cachedValues in
                         output.withUnsafeMutableBufferPointer { out in
                             guard let o = out.baseAddress else { return }
-                            if rows >= 4 && NativeKernels.isEnabled {
-                                // Prefill: both products as matrix multiplications (C kernels).
+                            if rows >= AttentionKernel.minimumRows && NativeKernels.isEnabled {
+                                // Both products as matrix multiplications (C kernels).
                                 AttentionKernel.run(
                                     q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
                                     output: o, tokens: rows, past: past, parameters: p, causal: true, threads: threads)

@@ -65,8 +65,10 @@ enum MatrixMultiply {
 
     /// `y[t, n] = Σ_k x[t, k] · w[n, k] (+ bias[n])` for a matrix of blocks of the C kernel type
     /// `code` (see `QuantizedMatVec.kernelType`), `rowBytes` per row; `inputs % 32 == 0`.
+    /// `rows16`: the weights are in the rows16 layout (`RowInterleave`), `outputs % 16 == 0`.
     static func quantized(
-        code: Int32, weights: UnsafeRawPointer, rowBytes: Int, x: UnsafePointer<Float>, tokens: Int, inputs: Int,
+        code: Int32, weights: UnsafeRawPointer, rowBytes: Int, rows16: Bool = false, x: UnsafePointer<Float>, tokens: Int,
+        inputs: Int,
         outputs: Int, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let bytes = Int(mvlm_gemm_q8_packed_bytes(Int64(tokens), Int64(inputs)))
@@ -80,9 +82,15 @@ enum MatrixMultiply {
         }
         Parallel.forEachChunk(count: outputs, threads: threads, alignment: 16, minimumChunk: 16) { range in
             let (_, xp, w, b, out) = shared.value
-            mvlm_gemm_q8(
-                code, w, rowBytes, Int64(range.lowerBound), Int64(range.upperBound), UnsafeRawPointer(xp), Int64(tokens),
-                Int64(inputs), b, out, Int64(outputs))
+            if rows16 {
+                mvlm_gemm_q8_rows16(
+                    code, w, rowBytes, Int64(range.lowerBound), Int64(range.upperBound), UnsafeRawPointer(xp), Int64(tokens),
+                    Int64(inputs), b, out, Int64(outputs))
+            } else {
+                mvlm_gemm_q8(
+                    code, w, rowBytes, Int64(range.lowerBound), Int64(range.upperBound), UnsafeRawPointer(xp), Int64(tokens),
+                    Int64(inputs), b, out, Int64(outputs))
+            }
         }
     }
 }

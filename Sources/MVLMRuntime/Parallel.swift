@@ -1,3 +1,4 @@
+import CMVLMKernels
 import Dispatch
 
 /// Splits work over threads with `DispatchQueue.concurrentPerform`; each call of `body` gets a
@@ -7,6 +8,10 @@ import Dispatch
 /// shared counter until none is left. On a machine whose cores are shared with other processes a
 /// descheduled worker then delays only its current chunk instead of a whole half of the work.
 /// Which worker computes a chunk does not change its result, so output is deterministic.
+///
+/// Work goes to the C pool (`mvlm_pool_run`: workers that spin briefly between jobs, so the
+/// hundred short products of a decode step do not each pay for waking a thread); when the pool is
+/// taken (another thread's job, or a nested call) `DispatchQueue.concurrentPerform` runs it.
 enum Parallel {
     /// Chunks per worker.
     static let chunksPerThread = 8
@@ -30,6 +35,17 @@ enum Parallel {
         let perChunk = (count + chunkCount - 1) / chunkCount
         let size = (perChunk + alignment - 1) / alignment * alignment
         let total = (count + size - 1) / size
+        let ran = withoutActuallyEscaping(body) { body -> Bool in
+            var job = PoolJob(body: body, size: size, count: count)
+            return withUnsafeMutablePointer(to: &job) { pointer in
+                mvlm_pool_run(Int32(workers), Int64(total), { context, chunk in
+                    let job = context!.assumingMemoryBound(to: PoolJob.self)
+                    let start = Int(chunk) * job.pointee.size
+                    job.pointee.body(start..<min(start + job.pointee.size, job.pointee.count))
+                }, pointer) != 0
+            }
+        }
+        if ran { return }
         let counter = ChunkCounter()
         withoutActuallyEscaping(body) { body in
             let box = UncheckedSendable(body)
@@ -43,4 +59,11 @@ enum Parallel {
             }
         }
     }
+}
+
+/// What a pool task needs to find its chunk.
+private struct PoolJob {
+    var body: (Range<Int>) -> Void
+    var size: Int
+    var count: Int
 }

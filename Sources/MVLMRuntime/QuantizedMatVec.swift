@@ -42,8 +42,11 @@ enum QuantizedMatVec {
         }
     }
 
-    /// Whether `weight` times `tokens` rows of activations goes through these kernels.
+    /// Whether `weight` times `tokens` rows of activations goes through these kernels. A matrix in
+    /// the rows16 layout always does (the C kernels are its only reader; on a CPU without AVX2, or
+    /// with `MVLM_KERNELS=swift`, their portable versions run as detected).
     static func applies(to weight: Tensor, tokens: Int) -> Bool {
+        if weight.layout == .rows16 { return true }
         guard isAvailable, case .block(let type) = weight.dtype, weight.shape.count == 2,
             weight.shape[1] % type.blockElements == 0
         else { return false }
@@ -59,13 +62,18 @@ enum QuantizedMatVec {
         guard case .block(let type) = weight.dtype, let code = kernelType(type) else { preconditionFailure("not a kernel type") }
         let outputs = weight.shape[0], inputs = weight.shape[1]
         let rowBytes = inputs / type.blockElements * type.blockBytes
+        let rows16 = weight.layout == .rows16
         if tokens >= LinearKernel.matrixThreshold {
-            weight.withUnsafeBytes { bytes in
+            weight.withUnsafeStoredBytes { bytes in
                 guard let base = bytes.baseAddress else { return }
                 MatrixMultiply.quantized(
-                    code: code, weights: base, rowBytes: rowBytes, x: x, tokens: tokens, inputs: inputs, outputs: outputs,
-                    bias: bias, y: y, threads: threads)
+                    code: code, weights: base, rowBytes: rowBytes, rows16: rows16, x: x, tokens: tokens, inputs: inputs,
+                    outputs: outputs, bias: bias, y: y, threads: threads)
             }
+            return
+        }
+        if rows16 {
+            runRows16(code: code, weight: weight, x: x, tokens: tokens, bias: bias, y: y, threads: threads)
             return
         }
         let blocks = inputs / 32
@@ -84,6 +92,37 @@ enum QuantizedMatVec {
                     mvlm_matvec_q8(
                         code, shared.value.0, rowBytes, Int64(range.lowerBound), Int64(range.upperBound), shared.value.1,
                         shared.value.2, Int64(inputs), out.value)
+                }
+                if let bias { for n in 0..<outputs { y[t &* outputs &+ n] += bias[n] } }
+            }
+        }
+    }
+
+    /// Decode on a rows16 matrix: per token, the activations are quantized to Q8_0 once, with their
+    /// f32 scales and half-block sums (`mvlm_q8_prepare`), and threads take groups of 16 rows.
+    private static func runRows16(
+        code: Int32, weight: Tensor, x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?,
+        y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        let outputs = weight.shape[0], inputs = weight.shape[1]
+        let blocks = inputs / 32, groups = outputs / RowInterleave.groupRows
+        let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(blocks * 34, 1), alignment: 64)
+        defer { quantized.deallocate() }
+        let scales = UnsafeMutablePointer<Float>.allocate(capacity: max(blocks, 1))
+        defer { scales.deallocate() }
+        let sums = UnsafeMutablePointer<Int32>.allocate(capacity: max(2 * blocks, 1))
+        defer { sums.deallocate() }
+        weight.withUnsafeStoredBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            let shared = UncheckedSendable((base, UnsafeRawPointer(quantized), UnsafePointer(scales), UnsafePointer(sums)))
+            for t in 0..<tokens {
+                mvlm_quantize_q8_0(x + t &* inputs, quantized, nil, Int64(inputs))
+                mvlm_q8_prepare(quantized, Int64(inputs), scales, sums)
+                let out = UncheckedSendable(y + t &* outputs)
+                Parallel.forEachChunk(count: groups, threads: threads, minimumChunk: 2) { range in
+                    let (w, xq, xd, xs) = shared.value
+                    mvlm_matvec_q8_rows16(
+                        code, w, Int64(range.lowerBound), Int64(range.upperBound), xq, xd, xs, Int64(inputs), out.value)
                 }
                 if let bias { for n in 0..<outputs { y[t &* outputs &+ n] += bias[n] } }
             }

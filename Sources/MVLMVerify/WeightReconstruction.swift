@@ -34,8 +34,10 @@ public enum WeightReconstruction {
         var entries: [Entry] = []
         let table = file.manifest.tensors
         for (index, entry) in table.enumerated() {
-            let stored = try file.verifiedTensor(named: entry.name)
-            defer { PageAdvice.release(stored.storage) }
+            let mapped = try file.verifiedTensor(named: entry.name)
+            defer { PageAdvice.release(mapped.storage) }
+            // A rows16 matrix is de-interleaved once (one tensor's copy), not per chunk of rows.
+            let stored = mapped.contiguous()
             let rowLength = entry.shape.count >= 2 ? entry.shape.last! : max(stored.elementCount, 1)
             let rows = stored.elementCount / max(rowLength, 1)
             // A vector (norm scale, bias; fused ones hold their parts as element ranges) is read once.

@@ -12,8 +12,10 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Opens MODEL (an .mvlm file, a checkpoint folder or a weights file) the way `mvlm run` \
             does, times the time to first token, prefill of --prompt-tokens tokens (--repetitions \
-            runs after a warm-up; median, slowest and fastest) and --gen-tokens decode steps after \
-            that prompt (median step, fastest and slowest), and measures the read bandwidth over the \
+            runs after a warm-up; median, slowest and fastest) and --gen-tokens decode steps \
+            (median step, fastest and slowest) starting from --decode-context cached positions \
+            (default 0, an empty cache, as llama-bench's `tg` test; attention over a longer context \
+            adds its cost per step), and measures the read bandwidth over the \
             same weights with a parallel SIMD pass. Decode of a language model streams every weight \
             once per token, so bandwidth / bytes per token is the decode ceiling; the percentage of \
             it that decode reaches says how much is left to gain.
@@ -25,6 +27,7 @@ struct BenchCommand: ParsableCommand {
             Examples:
               mvlm bench ml14-q4_0.mvlm --threads 2
               mvlm bench ml14-q4_k_m.mvlm --threads 1 --prompt-tokens 512 --gen-tokens 64 --json
+              mvlm bench ml14-q4_0.mvlm --gen-tokens 64 --decode-context 512
             """)
 
     @Argument(help: "An .mvlm file, a checkpoint folder or a weights file.")
@@ -39,6 +42,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Decode steps timed after the prompt.")
     var genTokens: Int = 32
 
+    @Option(help: "Positions in the key/value cache when the decode timing starts (0: empty, as llama-bench's tg).")
+    var decodeContext: Int = 0
+
     @Option(help: "Prefill timings (after one warm-up); the median is reported.")
     var repetitions: Int = 3
 
@@ -47,6 +53,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if decodeContext < 0 { throw ValidationError("--decode-context must be 0 or more") }
         if promptTokens < 1 || genTokens < 1 || repetitions < 1 {
             throw ValidationError("--prompt-tokens, --gen-tokens and --repetitions must be at least 1")
         }
@@ -61,7 +68,8 @@ struct BenchCommand: ParsableCommand {
         _ = try interpreter.run(["tokens": .tokens([1])], outputs: ["last_logits"])
         let firstToken = GreedyGenerator.now() - opened
         let result = try EngineBenchmark.run(
-            model: languageModel, promptLengths: [promptTokens], decodeTokens: genTokens, threads: [threadCount],
+            model: languageModel, promptLengths: [promptTokens], decodeTokens: genTokens, decodeContext: decodeContext,
+            threads: [threadCount],
             repetitions: repetitions)[0]
         // A vision-language model: image encode time (tower + projector) on a fixed
         // pseudo-random image, after one warm-up, median of the repetitions.

@@ -75,6 +75,11 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Keep q/k/v and gate/up projections as separate tensors (by default they are fused).")
     var noFuse = false
 
+    @Option(help: ArgumentHelp(
+        "Stored layout of quantized matrices: rows16 (groups of 16 rows interleaved for the decode and prefill kernels, read in place from the map; the default) or none (row-major, as GGUF). GGUF output is always row-major.",
+        valueName: "LAYOUT"))
+    var repack: RepackLayout = .rows16
+
     @Option(help: ArgumentHelp("Calibration input: token ids (list, .txt or .npy), or a text file (tokenized with the source's tokenizer).", valueName: "FILE"))
     var calibrate: String?
 
@@ -131,7 +136,7 @@ struct ConvertCommand: ParsableCommand {
         let (engineConfig, unused) = try Self.engineConfig(checkpoint, visionTower: visionTower)
         let plan = try ConversionPlan.make(
             checkpoint: checkpoint, preset: QuantizationPreset(QuantizationPreset.Name(rawValue: quant)!), overrides: parsed,
-            fuse: !noFuse && outputFormat == .mvlm, unused: unused)
+            fuse: !noFuse && outputFormat == .mvlm, repack: repack == .rows16 && outputFormat == .mvlm, unused: unused)
         if printPasses {
             for (index, pass) in plan.passes.enumerated() { print("\(index + 1). \(pass)") }
             return
@@ -315,4 +320,9 @@ struct ConvertCommand: ParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(object), as: UTF8.self)
     }
+}
+
+/// `convert --repack`.
+enum RepackLayout: String, ExpressibleByArgument, CaseIterable {
+    case rows16, none
 }

@@ -44,12 +44,14 @@ struct DumpCommand: ParsableCommand {
             value = try checkpoint.reader.tensor(named: name)
         }
         if let rows {
-            // The source tensor's rows inside a fused one (rows are stored one after another).
+            // The source tensor's rows inside a fused one (rows are stored one after another; in the
+            // rows16 layout too, whose groups of 16 rows never straddle two parts).
             let columns = value.shape.count == 2 ? value.shape[1] : 1
             let rowBytes = value.dtype.byteCount(elementCount: columns) ?? 0
             let shape = value.shape.count == 2 ? [rows.count, columns] : [rows.count]
             value = try Tensor(
-                storage: value.storage, dtype: value.dtype, shape: shape, byteOffset: value.byteOffset + rows.lowerBound * rowBytes)
+                storage: value.storage, dtype: value.dtype, shape: shape, byteOffset: value.byteOffset + rows.lowerBound * rowBytes,
+                layout: value.layout)
         }
         if dequantize {
             let floats: [Float]
@@ -65,9 +67,10 @@ struct DumpCommand: ParsableCommand {
             let rowLength = value.shape.last ?? 1
             let rows = rowLength > 0 ? value.elementCount / rowLength : 0
             let rowBytes = rows > 0 ? value.byteCount / rows : 0
-            try value.withUnsafeBytes { try NumPyFile.write(bytes: $0, descr: "|u1", shape: [rows, rowBytes], to: output) }
+            // The raw stored form: a rows16 matrix as its interleaved groups (Formats/mvlm.md).
+            try value.withUnsafeStoredBytes { try NumPyFile.write(bytes: $0, descr: "|u1", shape: [rows, rowBytes], to: output) }
         }
-        FileHandle.standardError.write(Data("wrote \(output): '\(name)' \(value.dtype.name) \(Shape.describe(value.shape))\(dequantize ? " as float32" : "")\n".utf8))
+        FileHandle.standardError.write(Data("wrote \(output): '\(name)' \(value.dtype.name) \(Shape.describe(value.shape))\(dequantize ? " as float32" : value.layout == .rows16 ? " (stored rows16 layout)" : "")\n".utf8))
     }
 
     /// The name in the file for a source name: itself, or the .mvlm tensor made from it (with the

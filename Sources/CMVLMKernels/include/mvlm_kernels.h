@@ -83,6 +83,37 @@ void mvlm_gemm_q8_pack(const float *x, int64_t tokens, int64_t k, int64_t first_
 void mvlm_gemm_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp, int64_t tokens,
                   int64_t k, const float *bias, float *y, int64_t ldy);
 
+/// mvlm_gemm_q8 for weights in the rows16 layout (Formats/mvlm.md: groups of 16 rows interleaved in
+/// 4-byte units; `row_bytes` is the row-major size of one row, so a group takes 16 · row_bytes).
+/// `first` and `last` must be multiples of 16 (whole groups).
+void mvlm_gemm_q8_rows16(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp,
+                         int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy);
+
+/// Bytes of one rows16 record (16 rows' block, or super-block for Q4_K / Q6_K) of type 0-3
+/// (Q4_0 288, Q8_0 544, Q4_K 2304, Q6_K 3360); 0 for another type.
+int64_t mvlm_rows16_record_bytes(int type);
+
+/// Per-token companions of Q8_0 activations (from mvlm_quantize_q8_0) for mvlm_matvec_q8_rows16:
+/// xd[b] = block b's scale as f32, xsum16[2b], xsum16[2b + 1] = Σ of its int8 values 0-15 and 16-31.
+void mvlm_q8_prepare(const void *xq, int64_t n, float *xd, int32_t *xsum16);
+
+/// y[16g + r] = Σ over row 16g + r of w·x for the groups g in [first_group, last_group) of a matrix
+/// of Q4_0 (0), Q8_0 (1), Q4_K (2) or Q6_K (3) blocks in the rows16 layout, `n` inputs per row,
+/// against Q8_0 activations `xq` with their mvlm_q8_prepare companions. Decode's kernel: no
+/// transposes or horizontal sums at run time (AVX-512 VNNI: one VPDPBUSD per 16 rows x 4 inputs).
+void mvlm_matvec_q8_rows16(int type, const void *w, int64_t first_group, int64_t last_group, const void *xq,
+                           const float *xd, const int32_t *xsum16, int64_t n, float *y);
+
+/// A task of mvlm_pool_run: runs chunk `chunk` of the job.
+typedef void (*mvlm_pool_task)(void *context, int64_t chunk);
+
+/// Runs task(context, c) for every c in [0, chunks) on the calling thread and threads - 1 pool
+/// workers (started on first use; they spin about a millisecond between jobs, then sleep). Returns
+/// 1 when done, or 0 without running anything when the pool cannot take the job (threads < 2,
+/// chunks < 2, another job in progress, or called from inside a task): the caller then runs the
+/// chunks itself. Chunks may run in any order on any thread.
+int mvlm_pool_run(int threads, int64_t chunks, mvlm_pool_task task, void *context);
+
 /// Floats of scratch one thread needs for mvlm_attention.
 int64_t mvlm_attention_scratch_count(int64_t tokens, int64_t past, int64_t head_dim);
 

@@ -1,0 +1,433 @@
+// Decode (matrix x vector) on weights stored in the rows16 layout (Formats/mvlm.md, "Repacked
+// layouts"): the blocks of 16 consecutive rows are interleaved so that every 64 bytes hold the same
+// 4 bytes of all 16 rows. One 512-bit load then feeds one VPDPBUSD whose 16 int32 lanes are the 16
+// rows' partial dot products against 4 broadcast activations (AVX-512 VNNI), or two 256-bit halves
+// feed VPMADDUBSW + VPMADDWD (AVX2); no transposes and no horizontal sums at run time, which is
+// what the row-major kernels in kernels.c spend most of their instructions on. The same layout
+// serves ARM's SDOT (4 rows per 128-bit register).
+//
+// Records (per group of 16 rows and per block, or super-block for the K types):
+//   Q4_0  288 B: d[16] f16 | qs dwords [4][16]
+//   Q8_0  544 B: d[16] f16 | qs dwords [8][16]
+//   Q4_K 2304 B: d[16] f16 | dmin[16] f16 | scales dwords [3][16] | qs dwords [32][16]
+//   Q6_K 3360 B: ql dwords [32][16] | qh dwords [16][16] | scales dwords [4][16] | d[16] f16
+// (each row block's fields in their GGUF order, each f16 field as 16 consecutive values, each byte
+// field as dwords c = 0, 1, ... of rows 0..15).
+//
+// Integer dot products are exact: unsigned weights (nibbles, Q6_K's q + 32, Q8_0's q + 128 by an
+// XOR in registers) times signed activations, with the accumulator starting at -offset · Σx.
+// Only the f32 scaling and summation round, so results equal the row-major kernels' up to f32
+// rounding order.
+
+#include "internal.h"
+#include "mvlm_kernels.h"
+
+enum { T_Q4_0 = 0, T_Q8_0 = 1, T_Q4_K = 2, T_Q6_K = 3 };
+
+
+int64_t mvlm_rows16_record_bytes(int type) {
+    switch (type) {
+    case T_Q4_0: return 288;
+    case T_Q8_0: return 544;
+    case T_Q4_K: return 2304;
+    case T_Q6_K: return 3360;
+    default: return 0;
+    }
+}
+
+static int64_t records_per_row(int type, int64_t n) { return type == T_Q4_K || type == T_Q6_K ? n / 256 : n / 32; }
+
+void mvlm_q8_prepare(const void *xq, int64_t n, float *xd, int32_t *xsum16) {
+    const uint8_t *x = (const uint8_t *)xq;
+    for (int64_t b = 0; b < n / 32; b++) {
+        const uint8_t *blk = x + b * 34;
+        xd[b] = mvlm_half_to_float(mvlm_load16(blk));
+        int32_t lo = 0, hi = 0;
+        for (int i = 0; i < 16; i++) {
+            lo += (int8_t)blk[2 + i];
+            hi += (int8_t)blk[18 + i];
+        }
+        xsum16[2 * b] = lo;
+        xsum16[2 * b + 1] = hi;
+    }
+}
+
+// Dword c of row r in a byte field of a record.
+static inline uint32_t field_dword(const uint8_t *field, int c, int r) { return mvlm_load32(field + ((size_t)c * 16 + r) * 4); }
+
+// Signed int8 byte i (0..3) of a dword.
+static inline int32_t byte_s(uint32_t v, int i) { return (int8_t)(uint8_t)(v >> (8 * i)); }
+static inline int32_t byte_u(uint32_t v, int i) { return (uint8_t)(v >> (8 * i)); }
+
+// ---- portable ----------------------------------------------------------------------------------
+
+static void row16_portable(int type, const uint8_t *rec0, int64_t records, const uint8_t *x, const float *xd,
+                           const int32_t *xsum16, float *y) {
+    int64_t rb = mvlm_rows16_record_bytes(type);
+    for (int r = 0; r < 16; r++) {
+        float acc = 0;
+        for (int64_t s = 0; s < records; s++) {
+            const uint8_t *rec = rec0 + s * rb;
+            switch (type) {
+            case T_Q4_0: {
+                const uint8_t *xb = x + s * 34 + 2;
+                int32_t dot = 0;
+                for (int c = 0; c < 4; c++) {
+                    uint32_t v = field_dword(rec + 32, c, r);
+                    for (int i = 0; i < 4; i++) {
+                        dot += ((byte_u(v, i) & 15) - 8) * (int8_t)xb[4 * c + i];
+                        dot += ((byte_u(v, i) >> 4) - 8) * (int8_t)xb[16 + 4 * c + i];
+                    }
+                }
+                acc += mvlm_half_to_float(mvlm_load16(rec + 2 * r)) * xd[s] * (float)dot;
+                break;
+            }
+            case T_Q8_0: {
+                const uint8_t *xb = x + s * 34 + 2;
+                int32_t dot = 0;
+                for (int c = 0; c < 8; c++) {
+                    uint32_t v = field_dword(rec + 32, c, r);
+                    for (int i = 0; i < 4; i++) dot += byte_s(v, i) * (int8_t)xb[4 * c + i];
+                }
+                acc += mvlm_half_to_float(mvlm_load16(rec + 2 * r)) * xd[s] * (float)dot;
+                break;
+            }
+            case T_Q4_K: {
+                float d = mvlm_half_to_float(mvlm_load16(rec + 2 * r)), dmin = mvlm_half_to_float(mvlm_load16(rec + 32 + 2 * r));
+                uint8_t sc12[12];
+                for (int c = 0; c < 3; c++) mvlm_store32(sc12 + 4 * c, field_dword(rec + 64, c, r));
+                for (int j = 0; j < 8; j++) {
+                    int sc, m;
+                    if (j < 4) {
+                        sc = sc12[j] & 63;
+                        m = sc12[j + 4] & 63;
+                    } else {
+                        sc = (sc12[j + 4] & 0xF) | ((sc12[j - 4] >> 6) << 4);
+                        m = (sc12[j + 4] >> 4) | ((sc12[j] >> 6) << 4);
+                    }
+                    const uint8_t *xb = x + (s * 8 + j) * 34 + 2;
+                    int32_t dot = 0;
+                    for (int c = 0; c < 8; c++) {
+                        uint32_t v = field_dword(rec + 256, 8 * (j / 2) + c, r);
+                        for (int i = 0; i < 4; i++) dot += ((byte_u(v, i) >> (4 * (j & 1))) & 15) * (int8_t)xb[4 * c + i];
+                    }
+                    int64_t blk = s * 8 + j;
+                    acc += d * (float)sc * xd[blk] * (float)dot - dmin * (float)m * xd[blk] * (float)(xsum16[2 * blk] + xsum16[2 * blk + 1]);
+                }
+                break;
+            }
+            default: {  // Q6_K
+                float d = mvlm_half_to_float(mvlm_load16(rec + 3328 + 2 * r));
+                for (int kb = 0; kb < 8; kb++) {
+                    int n = kb / 4, g4 = kb % 4;
+                    const uint8_t *xb = x + (s * 8 + kb) * 34 + 2;
+                    int32_t dots[2] = {0, 0};
+                    for (int c = 0; c < 8; c++) {
+                        uint32_t l = field_dword(rec, 16 * n + 8 * (g4 & 1) + c, r);
+                        uint32_t h = field_dword(rec + 2048, 8 * n + c, r);
+                        for (int i = 0; i < 4; i++) {
+                            int lo = (byte_u(l, i) >> (g4 < 2 ? 0 : 4)) & 15, hi = (byte_u(h, i) >> (2 * g4)) & 3;
+                            dots[c / 4] += ((lo | (hi << 4)) - 32) * (int8_t)xb[4 * c + i];
+                        }
+                    }
+                    uint32_t sv = field_dword(rec + 3072, kb / 2, r);
+                    int32_t s0 = byte_s(sv, (2 * kb) % 4), s1 = byte_s(sv, (2 * kb + 1) % 4);
+                    acc += d * xd[s * 8 + kb] * ((float)s0 * (float)dots[0] + (float)s1 * (float)dots[1]);
+                }
+                break;
+            }
+            }
+        }
+        y[r] = acc;
+    }
+}
+
+#ifdef MVLM_X86
+
+// ---- AVX-512 VNNI --------------------------------------------------------------------------------
+
+#define LOADZ(p) _mm512_loadu_si512((const void *)(p))
+#define BCAST(p) _mm512_set1_epi32((int)mvlm_load32(p))
+
+MVLM_AVX512 MVLM_INLINE __m512 half16(const uint8_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+
+MVLM_AVX512 static void group_q4_0_avx512(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
+                                          const int32_t *xsum16, float *y) {
+    const __m512i nib = _mm512_set1_epi8(0x0F);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t s = 0;
+    for (; s < records; s++, rec += 288) {
+        const uint8_t *xb = x + s * 34 + 2;
+        __m512i lo = _mm512_set1_epi32(-8 * xsum16[2 * s]), hi = _mm512_set1_epi32(-8 * xsum16[2 * s + 1]);
+        for (int c = 0; c < 4; c++) {
+            __m512i v = LOADZ(rec + 32 + 64 * c);
+            lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v, nib), BCAST(xb + 4 * c));
+            hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib), BCAST(xb + 16 + 4 * c));
+        }
+        __m512 scale = _mm512_mul_ps(half16(rec), _mm512_set1_ps(xd[s]));
+        if (s & 1)
+            acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(lo, hi)), scale, acc1);
+        else
+            acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(lo, hi)), scale, acc0);
+    }
+    _mm512_storeu_ps(y, _mm512_add_ps(acc0, acc1));
+}
+
+MVLM_AVX512 static void group_q8_0_avx512(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
+                                          const int32_t *xsum16, float *y) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (int64_t s = 0; s < records; s++, rec += 544) {
+        const uint8_t *xb = x + s * 34 + 2;
+        __m512i a = _mm512_set1_epi32(-128 * xsum16[2 * s]), b = _mm512_set1_epi32(-128 * xsum16[2 * s + 1]);
+        for (int c = 0; c < 4; c++) {
+            a = _mm512_dpbusd_epi32(a, _mm512_xor_si512(LOADZ(rec + 32 + 64 * c), flip), BCAST(xb + 4 * c));
+            b = _mm512_dpbusd_epi32(b, _mm512_xor_si512(LOADZ(rec + 32 + 64 * (c + 4)), flip), BCAST(xb + 16 + 4 * c));
+        }
+        __m512 scale = _mm512_mul_ps(half16(rec), _mm512_set1_ps(xd[s]));
+        if (s & 1)
+            acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(a, b)), scale, acc1);
+        else
+            acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(a, b)), scale, acc0);
+    }
+    _mm512_storeu_ps(y, _mm512_add_ps(acc0, acc1));
+}
+
+MVLM_AVX512 static void group_q4_K_avx512(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
+                                          const int32_t *xsum16, float *y) {
+    const __m512i nib = _mm512_set1_epi8(0x0F);
+    const __m512i six = _mm512_set1_epi32(63), four = _mm512_set1_epi32(15), two = _mm512_set1_epi32(3);
+    __m512 acc = _mm512_setzero_ps(), macc = _mm512_setzero_ps();
+    for (int64_t s = 0; s < records; s++, rec += 2304) {
+        __m512i q0 = LOADZ(rec + 64), q1 = LOADZ(rec + 128), q2 = LOADZ(rec + 192);
+        __m512i sc[8], m[8];
+        for (int j = 0; j < 8; j++) {  // the 6-bit scales and mins of sub-block j, 16 rows at once
+            if (j < 4) {
+                sc[j] = _mm512_and_si512(_mm512_srli_epi32(q0, 8 * j), six);
+                m[j] = _mm512_and_si512(_mm512_srli_epi32(q1, 8 * j), six);
+            } else {
+                int b = 8 * (j - 4);
+                sc[j] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b), four),
+                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q0, b + 6), two), 4));
+                m[j] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b + 4), four),
+                                       _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q1, b + 6), two), 4));
+            }
+        }
+        const uint8_t *xs = x + s * 8 * 34 + 2;
+        const float *ds = xd + s * 8;
+        const int32_t *sums = xsum16 + s * 16;
+        __m512 local = _mm512_setzero_ps(), mins = _mm512_setzero_ps();
+        for (int p = 0; p < 4; p++) {
+            const uint8_t *xa = xs + (2 * p) * 34, *xb = xa + 34;
+            __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+            const uint8_t *q = rec + 256 + 64 * 8 * p;
+            for (int c = 0; c < 8; c++) {
+                __m512i v = LOADZ(q + 64 * c);
+                lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v, nib), BCAST(xa + 4 * c));
+                hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib), BCAST(xb + 4 * c));
+            }
+            local = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(lo, sc[2 * p])), _mm512_set1_ps(ds[2 * p]), local);
+            local = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(hi, sc[2 * p + 1])), _mm512_set1_ps(ds[2 * p + 1]), local);
+        }
+        for (int j = 0; j < 8; j++)
+            mins = _mm512_fmadd_ps(_mm512_cvtepi32_ps(m[j]), _mm512_set1_ps(ds[j] * (float)(sums[2 * j] + sums[2 * j + 1])), mins);
+        acc = _mm512_fmadd_ps(half16(rec), local, acc);
+        macc = _mm512_fmadd_ps(half16(rec + 32), mins, macc);
+    }
+    _mm512_storeu_ps(y, _mm512_sub_ps(acc, macc));
+}
+
+MVLM_AVX512 static void group_q6_K_avx512(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
+                                          const int32_t *xsum16, float *y) {
+    const __m512i nib = _mm512_set1_epi8(0x0F), top = _mm512_set1_epi8(0x30);
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t s = 0; s < records; s++, rec += 3360) {
+        const uint8_t *xs = x + s * 8 * 34 + 2;
+        const float *ds = xd + s * 8;
+        const int32_t *sums = xsum16 + s * 16;
+        __m512 local = _mm512_setzero_ps();
+        for (int n = 0; n < 2; n++) {
+            for (int g = 0; g < 2; g++) {
+                // Blocks a = 4n + g (low nibbles of ql dwords 16n + 8g + c, qh bits 2g) and
+                // b = 4n + 2 + g (high nibbles, qh bits 2g + 4); halves of 16 inputs apart (one
+                // int8 scale each). The qh bits are moved to bits 4-5 and merged with the nibble in
+                // one VPTERNLOGD (select by 0x0F).
+                int a = 4 * n + g, b = a + 2;
+                __m512i a0 = _mm512_set1_epi32(-32 * sums[2 * a]), a1 = _mm512_set1_epi32(-32 * sums[2 * a + 1]);
+                __m512i b0 = _mm512_set1_epi32(-32 * sums[2 * b]), b1 = _mm512_set1_epi32(-32 * sums[2 * b + 1]);
+                const uint8_t *ql = rec + 64 * (16 * n + 8 * g), *qh = rec + 2048 + 64 * 8 * n;
+                const uint8_t *xa = xs + a * 34, *xb = xs + b * 34;
+                for (int c = 0; c < 8; c++) {
+                    __m512i hv = LOADZ(qh + 64 * c), l = LOADZ(ql + 64 * c);
+                    __m512i ha = _mm512_and_si512(g ? _mm512_slli_epi16(hv, 2) : _mm512_slli_epi16(hv, 4), top);
+                    __m512i hb = _mm512_and_si512(g ? _mm512_srli_epi16(hv, 2) : hv, top);
+                    __m512i wa = _mm512_ternarylogic_epi32(l, ha, nib, 0xE4);
+                    __m512i wb = _mm512_ternarylogic_epi32(_mm512_srli_epi16(l, 4), hb, nib, 0xE4);
+                    if (c < 4) {
+                        a0 = _mm512_dpbusd_epi32(a0, wa, BCAST(xa + 4 * c));
+                        b0 = _mm512_dpbusd_epi32(b0, wb, BCAST(xb + 4 * c));
+                    } else {
+                        a1 = _mm512_dpbusd_epi32(a1, wa, BCAST(xa + 4 * c));
+                        b1 = _mm512_dpbusd_epi32(b1, wb, BCAST(xb + 4 * c));
+                    }
+                }
+                // int8 scales of sub-blocks 2k, 2k + 1 are bytes (2k) % 4, +1 of scale dword k / 2.
+                __m512i wa = LOADZ(rec + 3072 + 64 * (a / 2)), wb = LOADZ(rec + 3072 + 64 * (b / 2));
+                int sa = 8 * ((2 * a) % 4), sb = 8 * ((2 * b) % 4);
+                __m512i ta = _mm512_add_epi32(_mm512_mullo_epi32(a0, _mm512_srai_epi32(_mm512_slli_epi32(wa, 24 - sa), 24)),
+                                              _mm512_mullo_epi32(a1, _mm512_srai_epi32(_mm512_slli_epi32(wa, 16 - sa), 24)));
+                __m512i tb = _mm512_add_epi32(_mm512_mullo_epi32(b0, _mm512_srai_epi32(_mm512_slli_epi32(wb, 24 - sb), 24)),
+                                              _mm512_mullo_epi32(b1, _mm512_srai_epi32(_mm512_slli_epi32(wb, 16 - sb), 24)));
+                local = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ta), _mm512_set1_ps(ds[a]), local);
+                local = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tb), _mm512_set1_ps(ds[b]), local);
+            }
+        }
+        acc = _mm512_fmadd_ps(half16(rec + 3328), local, acc);
+    }
+    _mm512_storeu_ps(y, acc);
+}
+
+// ---- AVX2: each group as two halves of 8 rows ------------------------------------------------------
+
+#define LOADY(p) _mm256_loadu_si256((const __m256i *)(p))
+#define BCASTY(p) _mm256_set1_epi32((int)mvlm_load32(p))
+
+// Σ over 4-byte groups of u8 w times s8 x, as 8 int32 lanes, added to acc.
+MVLM_AVX2 MVLM_INLINE __m256i dot_u8s8(__m256i acc, __m256i w, __m256i x) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1)));
+}
+
+MVLM_AVX2 MVLM_INLINE __m256 half8(const uint8_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+
+MVLM_AVX2 static void group_avx2(int type, const uint8_t *rec0, int64_t records, const uint8_t *x, const float *xd,
+                                 const int32_t *xsum16, float *y) {
+    const __m256i nib = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
+    int64_t rb = mvlm_rows16_record_bytes(type);
+    for (int half = 0; half < 2; half++) {
+        int o = 32 * half;  // byte offset of rows 8..15 within each 64-byte dword row
+        __m256 acc = _mm256_setzero_ps(), macc = _mm256_setzero_ps();
+        const uint8_t *rec = rec0;
+        for (int64_t s = 0; s < records; s++, rec += rb) {
+            switch (type) {
+            case T_Q4_0: {
+                const uint8_t *xb = x + s * 34 + 2;
+                __m256i lo = _mm256_set1_epi32(-8 * xsum16[2 * s]), hi = _mm256_set1_epi32(-8 * xsum16[2 * s + 1]);
+                for (int c = 0; c < 4; c++) {
+                    __m256i v = LOADY(rec + 32 + 64 * c + o);
+                    lo = dot_u8s8(lo, _mm256_and_si256(v, nib), BCASTY(xb + 4 * c));
+                    hi = dot_u8s8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib), BCASTY(xb + 16 + 4 * c));
+                }
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(lo, hi)),
+                                      _mm256_mul_ps(half8(rec + 16 * half), _mm256_set1_ps(xd[s])), acc);
+                break;
+            }
+            case T_Q8_0: {
+                const uint8_t *xb = x + s * 34 + 2;
+                __m256i a = _mm256_setzero_si256();
+                for (int c = 0; c < 8; c++) {
+                    __m256i w = LOADY(rec + 32 + 64 * c + o), xv = BCASTY(xb + 4 * c);
+                    a = dot_u8s8(a, _mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w));
+                }
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), _mm256_mul_ps(half8(rec + 16 * half), _mm256_set1_ps(xd[s])), acc);
+                break;
+            }
+            case T_Q4_K: {
+                const __m256i six = _mm256_set1_epi32(63), four = _mm256_set1_epi32(15), two = _mm256_set1_epi32(3);
+                __m256i q0 = LOADY(rec + 64 + o), q1 = LOADY(rec + 128 + o), q2 = LOADY(rec + 192 + o);
+                const uint8_t *xs = x + s * 8 * 34 + 2;
+                const float *ds = xd + s * 8;
+                const int32_t *sums = xsum16 + s * 16;
+                __m256 local = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
+                for (int j = 0; j < 8; j++) {
+                    __m256i sc, m;
+                    if (j < 4) {
+                        sc = _mm256_and_si256(_mm256_srli_epi32(q0, 8 * j), six);
+                        m = _mm256_and_si256(_mm256_srli_epi32(q1, 8 * j), six);
+                    } else {
+                        int b = 8 * (j - 4);
+                        sc = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(q2, b), four),
+                                             _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(q0, b + 6), two), 4));
+                        m = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(q2, b + 4), four),
+                                            _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(q1, b + 6), two), 4));
+                    }
+                    const uint8_t *xb = xs + j * 34;
+                    const uint8_t *q = rec + 256 + 64 * 8 * (j / 2) + o;
+                    __m256i dot = _mm256_setzero_si256();
+                    for (int c = 0; c < 8; c++) {
+                        __m256i v = LOADY(q + 64 * c);
+                        v = (j & 1) ? _mm256_and_si256(_mm256_srli_epi16(v, 4), nib) : _mm256_and_si256(v, nib);
+                        dot = dot_u8s8(dot, v, BCASTY(xb + 4 * c));
+                    }
+                    local = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_mullo_epi32(dot, sc)), _mm256_set1_ps(ds[j]), local);
+                    mins = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), _mm256_set1_ps(ds[j] * (float)(sums[2 * j] + sums[2 * j + 1])), mins);
+                }
+                acc = _mm256_fmadd_ps(half8(rec + 16 * half), local, acc);
+                macc = _mm256_fmadd_ps(half8(rec + 32 + 16 * half), mins, macc);
+                break;
+            }
+            default: {  // Q6_K
+                const uint8_t *xs = x + s * 8 * 34 + 2;
+                const float *ds = xd + s * 8;
+                const int32_t *sums = xsum16 + s * 16;
+                __m256 local = _mm256_setzero_ps();
+                for (int kb = 0; kb < 8; kb++) {
+                    int n = kb / 4, g4 = kb % 4;
+                    const uint8_t *xb = xs + kb * 34;
+                    __m256i a = _mm256_set1_epi32(-32 * sums[2 * kb]), b = _mm256_set1_epi32(-32 * sums[2 * kb + 1]);
+                    const uint8_t *ql = rec + 64 * (16 * n + 8 * (g4 & 1)) + o, *qh = rec + 2048 + 64 * 8 * n + o;
+                    for (int c = 0; c < 8; c++) {
+                        __m256i l = LOADY(ql + 64 * c);
+                        l = g4 < 2 ? _mm256_and_si256(l, nib) : _mm256_and_si256(_mm256_srli_epi16(l, 4), nib);
+                        __m256i h = _mm256_and_si256(_mm256_srli_epi16(LOADY(qh + 64 * c), 2 * g4), three);
+                        __m256i w = _mm256_or_si256(l, _mm256_slli_epi16(h, 4));
+                        if (c < 4)
+                            a = dot_u8s8(a, w, BCASTY(xb + 4 * c));
+                        else
+                            b = dot_u8s8(b, w, BCASTY(xb + 4 * c));
+                    }
+                    __m256i word = LOADY(rec + 3072 + 64 * (kb / 2) + o);
+                    int shift = 8 * ((2 * kb) % 4);
+                    __m256i s0 = _mm256_srai_epi32(_mm256_slli_epi32(word, 24 - shift), 24);
+                    __m256i s1 = _mm256_srai_epi32(_mm256_slli_epi32(word, 16 - shift), 24);
+                    __m256i total = _mm256_add_epi32(_mm256_mullo_epi32(a, s0), _mm256_mullo_epi32(b, s1));
+                    local = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_set1_ps(ds[kb]), local);
+                }
+                acc = _mm256_fmadd_ps(half8(rec + 3328 + 16 * half), local, acc);
+                break;
+            }
+            }
+        }
+        _mm256_storeu_ps(y + 8 * half, _mm256_sub_ps(acc, macc));
+    }
+}
+
+#endif  // MVLM_X86
+
+void mvlm_matvec_q8_rows16(int type, const void *w, int64_t first_group, int64_t last_group, const void *xq,
+                           const float *xd, const int32_t *xsum16, int64_t n, float *y) {
+    const uint8_t *base = (const uint8_t *)w, *x = (const uint8_t *)xq;
+    int64_t records = records_per_row(type, n), group_bytes = records * mvlm_rows16_record_bytes(type);
+#ifdef MVLM_X86
+    int level = mvlm_kernels_level();
+#endif
+    for (int64_t g = first_group; g < last_group; g++) {
+        const uint8_t *rec = base + (size_t)g * (size_t)group_bytes;
+        float *out = y + g * 16;
+#ifdef MVLM_X86
+        if (level >= 2) {
+            switch (type) {
+            case T_Q4_0: group_q4_0_avx512(rec, records, x, xd, xsum16, out); break;
+            case T_Q8_0: group_q8_0_avx512(rec, records, x, xd, xsum16, out); break;
+            case T_Q4_K: group_q4_K_avx512(rec, records, x, xd, xsum16, out); break;
+            default: group_q6_K_avx512(rec, records, x, xd, xsum16, out); break;
+            }
+            continue;
+        }
+        if (level == 1) {
+            group_avx2(type, rec, records, x, xd, xsum16, out);
+            continue;
+        }
+#endif
+        row16_portable(type, rec, records, x, xd, xsum16, out);
+    }
+}
