@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "MVLMConvertTests",
             dependencies: [
-                "MVLMConvert", "MVLMCheckpoint", "MVLMModelFile", "MVLMModels", "MVLMSynthetic", "mvlm",
+                "MVLMConvert", "MVLMCheckpoint", "MVLMCompression", "MVLMModelFile", "MVLMModels", "MVLMSynthetic", "mvlm",
                 "MVLMTestSupport",
             ]),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import MVLMCheckpoint
+import MVLMCompression
 import MVLMConvert
 import MVLMCore
 import MVLMModelFile
@@ -50,5 +51,92 @@ struct RunConvertedTests {
             if a == b { agree += 1 }
         }
         #expect(Double(agree) >= 0.9 * Double(reference.prompt.count), "\(preset): top-1 agreement \(agree)/\(reference.prompt.count)")
+    }
+}
+
+/// The layout pass: a q4_0 file with its matrices in rows16 holds the same blocks as the row-major
+/// file (de-interleaved), records the layout per tensor, and runs to the same logits. (The
+/// fixtures' 64-wide rows take Q4_0; Q4_K and Q6_K need 256-wide rows and are covered by the kernel
+/// tests and the 1.4B benchmark files.)
+@Suite("rows16 files")
+struct Rows16FileTests {
+    static func convert(_ fixture: String, _ preset: QuantizationPreset.Name, fuse: Bool = true, repack: Bool) throws -> (String, ConversionPlan, Int) {
+        let checkpoint = try Checkpoint.open(Fixtures.path("llama/\(fixture)"))
+        let plan = try ConversionPlan.make(checkpoint: checkpoint, preset: QuantizationPreset(preset), fuse: fuse, repack: repack)
+        let path = try Fixtures.temporaryDirectory().appendingPathComponent("\(fixture)-\(preset.rawValue)-\(fuse)-\(repack).mvlm").path
+        let converter = ModelConverter(checkpoint: checkpoint, plan: plan)
+        let manifest = ModelManifest(architecture: "llama", config: checkpoint.config)
+        let predicted = try converter.predictedFileSize(manifest: manifest)
+        try converter.convert(to: path, manifest: manifest)
+        return (path, plan, predicted)
+    }
+
+    @Test("same blocks, layout recorded, predicted size, integrity, same logits (fused and not)", arguments: [true, false])
+    func rows16(fuse: Bool) throws {
+        let fixture = "gqa_tied_f32"
+        let (packedPath, plan, predicted) = try Self.convert(fixture, .q4_0, fuse: fuse, repack: true)
+        let (plainPath, _, _) = try Self.convert(fixture, .q4_0, fuse: fuse, repack: false)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: packedPath)[.size] as? NSNumber).intValue
+        #expect(size == predicted)
+        #expect(plan.passes.last?.hasPrefix("layout: ") == true)
+        let packed = try ModelFileReader(path: packedPath), plain = try ModelFileReader(path: plainPath)
+        #expect(packed.verifyIntegrity().isEmpty)
+        var repacked = 0
+        for entry in packed.manifest.tensors {
+            let decision = try #require(plan.decisions.first { $0.name == entry.name })
+            let tensor = try packed.verifiedTensor(named: entry.name)
+            if decision.layout == "rows16" {
+                repacked += 1
+                #expect(entry.layout == ["kind": .string("rows16")])
+                #expect(tensor.layout == .rows16)
+                #expect(decision.role != .tokenEmbedding)
+            } else {
+                #expect(entry.layout.isEmpty)
+            }
+            // Row-major reads give the row-major file's bytes exactly.
+            #expect(tensor.withUnsafeBytes { Array($0) } == (try plain.tensor(named: entry.name).withUnsafeBytes { Array($0) }), "\(entry.name)")
+        }
+        #expect(repacked > 0)
+        // The tied embedding (read by rows) stays row-major.
+        #expect(packed.manifest.tensors.first { $0.name == "model.embed_tokens.weight" }?.layout.isEmpty == true)
+        let prompt: [Int32] = [1, 17, 42, 99, 3, 250, 8, 64, 5]
+        func logits(_ path: String) throws -> [Float] {
+            var generator = try GreedyGenerator(model: try LanguageModel.load(try Checkpoint.open(path)), threads: 2)
+            return try #require(try generator.generate(prompt: prompt, maxNewTokens: 1, keepPromptLogits: true).promptLogits).values
+        }
+        let a = try logits(packedPath), b = try logits(plainPath)
+        let maximum = b.reduce(0) { max($0, abs($1)) }
+        #expect((maxAbsoluteDifference(a, b) ?? .infinity) <= 1e-4 * maximum)
+        // Decode steps (one token at a time) agree too.
+        var left = try LanguageModel.load(try Checkpoint.open(packedPath)).makeInterpreter(threads: 2)
+        var right = try LanguageModel.load(try Checkpoint.open(plainPath)).makeInterpreter(threads: 2)
+        for token in prompt {
+            let x = try #require(try left.run(["tokens": .tokens([token])], outputs: ["last_logits"])["last_logits"]).values
+            let y = try #require(try right.run(["tokens": .tokens([token])], outputs: ["last_logits"])["last_logits"]).values
+            #expect((maxAbsoluteDifference(x, y) ?? .infinity) <= 1e-4 * (y.map(abs).max() ?? 1))
+        }
+    }
+
+    @Test("a file whose layout object this reader does not know is refused, naming the tensor")
+    func unknownLayout() throws {
+        let (path, _, _) = try Self.convert("gqa_tied_f32", .q4_0, repack: true)
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        // Rename the layout kind in place (same length, so offsets and sizes stay valid).
+        let needle = Data("\"rows16\"".utf8), replacement = Data("\"rows32\"".utf8)
+        let range = try #require(data.range(of: needle))
+        data.replaceSubrange(range, with: replacement)
+        // Fix the manifest CRC so the reader gets as far as the layout.
+        let count = data.count
+        var header = try data.withUnsafeBytes { try ModelFileHeader.decode($0, fileLength: count, path: path) }
+        let manifest = Data(data[Int(header.manifestOffset)..<Int(header.manifestOffset + header.manifestSize)])
+        header.manifestCRC32 = manifest.withUnsafeBytes { CRC32.checksum($0) }
+        data.replaceSubrange(0..<64, with: header.encoded())
+        let broken = path + ".broken.mvlm"
+        try data.write(to: URL(fileURLWithPath: broken))
+        #expect {
+            _ = try ModelFileReader(path: broken)
+        } throws: { error in
+            "\(error)".contains("layout") && "\(error)".contains("tensor '")
+        }
     }
 }
