@@ -180,6 +180,7 @@ public struct ModelConverter: Sendable {
             }
             try writer.beginTensor(decision, dtype: .block(block))
             let rows16 = decision.storedLayout == .rows16
+            let background = BackgroundWriter(sink: writer)
             for (sourceName, source) in zip(decision.sourceNames, sources) {
                 let rowLength = rowLength(source)
                 let rowBytes = try scheme.rowByteCount(elements: rowLength)
@@ -197,26 +198,60 @@ public struct ModelConverter: Sendable {
                             try scheme.quantize(matrix: floats, rows: chunkRows, columns: rowLength, into: out, search: search)
                         }
                     }
+                    // Written (and, for rows16, repacked: the layout pass checked that every part
+                    // holds whole groups of 16 rows, and chunks are cut at multiples of 16 rows) on
+                    // the background queue while the next chunk is widened and quantized.
                     if rows16 {
-                        // The layout pass checked that every part holds whole groups of 16 rows,
-                        // and chunks are cut at multiples of 16 rows.
-                        var packed = [UInt8](repeating: 0, count: encoded.count)
-                        encoded.withUnsafeBytes { source in
-                            packed.withUnsafeMutableBytes {
-                                RowInterleave.interleave(block, rows: chunkRows, rowBytes: rowBytes, from: source, into: $0)
-                            }
+                        try background.submit(encoded) { encoded in
+                            Self.interleaved(encoded, block, rows: chunkRows, rowBytes: rowBytes)
                         }
-                        encoded = packed
+                    } else {
+                        try background.submit(encoded)
                     }
-                    try encoded.withUnsafeBytes { try writer.write($0) }
                     advance(encoded.count)
                 }
             }
+            try background.drain()
             try writer.endTensor()
         }
     }
 
     /// Hands `body` the tensor's rows as f32, a chunk of rows at a time.
+    /// `rows` row-major rows of `block` blocks in the rows16 layout.
+    static func interleaved(_ encoded: [UInt8], _ block: BlockType, rows: Int, rowBytes: Int) -> [UInt8] {
+        var packed = [UInt8](repeating: 0, count: encoded.count)
+        encoded.withUnsafeBytes { source in
+            packed.withUnsafeMutableBytes { RowInterleave.interleave(block, rows: rows, rowBytes: rowBytes, from: source, into: $0) }
+        }
+        return packed
+    }
+
+    /// `RowWidening.widen` on two halves of the rows at once (widening f16 runs at memory speed on
+    /// one core; the conversion's serial part).
+    static func widenInParallel(
+        _ bytes: UnsafeRawBufferPointer, dtype: DType, rowLength: Int, firstRow: Int, rows: Int,
+        into output: UnsafeMutableBufferPointer<Float>
+    ) throws {
+        let parts = rows * rowLength >= 1 << 16 && rows >= 2 ? 2 : 1
+        guard parts > 1 else {
+            return try RowWidening.widen(bytes, dtype: dtype, rowLength: rowLength, firstRow: firstRow, rows: rows, into: output)
+        }
+        let split = rows / 2
+        let failures = UncheckedFailures()
+        let shared = UncheckedWiden(bytes: bytes, output: output)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let begin = part == 0 ? 0 : split, end = part == 0 ? split : rows
+            do {
+                try RowWidening.widen(
+                    shared.bytes, dtype: dtype, rowLength: rowLength, firstRow: firstRow + begin, rows: end - begin,
+                    into: UnsafeMutableBufferPointer(rebasing: shared.output[(begin * rowLength)..<(end * rowLength)]))
+            } catch {
+                failures.record(error)
+            }
+        }
+        if let error = failures.first { throw error }
+    }
+
     /// Chunks hold a multiple of `rowGroup` rows (except a last, shorter one).
     private func streamRows(
         _ tensor: Tensor, rows: Int, rowLength: Int, rowGroup: Int = 1, _ body: (UnsafeBufferPointer<Float>) throws -> Void
@@ -228,7 +263,7 @@ public struct ModelConverter: Sendable {
             while row < rows {
                 let count = min(rowsPerChunk, rows - row)
                 try buffer.withUnsafeMutableBufferPointer { out in
-                    try RowWidening.widen(bytes, dtype: tensor.dtype, rowLength: rowLength, firstRow: row, rows: count, into: out)
+                    try Self.widenInParallel(bytes, dtype: tensor.dtype, rowLength: rowLength, firstRow: row, rows: count, into: out)
                 }
                 try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<(count * rowLength)])) }
                 // Drop the source pages of these rows: streaming keeps RSS at the chunk size.
@@ -239,4 +274,18 @@ public struct ModelConverter: Sendable {
             }
         }
     }
+}
+
+/// The buffers `widenInParallel` shares between its two halves (disjoint rows).
+private struct UncheckedWiden: @unchecked Sendable {
+    var bytes: UnsafeRawBufferPointer
+    var output: UnsafeMutableBufferPointer<Float>
+}
+
+/// The first error of concurrent work.
+private final class UncheckedFailures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [Error] = []
+    func record(_ error: Error) { lock.withLock { errors.append(error) } }
+    var first: Error? { lock.withLock { errors.first } }
 }
