@@ -298,7 +298,8 @@ struct ConvertCommand: ParsableCommand {
         for decision in plan.decisions {
             counts[decision.outputDType, default: (0, 0)].tensors += 1
             counts[decision.outputDType]!.bytes += decision.bytes
-            var line = "  \(decision.name)  \(decision.sourceDType) -> \(decision.outputDType)  \(ByteCountText.format(decision.bytes))  [\(decision.reason)]"
+            let layout = decision.storedLayout == .rows16 ? " (rows16)" : ""
+            var line = "  \(decision.name)  \(decision.sourceDType) -> \(decision.outputDType)\(layout)  \(ByteCountText.format(decision.bytes))  [\(decision.reason)]"
             if let fallback = decision.fallback { line += "  FALLBACK: \(fallback)" }
             if let width, line.count > width { line = String(line.prefix(width - 1)) + "…" }
             print(line)
