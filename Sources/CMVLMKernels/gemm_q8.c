@@ -178,17 +178,6 @@ void mvlm_gemm_q8_pack(const float *x, int64_t tokens, int64_t k, int64_t first_
 
 // ---- weight panels ----------------------------------------------------------------------------
 
-// Scale and min of Q4_K sub-block j (6-bit values packed in 12 bytes).
-static inline void scale_min_k4(const uint8_t *q, int j, int *sc, int *m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
 // Sub-blocks (inputs sharing one weight scale) per 32-input block, and groups of 4 per sub-block.
 static inline int subblocks(int type) { return type == T_Q6_K ? 2 : 1; }
 
@@ -263,7 +252,7 @@ MVLM_INLINE void decode_panel(int type, const uint8_t *w, size_t row_bytes, int6
                 }
                 case T_Q4_K: {
                     int j = (int)(b % 8), sc, m;
-                    scale_min_k4(blk + 4, j, &sc, &m);
+                    mvlm_scale_min_k4(blk + 4, j, &sc, &m);
                     scale[0] = mvlm_half_to_float(mvlm_load16(blk)) * (float)sc;
                     min = mvlm_half_to_float(mvlm_load16(blk + 2)) * (float)m;
                     const uint8_t *qs = blk + 16 + (j / 2) * 32;
@@ -556,19 +545,9 @@ MVLM_AVX512 MVLM_INLINE void decode_panel_avx512(int type, const uint8_t *w, siz
             __m512i q0 = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32((int)at + 4)), (const void *)base, 1);
             __m512i q1 = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32((int)at + 8)), (const void *)base, 1);
             __m512i q2 = _mm512_i32gather_epi32(_mm512_add_epi32(index, _mm512_set1_epi32((int)at + 12)), (const void *)base, 1);
-            const __m512i six = _mm512_set1_epi32(63), four = _mm512_set1_epi32(15), two = _mm512_set1_epi32(3);
             for (int j = 0; j < 8; j++) {  // scale_min_k4, 16 rows at once
                 __m512i sc, m;
-                if (j < 4) {
-                    sc = _mm512_and_si512(_mm512_srli_epi32(q0, 8 * j), six);
-                    m = _mm512_and_si512(_mm512_srli_epi32(q1, 8 * j), six);
-                } else {
-                    int b = 8 * (j - 4);
-                    sc = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b), four),
-                                         _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q0, b + 6), two), 4));
-                    m = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b + 4), four),
-                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q1, b + 6), two), 4));
-                }
+                mvlm_q4k_scale_min16(q0, q1, q2, j, &sc, &m);
                 float *f = (float *)(panel + (size_t)(bi + j) * sb + 8 * 64);
                 _mm512_store_ps(f, _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
                 _mm512_store_ps(f + 16, _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m)));
@@ -649,19 +628,9 @@ MVLM_AVX512 MVLM_INLINE void decode_panel_avx512_rows16(int type, const uint8_t 
             const uint8_t *rec = g + (size_t)((b0 + bi) / 8) * 2304;
             __m512 d = RH(rec), dmin = RH(rec + 32);
             __m512i q0 = RL(rec + 64), q1 = RL(rec + 128), q2 = RL(rec + 192);
-            const __m512i six = _mm512_set1_epi32(63), four = _mm512_set1_epi32(15), two = _mm512_set1_epi32(3);
             for (int j = 0; j < 8; j++) {
                 __m512i sc, m;
-                if (j < 4) {
-                    sc = _mm512_and_si512(_mm512_srli_epi32(q0, 8 * j), six);
-                    m = _mm512_and_si512(_mm512_srli_epi32(q1, 8 * j), six);
-                } else {
-                    int b = 8 * (j - 4);
-                    sc = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b), four),
-                                         _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q0, b + 6), two), 4));
-                    m = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b + 4), four),
-                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q1, b + 6), two), 4));
-                }
+                mvlm_q4k_scale_min16(q0, q1, q2, j, &sc, &m);
                 float *f = (float *)(panel + (size_t)(bi + j) * sb + 8 * 64);
                 _mm512_store_ps(f, _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
                 _mm512_store_ps(f + 16, _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m)));

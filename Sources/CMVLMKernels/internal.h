@@ -16,6 +16,51 @@
 
 #define MVLM_INLINE static inline __attribute__((always_inline))
 
+// Q4_K's 6-bit scale and min of sub-block j from a row's 12 scale bytes (llama.cpp's
+// get_scale_min_k4).
+static inline void mvlm_scale_min_k4(const uint8_t *q, int j, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+#ifdef MVLM_X86
+// Q4_K's 6-bit scale and min of sub-block j (llama.cpp's get_scale_min_k4) for 16 rows at once
+// (8 with AVX2): q0, q1, q2 hold bytes 0-3, 4-7 and 8-11 of each row's 12 scale bytes, one row per
+// int32 lane.
+MVLM_AVX512 MVLM_INLINE void mvlm_q4k_scale_min16(__m512i q0, __m512i q1, __m512i q2, int j, __m512i *sc, __m512i *m) {
+    const __m512i six = _mm512_set1_epi32(63), four = _mm512_set1_epi32(15), two = _mm512_set1_epi32(3);
+    if (j < 4) {
+        *sc = _mm512_and_si512(_mm512_srli_epi32(q0, 8 * j), six);
+        *m = _mm512_and_si512(_mm512_srli_epi32(q1, 8 * j), six);
+    } else {
+        int b = 8 * (j - 4);
+        *sc = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b), four),
+                              _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q0, b + 6), two), 4));
+        *m = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b + 4), four),
+                             _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q1, b + 6), two), 4));
+    }
+}
+
+MVLM_AVX2 MVLM_INLINE void mvlm_q4k_scale_min8(__m256i q0, __m256i q1, __m256i q2, int j, __m256i *sc, __m256i *m) {
+    const __m256i six = _mm256_set1_epi32(63), four = _mm256_set1_epi32(15), two = _mm256_set1_epi32(3);
+    if (j < 4) {
+        *sc = _mm256_and_si256(_mm256_srli_epi32(q0, 8 * j), six);
+        *m = _mm256_and_si256(_mm256_srli_epi32(q1, 8 * j), six);
+    } else {
+        int b = 8 * (j - 4);
+        *sc = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(q2, b), four),
+                              _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(q0, b + 6), two), 4));
+        *m = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(q2, b + 4), four),
+                             _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(q1, b + 6), two), 4));
+    }
+}
+#endif
+
 // ---- f16 <-> f32, exact, portable ------------------------------------------------------------
 
 static inline float mvlm_half_to_float(uint16_t h) {

@@ -60,17 +60,6 @@ static float dot_q8_0_portable(const uint8_t *w, const uint8_t *x, int64_t block
     return sum;
 }
 
-// Scale and min of Q4_K sub-block j (6-bit values packed in 12 bytes).
-static inline void scale_min_k4(const uint8_t *q, int j, int *sc, int *m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
 // Q4_K: super-blocks of 256 (144 bytes), against 8 Q8_0 activation blocks each; `xsum` holds the
 // sum of each activation block's int8 values (for the min term).
 static float dot_q4_K_portable(const uint8_t *w, const uint8_t *x, const int32_t *xsum, int64_t superblocks) {
@@ -80,7 +69,7 @@ static float dot_q4_K_portable(const uint8_t *w, const uint8_t *x, const int32_t
         float d = half_to_float(load16(b)), dmin = half_to_float(load16(b + 2));
         for (int j = 0; j < 8; j++) {
             int sc, m;
-            scale_min_k4(b + 4, j, &sc, &m);
+            mvlm_scale_min_k4(b + 4, j, &sc, &m);
             const uint8_t *q = b + 16 + (j / 2) * 32;
             const uint8_t *xb = x + (s * 8 + j) * 34;
             int shift = (j & 1) * 4;
@@ -176,7 +165,7 @@ AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *x, const int32_
             __m256i q = _mm256_loadu_si256((const __m256i *)(b + 16 + p * 32));
             for (int half = 0; half < 2; half++) {
                 int j = 2 * p + half, sc, m;
-                scale_min_k4(b + 4, j, &sc, &m);
+                mvlm_scale_min_k4(b + 4, j, &sc, &m);
                 const uint8_t *xb = x + (s * 8 + j) * 34;
                 __m256i u = half == 0 ? _mm256_and_si256(q, low) : _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
                 __m256i xq = _mm256_loadu_si256((const __m256i *)(xb + 2));

@@ -98,13 +98,7 @@ static void row16_portable(int type, const uint8_t *rec0, int64_t records, const
                 for (int c = 0; c < 3; c++) mvlm_store32(sc12 + 4 * c, field_dword(rec + 64, c, r));
                 for (int j = 0; j < 8; j++) {
                     int sc, m;
-                    if (j < 4) {
-                        sc = sc12[j] & 63;
-                        m = sc12[j + 4] & 63;
-                    } else {
-                        sc = (sc12[j + 4] & 0xF) | ((sc12[j - 4] >> 6) << 4);
-                        m = (sc12[j + 4] >> 4) | ((sc12[j] >> 6) << 4);
-                    }
+                    mvlm_scale_min_k4(sc12, j, &sc, &m);
                     const uint8_t *xb = x + (s * 8 + j) * 34 + 2;
                     int32_t dot = 0;
                     for (int c = 0; c < 8; c++) {
@@ -196,23 +190,11 @@ MVLM_AVX512 static void group_q8_0_avx512(const uint8_t *rec, int64_t records, c
 MVLM_AVX512 static void group_q4_K_avx512(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
                                           const int32_t *xsum16, float *y) {
     const __m512i nib = _mm512_set1_epi8(0x0F);
-    const __m512i six = _mm512_set1_epi32(63), four = _mm512_set1_epi32(15), two = _mm512_set1_epi32(3);
     __m512 acc = _mm512_setzero_ps(), macc = _mm512_setzero_ps();
     for (int64_t s = 0; s < records; s++, rec += 2304) {
         __m512i q0 = LOADZ(rec + 64), q1 = LOADZ(rec + 128), q2 = LOADZ(rec + 192);
         __m512i sc[8], m[8];
-        for (int j = 0; j < 8; j++) {  // the 6-bit scales and mins of sub-block j, 16 rows at once
-            if (j < 4) {
-                sc[j] = _mm512_and_si512(_mm512_srli_epi32(q0, 8 * j), six);
-                m[j] = _mm512_and_si512(_mm512_srli_epi32(q1, 8 * j), six);
-            } else {
-                int b = 8 * (j - 4);
-                sc[j] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b), four),
-                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q0, b + 6), two), 4));
-                m[j] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, b + 4), four),
-                                       _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(q1, b + 6), two), 4));
-            }
-        }
+        for (int j = 0; j < 8; j++) mvlm_q4k_scale_min16(q0, q1, q2, j, &sc[j], &m[j]);
         const uint8_t *xs = x + s * 8 * 34 + 2;
         const float *ds = xd + s * 8;
         const int32_t *sums = xsum16 + s * 16;
@@ -332,7 +314,6 @@ MVLM_AVX2 static void group_avx2(int type, const uint8_t *rec0, int64_t records,
                 break;
             }
             case T_Q4_K: {
-                const __m256i six = _mm256_set1_epi32(63), four = _mm256_set1_epi32(15), two = _mm256_set1_epi32(3);
                 __m256i q0 = LOADY(rec + 64 + o), q1 = LOADY(rec + 128 + o), q2 = LOADY(rec + 192 + o);
                 const uint8_t *xs = x + s * 8 * 34 + 2;
                 const float *ds = xd + s * 8;
@@ -340,16 +321,7 @@ MVLM_AVX2 static void group_avx2(int type, const uint8_t *rec0, int64_t records,
                 __m256 local = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
                 for (int j = 0; j < 8; j++) {
                     __m256i sc, m;
-                    if (j < 4) {
-                        sc = _mm256_and_si256(_mm256_srli_epi32(q0, 8 * j), six);
-                        m = _mm256_and_si256(_mm256_srli_epi32(q1, 8 * j), six);
-                    } else {
-                        int b = 8 * (j - 4);
-                        sc = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(q2, b), four),
-                                             _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(q0, b + 6), two), 4));
-                        m = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(q2, b + 4), four),
-                                            _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(q1, b + 6), two), 4));
-                    }
+                    mvlm_q4k_scale_min8(q0, q1, q2, j, &sc, &m);
                     const uint8_t *xb = xs + j * 34;
                     const uint8_t *q = rec + 256 + 64 * 8 * (j / 2) + o;
                     __m256i dot = _mm256_setzero_si256();

@@ -58,19 +58,26 @@ struct QuantizedMatVecTests {
                     }
                 }
             }
-            for n in 0..<rows {
-                var exact = 0.0, magnitude = 0.0
-                for k in 0..<columns {
-                    let product = Double(weights[n * columns + k]) * Double(xBack[k])
-                    exact += product
-                    magnitude += abs(product)
-                }
-                let got = Double(y[n])
-                if exact.isFinite {
-                    #expect(abs(got - exact) <= 1e-5 * magnitude + 1e-30, "level \(used) \(type.name) \(pattern) row \(n): \(got) vs \(exact)")
-                } else {
-                    #expect(!got.isFinite, "level \(used) \(type.name) \(pattern) row \(n)")
-                }
+            Self.expectReference(y, weights: weights, x: xBack, label: "level \(used) \(type.name) \(pattern)")
+        }
+    }
+
+    /// Checks `y[n]` against Σ_k weights[n, k] · x[k] in Double: within 1e-5 of Σ|w·x|, or
+    /// non-finite where the exact sum is.
+    static func expectReference(_ y: [Float], weights: [Float], x: [Float], label: String) {
+        let columns = x.count
+        for n in 0..<y.count {
+            var exact = 0.0, magnitude = 0.0
+            for k in 0..<columns {
+                let product = Double(weights[n * columns + k]) * Double(x[k])
+                exact += product
+                magnitude += abs(product)
+            }
+            let got = Double(y[n])
+            if exact.isFinite {
+                #expect(abs(got - exact) <= 1e-5 * magnitude + 1e-30, "\(label) row \(n): \(got) vs \(exact)")
+            } else {
+                #expect(!got.isFinite, "\(label) row \(n)")
             }
         }
     }
