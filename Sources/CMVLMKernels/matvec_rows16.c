@@ -23,6 +23,9 @@
 #include "mvlm_kernels.h"
 
 enum { T_Q4_0 = 0, T_Q8_0 = 1, T_Q4_K = 2, T_Q6_K = 3 };
+#ifndef Q6K_PREFETCH
+#define Q6K_PREFETCH 2
+#endif
 
 
 int64_t mvlm_rows16_record_bytes(int type) {
@@ -187,14 +190,23 @@ MVLM_AVX512 static void group_q8_0_avx512(const uint8_t *rec, int64_t records, c
     _mm512_storeu_ps(y, _mm512_add_ps(acc0, acc1));
 }
 
+// Byte j % 4 of every int32 lane, as int32 lanes.
+MVLM_AVX512 MVLM_INLINE __m512i byte_lane(__m512i v, int j) {
+    return _mm512_and_si512(_mm512_srli_epi32(v, 8 * (j % 4)), _mm512_set1_epi32(0xFF));
+}
+
 MVLM_AVX512 static void group_q4_K_avx512(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
                                           const int32_t *xsum16, float *y) {
-    const __m512i nib = _mm512_set1_epi8(0x0F);
+    const __m512i nib = _mm512_set1_epi8(0x0F), low6 = _mm512_set1_epi8(0x3F), high2 = _mm512_set1_epi8(0x30);
     __m512 acc = _mm512_setzero_ps(), macc = _mm512_setzero_ps();
     for (int64_t s = 0; s < records; s++, rec += 2304) {
+        // The 6-bit scales and mins of all 8 sub-blocks as bytes (byte j % 4 of each lane): sub-blocks
+        // 0-3 are the low 6 bits of scale bytes 0-3 (scales) and 4-7 (mins); sub-blocks 4-7 take the
+        // nibbles of bytes 8-11 and the top 2 bits of bytes 0-3 / 4-7 (llama.cpp's get_scale_min_k4).
         __m512i q0 = LOADZ(rec + 64), q1 = LOADZ(rec + 128), q2 = LOADZ(rec + 192);
-        __m512i sc[8], m[8];
-        for (int j = 0; j < 8; j++) mvlm_q4k_scale_min16(q0, q1, q2, j, &sc[j], &m[j]);
+        __m512i s03 = _mm512_and_si512(q0, low6), m03 = _mm512_and_si512(q1, low6);
+        __m512i s47 = _mm512_or_si512(_mm512_and_si512(q2, nib), _mm512_and_si512(_mm512_srli_epi32(q0, 2), high2));
+        __m512i m47 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(q2, 4), nib), _mm512_and_si512(_mm512_srli_epi32(q1, 2), high2));
         const uint8_t *xs = x + s * 8 * 34 + 2;
         const float *ds = xd + s * 8;
         const int32_t *sums = xsum16 + s * 16;
@@ -208,11 +220,14 @@ MVLM_AVX512 static void group_q4_K_avx512(const uint8_t *rec, int64_t records, c
                 lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v, nib), BCAST(xa + 4 * c));
                 hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib), BCAST(xb + 4 * c));
             }
-            local = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(lo, sc[2 * p])), _mm512_set1_ps(ds[2 * p]), local);
-            local = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(hi, sc[2 * p + 1])), _mm512_set1_ps(ds[2 * p + 1]), local);
+            int j = 2 * p;
+            __m512i sa = byte_lane(j < 4 ? s03 : s47, j), sb = byte_lane(j < 4 ? s03 : s47, j + 1);
+            local = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(lo, sa)), _mm512_set1_ps(ds[j]), local);
+            local = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(hi, sb)), _mm512_set1_ps(ds[j + 1]), local);
+            __m512i ma = byte_lane(j < 4 ? m03 : m47, j), mb = byte_lane(j < 4 ? m03 : m47, j + 1);
+            mins = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ma), _mm512_set1_ps(ds[j] * (float)(sums[2 * j] + sums[2 * j + 1])), mins);
+            mins = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mb), _mm512_set1_ps(ds[j + 1] * (float)(sums[2 * j + 2] + sums[2 * j + 3])), mins);
         }
-        for (int j = 0; j < 8; j++)
-            mins = _mm512_fmadd_ps(_mm512_cvtepi32_ps(m[j]), _mm512_set1_ps(ds[j] * (float)(sums[2 * j] + sums[2 * j + 1])), mins);
         acc = _mm512_fmadd_ps(half16(rec), local, acc);
         macc = _mm512_fmadd_ps(half16(rec + 32), mins, macc);
     }
@@ -224,6 +239,13 @@ MVLM_AVX512 static void group_q6_K_avx512(const uint8_t *rec, int64_t records, c
     const __m512i nib = _mm512_set1_epi8(0x0F), top = _mm512_set1_epi8(0x30);
     __m512 acc = _mm512_setzero_ps();
     for (int64_t s = 0; s < records; s++, rec += 3360) {
+        // The qh lines start 2 KiB into each record, a second stream the hardware prefetcher does
+        // not follow: the first qh load of every record waited on memory (a third of this
+        // kernel's samples). Ask for them Q6K_PREFETCH records ahead (past the group's end, the
+        // next group's, which the same thread usually takes).
+        if (Q6K_PREFETCH > 0)
+            for (int line = 0; line < 16; line++)
+                _mm_prefetch((const char *)(rec + Q6K_PREFETCH * 3360 + 2048 + 64 * line), _MM_HINT_T0);
         const uint8_t *xs = x + s * 8 * 34 + 2;
         const float *ds = xd + s * 8;
         const int32_t *sums = xsum16 + s * 16;
