@@ -24,9 +24,9 @@
 
 enum { T_Q4_0 = 0, T_Q8_0 = 1, T_Q4_K = 2, T_Q6_K = 3 };
 #ifndef Q6K_PREFETCH
+// Records ahead that group_q6_K_avx512 prefetches its qh lines.
 #define Q6K_PREFETCH 2
 #endif
-
 
 int64_t mvlm_rows16_record_bytes(int type) {
     switch (type) {

@@ -16,8 +16,7 @@ public protocol ConversionSink: AnyObject {
 
 extension ModelFileWriter: ConversionSink {
     public func beginTensor(_ decision: TensorDecision, dtype: DType) throws {
-        let layout: [String: MetadataValue] =
-            decision.storedLayout == .rowMajor ? [:] : ["kind": .string(decision.storedLayout.rawValue)]
-        try beginTensor(name: decision.name, dtype: dtype, shape: decision.shape, source: decision.provenance, layout: layout)
+        try beginTensor(
+            name: decision.name, dtype: dtype, shape: decision.shape, source: decision.provenance, layout: decision.manifestLayout)
     }
 }

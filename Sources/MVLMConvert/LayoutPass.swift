@@ -1,5 +1,4 @@
 import MVLMCore
-import MVLMQuant
 
 /// Chooses the stored layout of each tensor: the last pass, after storage types and fusion are
 /// fixed. A matrix the runtime multiplies (attention, MLP, output head, vision tower and projector
@@ -24,12 +23,13 @@ public enum LayoutPass {
         var bytes = 0
         for index in decisions.indices {
             let decision = decisions[index]
-            guard decision.storage != "keep", decision.role != .tokenEmbedding, decision.role != .norm,
+            guard decision.storage != "keep", decision.role != .tokenEmbedding,
                 let type = BlockType(name: decision.outputDType), repacked.contains(type),
                 RowInterleave.applies(to: type, shape: decision.shape)
             else { continue }
-            // Every fused part must be whole groups of 16 rows.
-            if let parts = decision.sourceRows, !parts.allSatisfy({ $0.count == 2 && $0[0] % 16 == 0 && $0[1] % 16 == 0 }) {
+            // Every fused part must be whole groups of rows.
+            let group = RowInterleave.groupRows
+            if let parts = decision.sourceRows, !parts.allSatisfy({ $0.count == 2 && $0[0] % group == 0 && $0[1] % group == 0 }) {
                 continue
             }
             decisions[index].layout = TensorLayout.rows16.rawValue

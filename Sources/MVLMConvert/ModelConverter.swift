@@ -102,9 +102,10 @@ public struct ModelConverter: Sendable {
             guard let dtype = DType(name: decision.outputDType) else {
                 throw MVLMError(.unsupported, "\(decision.outputDType) cannot be stored in an .mvlm file yet", subject: "tensor '\(decision.name)'")
             }
-            let layout: [String: MetadataValue] =
-                decision.storedLayout == .rowMajor ? [:] : ["kind": .string(decision.storedLayout.rawValue)]
-            return (name: decision.name, dtype: dtype, shape: decision.shape, source: decision.provenance, layout: layout)
+            return (
+                name: decision.name, dtype: dtype, shape: decision.shape, source: decision.provenance,
+                layout: decision.manifestLayout
+            )
         }
         return try ModelFileWriter.predictedFileSize(tensors: tensors, manifest: completeManifest(manifest))
     }
@@ -216,7 +217,6 @@ public struct ModelConverter: Sendable {
         }
     }
 
-    /// Hands `body` the tensor's rows as f32, a chunk of rows at a time.
     /// `rows` row-major rows of `block` blocks in the rows16 layout.
     static func interleaved(_ encoded: [UInt8], _ block: BlockType, rows: Int, rowBytes: Int) -> [UInt8] {
         var packed = [UInt8](repeating: 0, count: encoded.count)
@@ -252,7 +252,8 @@ public struct ModelConverter: Sendable {
         if let error = failures.first { throw error }
     }
 
-    /// Chunks hold a multiple of `rowGroup` rows (except a last, shorter one).
+    /// Hands `body` the tensor's rows as f32, a chunk of rows at a time. Chunks hold a multiple of
+    /// `rowGroup` rows (except a last, shorter one).
     private func streamRows(
         _ tensor: Tensor, rows: Int, rowLength: Int, rowGroup: Int = 1, _ body: (UnsafeBufferPointer<Float>) throws -> Void
     ) throws {

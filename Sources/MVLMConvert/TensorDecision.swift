@@ -41,6 +41,12 @@ public struct TensorDecision: Sendable, Hashable, Codable {
     /// The stored layout.
     public var storedLayout: TensorLayout { layout.flatMap(TensorLayout.init(rawValue:)) ?? .rowMajor }
 
+    /// The tensor entry's `layout` object in an .mvlm manifest: `{}` for row-major,
+    /// `{"kind": "rows16"}` (Formats/mvlm.md).
+    public var manifestLayout: [String: MetadataValue] {
+        storedLayout == .rowMajor ? [:] : ["kind": .string(storedLayout.rawValue)]
+    }
+
     /// Elements in the tensor.
     public var elementCount: Int { Shape.elementCount(shape) ?? 0 }
 }

@@ -72,57 +72,39 @@ enum QuantizedMatVec {
             }
             return
         }
-        if rows16 {
-            runRows16(code: code, weight: weight, x: x, tokens: tokens, bias: bias, y: y, threads: threads)
-            return
-        }
+        // Decode: each token's activations are quantized to Q8_0 once, with each block's sum (Q4_K's
+        // min term in the row-major kernels); a rows16 matrix also takes their f32 scales and
+        // half-block sums (`mvlm_q8_prepare`), and threads take groups of 16 rows.
         let blocks = inputs / 32
         let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(blocks * 34, 1), alignment: 64)
         defer { quantized.deallocate() }
-        // Each activation block's sum, computed once per token while quantizing (Q4_K's min term).
         let sums = UnsafeMutablePointer<Int32>.allocate(capacity: max(blocks, 1))
         defer { sums.deallocate() }
-        weight.withUnsafeBytes { bytes in
+        let scales = UnsafeMutablePointer<Float>.allocate(capacity: rows16 ? max(blocks, 1) : 1)
+        defer { scales.deallocate() }
+        let halves = UnsafeMutablePointer<Int32>.allocate(capacity: rows16 ? max(2 * blocks, 1) : 1)
+        defer { halves.deallocate() }
+        weight.withUnsafeStoredBytes { bytes in
             guard let base = bytes.baseAddress else { return }
-            let shared = UncheckedSendable((base, UnsafeRawPointer(quantized), UnsafePointer(sums)))
+            let shared = UncheckedSendable(
+                (base, UnsafeRawPointer(quantized), UnsafePointer(sums), UnsafePointer(scales), UnsafePointer(halves)))
             for t in 0..<tokens {
                 mvlm_quantize_q8_0(x + t &* inputs, quantized, sums, Int64(inputs))
                 let out = UncheckedSendable(y + t &* outputs)
-                Parallel.forEachChunk(count: outputs, threads: threads, alignment: 4, minimumChunk: 16) { range in
-                    mvlm_matvec_q8(
-                        code, shared.value.0, rowBytes, Int64(range.lowerBound), Int64(range.upperBound), shared.value.1,
-                        shared.value.2, Int64(inputs), out.value)
-                }
-                if let bias { for n in 0..<outputs { y[t &* outputs &+ n] += bias[n] } }
-            }
-        }
-    }
-
-    /// Decode on a rows16 matrix: per token, the activations are quantized to Q8_0 once, with their
-    /// f32 scales and half-block sums (`mvlm_q8_prepare`), and threads take groups of 16 rows.
-    private static func runRows16(
-        code: Int32, weight: Tensor, x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?,
-        y: UnsafeMutablePointer<Float>, threads: Int
-    ) {
-        let outputs = weight.shape[0], inputs = weight.shape[1]
-        let blocks = inputs / 32, groups = outputs / RowInterleave.groupRows
-        let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(blocks * 34, 1), alignment: 64)
-        defer { quantized.deallocate() }
-        let scales = UnsafeMutablePointer<Float>.allocate(capacity: max(blocks, 1))
-        defer { scales.deallocate() }
-        let sums = UnsafeMutablePointer<Int32>.allocate(capacity: max(2 * blocks, 1))
-        defer { sums.deallocate() }
-        weight.withUnsafeStoredBytes { bytes in
-            guard let base = bytes.baseAddress else { return }
-            let shared = UncheckedSendable((base, UnsafeRawPointer(quantized), UnsafePointer(scales), UnsafePointer(sums)))
-            for t in 0..<tokens {
-                mvlm_quantize_q8_0(x + t &* inputs, quantized, nil, Int64(inputs))
-                mvlm_q8_prepare(quantized, Int64(inputs), scales, sums)
-                let out = UncheckedSendable(y + t &* outputs)
-                Parallel.forEachChunk(count: groups, threads: threads, minimumChunk: 2) { range in
-                    let (w, xq, xd, xs) = shared.value
-                    mvlm_matvec_q8_rows16(
-                        code, w, Int64(range.lowerBound), Int64(range.upperBound), xq, xd, xs, Int64(inputs), out.value)
+                if rows16 {
+                    mvlm_q8_prepare(quantized, Int64(inputs), scales, halves)
+                    Parallel.forEachChunk(count: outputs / RowInterleave.groupRows, threads: threads, minimumChunk: 2) { range in
+                        let (w, xq, _, xd, xs) = shared.value
+                        mvlm_matvec_q8_rows16(
+                            code, w, Int64(range.lowerBound), Int64(range.upperBound), xq, xd, xs, Int64(inputs), out.value)
+                    }
+                } else {
+                    Parallel.forEachChunk(count: outputs, threads: threads, alignment: 4, minimumChunk: 16) { range in
+                        let (w, xq, xsum, _, _) = shared.value
+                        mvlm_matvec_q8(
+                            code, w, rowBytes, Int64(range.lowerBound), Int64(range.upperBound), xq, xsum, Int64(inputs),
+                            out.value)
+                    }
                 }
                 if let bias { for n in 0..<outputs { y[t &* outputs &+ n] += bias[n] } }
             }

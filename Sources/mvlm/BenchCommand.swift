@@ -39,7 +39,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Prompt length for the prefill timing.")
     var promptTokens: Int = 128
 
-    @Option(help: "Decode steps timed after the prompt.")
+    @Option(help: "Decode steps timed (starting from --decode-context cached positions).")
     var genTokens: Int = 32
 
     @Option(help: "Positions in the key/value cache when the decode timing starts (0: empty, as llama-bench's tg).")
@@ -94,6 +94,7 @@ struct BenchCommand: ParsableCommand {
             var object: [String: MetadataValue] = [
                 "model": .string(model), "format": .string(checkpoint.format.rawValue), "file_bytes": .int(Int64(fileBytes)),
                 "threads": .int(Int64(threadCount)), "prompt_tokens": .int(Int64(promptTokens)), "gen_tokens": .int(Int64(genTokens)),
+                "decode_context": .int(Int64(result.decodeContext)),
                 "time_to_first_token_seconds": .float(firstToken),
                 "prefill_tokens_per_second": .float(prefill),
                 "prefill_spread": .object(["slowest": .float(spread?.slowest ?? .nan), "fastest": .float(spread?.fastest ?? .nan)]),
@@ -119,7 +120,7 @@ struct BenchCommand: ParsableCommand {
         print("\(model): \(checkpoint.format.rawValue), \(ByteCountText.format(fileBytes)), \(threadCount) thread\(threadCount == 1 ? "" : "s")")
         print("  time to first token  \(f(firstToken, 3)) s (open, bind weights, one token)")
         print("  prefill \(promptTokens) tokens   \(f(prefill)) tok/s median (\(f(spread?.slowest ?? .nan))-\(f(spread?.fastest ?? .nan)) over \(repetitions))")
-        print("  decode \(genTokens) tokens     \(f(result.decodeTokensPerSecond, 2)) tok/s median step (\(f(1 / result.decodeStepRange.slowest, 2))-\(f(1 / result.decodeStepRange.fastest, 2))), \(f(result.decodeBandwidth / 1e9, 2)) GB/s of weights")
+        print("  decode \(genTokens) tokens     \(f(result.decodeTokensPerSecond, 2)) tok/s median step (\(f(1 / result.decodeStepRange.slowest, 2))-\(f(1 / result.decodeStepRange.fastest, 2))), \(f(result.decodeBandwidth / 1e9, 2)) GB/s of weights, from context \(result.decodeContext)")
         print("  memory bandwidth     \(f(result.readBandwidth / 1e9, 2)) GB/s read -> decode ceiling \(f(result.decodeCeiling, 2)) tok/s; decode reaches \(f(ceilingPercent))%")
         print("  cores used (decode)  \(f(result.decodeCoresUsed, 2)) of \(threadCount)")
         if let encodeMedian {

@@ -117,6 +117,24 @@ struct Rows16FileTests {
         }
     }
 
+    @Test("rows16 on a tensor it does not fit is refused at open, naming the file, the tensor and what it needs")
+    func misfitLayout() throws {
+        let path = try Fixtures.temporaryDirectory().appendingPathComponent("misfit.mvlm").path
+        let writer = try ModelFileWriter(path: path)
+        let floats = [Float](repeating: 1, count: 32 * 8)
+        try floats.withUnsafeBytes {
+            try writer.addTensor(name: "w", dtype: .float32, shape: [32, 8], bytes: $0, layout: ["kind": .string("rows16")])
+        }
+        _ = try writer.finish(manifest: ModelManifest(architecture: "llama", config: [:]))
+        #expect {
+            _ = try ModelFileReader(path: path)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("misfit.mvlm") && text.contains("tensor 'w'") && text.contains("rows16")
+                && text.contains("Q4_0, Q8_0, Q4_K or Q6_K")
+        }
+    }
+
     @Test("a file whose layout object this reader does not know is refused, naming the tensor")
     func unknownLayout() throws {
         let (path, _, _) = try Self.convert("gqa_tied_f32", .q4_0, repack: true)

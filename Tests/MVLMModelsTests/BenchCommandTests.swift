@@ -20,7 +20,14 @@ struct BenchCommandTests {
             let spread = try #require(object["decode_spread"] as? [String: Double])
             #expect(spread["slowest"]! <= object["decode_tokens_per_second"] as! Double + 1e-9)
             #expect(object["bytes_per_decode_token"] as? Int ?? 0 > 0)
+            #expect(object["decode_context"] as? Int == 0)  // from an empty cache, as llama-bench's tg
         }
+        let after = try CommandLineTool.run(["bench", source, "--threads", "1", "--prompt-tokens", "4", "--gen-tokens", "2", "--decode-context", "6", "--repetitions", "1", "--json"])
+        #expect(after.status == 0, "\(after.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any])
+        #expect(object["decode_context"] as? Int == 6)
         #expect(try CommandLineTool.run(["bench", source, "--threads", "0"]).status == 64)
+        let negative = try CommandLineTool.run(["bench", source, "--decode-context", "-1"])
+        #expect(negative.status == 64 && negative.stderr.contains("--decode-context"), "\(negative.stderr)")
     }
 }
