@@ -66,7 +66,8 @@ let package = Package(
 
         // The float engine: graph IR (no I/O), architecture builders, interpreter.
         .target(name: "MVLMGraph", dependencies: ["MVLMCore"]),
-        // Quantized dot-product kernels in C with run-time CPU dispatch (portable C and AVX2+FMA).
+        // Kernels in C with run-time CPU dispatch (portable C, AVX2, AVX-512): quantized dot products and
+        // products for the runtime, vector quantizers and f16 widening for conversion.
         .target(name: "CMVLMKernels"),
         .target(name: "MVLMRuntime", dependencies: ["MVLMCore", "MVLMGraph", "MVLMQuant", "CMVLMKernels"]),
         .target(
@@ -74,7 +75,7 @@ let package = Package(
             dependencies: ["MVLMCore", "MVLMFileIO", "MVLMGraph", "MVLMRuntime", "MVLMQuant", "MVLMCheckpoint"]),
 
         // Quantization schemes: pure functions over float rows and packed blocks (no I/O).
-        .target(name: "MVLMQuant", dependencies: ["MVLMCore"]),
+        .target(name: "MVLMQuant", dependencies: ["MVLMCore", "CMVLMKernels"]),
 
         // The .mvlm model file: reader, streaming writer, zstd distribution form (Formats/mvlm.md).
         .target(name: "MVLMModelFile", dependencies: ["MVLMCore", "MVLMFileIO", "MVLMCompression"]),
@@ -83,7 +84,9 @@ let package = Package(
         // (into .mvlm or GGUF files; GGUF export writes vocabularies, hence the tokenizer).
         .target(
             name: "MVLMConvert",
-            dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMModelFile", "MVLMQuant", "MVLMGGUF", "MVLMTokenizer"]),
+            dependencies: [
+                "MVLMCore", "MVLMCheckpoint", "MVLMModelFile", "MVLMQuant", "MVLMGGUF", "MVLMTokenizer", "CMVLMKernels",
+            ]),
 
         // Verification: the float source against the quantized file, calibration statistics.
         .target(
@@ -142,7 +145,7 @@ let package = Package(
             name: "MVLMTokenizerTests",
             dependencies: ["MVLMTokenizer", "MVLMGGUF", "MVLMTestSupport"]),
         .testTarget(name: "MVLMImageTests", dependencies: ["MVLMImage", "MVLMCore", "MVLMCompression", "MVLMTestSupport"]),
-        .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "MVLMTestSupport"]),
+        .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "CMVLMKernels", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMQuant", "MVLMTestSupport"]),
         .testTarget(

@@ -377,6 +377,7 @@ MVLM_AVX2 MVLM_INLINE void qtile_avx2(int type, int lane0, const uint8_t *panel,
                 const int32_t *ns = (const int32_t *)(xb + (sub == 1 ? XB_NSUM : XB_NSUM16 + 32 * h)) + lane0 + i;
                 acc[i] = shift >= 0 ? _mm256_slli_epi32(_mm256_set1_epi32(*ns), shift) : _mm256_setzero_si256();
             }
+            __m256i part[4];
             for (int g = 0; g < groups; g++) {
                 __m256i wv = _mm256_load_si256((const __m256i *)(ps + g * A_LANES * 4));
                 const int32_t *xg = (const int32_t *)(xb + (h * groups + g) * 32) + lane0;
@@ -387,8 +388,16 @@ MVLM_AVX2 MVLM_INLINE void qtile_avx2(int type, int lane0, const uint8_t *panel,
                         acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(aw, xv), ones));
                     }
                 } else {
+                    // Unsigned weights: VPMADDUBSW results summed as int16 over a run of groups and
+                    // widened once (2·15·127 = 3810 per product pair for nibbles, 8 groups: 30480;
+                    // 2·63·127 = 16002 for Q6_K's 6 bits, 2 groups: 32004; both < 32767).
+                    int run = type == T_Q6_K ? 2 : 8;
+                    if (g % run == 0)
+                        for (int i = 0; i < 4; i++) part[i] = _mm256_setzero_si256();
                     for (int i = 0; i < 4; i++)
-                        acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(wv, _mm256_set1_epi32(xg[i])), ones));
+                        part[i] = _mm256_add_epi16(part[i], _mm256_maddubs_epi16(wv, _mm256_set1_epi32(xg[i])));
+                    if (g % run == run - 1 || g == groups - 1)
+                        for (int i = 0; i < 4; i++) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(part[i], ones));
                 }
             }
             const float *f = (const float *)(ps + groups * A_LANES * 4);

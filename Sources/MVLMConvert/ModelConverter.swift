@@ -189,7 +189,10 @@ public struct ModelConverter: Sendable {
                 let rowGroup = rows16 ? RowInterleave.groupRows : 1
                 try streamRows(source, rows: source.elementCount / rowLength, rowLength: rowLength, rowGroup: rowGroup) { floats in
                     let chunkRows = floats.count / rowLength
-                    var encoded = [UInt8](repeating: 0, count: chunkRows * rowBytes)
+                    // Every byte is written by the quantizer (no zero fill first).
+                    var encoded = [UInt8](unsafeUninitializedCapacity: chunkRows * rowBytes) { _, count in
+                        count = chunkRows * rowBytes
+                    }
                     try encoded.withUnsafeMutableBytes { out in
                         if let weights {
                             try weights.withUnsafeBufferPointer {

@@ -1,3 +1,4 @@
+import CMVLMKernels
 import MVLMCore
 import MVLMQuant
 
@@ -28,7 +29,12 @@ public enum RowWidening {
             // The mapping may leave 2-byte data unaligned only in files we do not write; copy then.
             if Int(bitPattern: halves.baseAddress) % 2 == 0 {
                 let source = halves.assumingMemoryBound(to: UInt16.self)
-                if dtype == .float16 { HalfPrecision.convertFloat16ToFloat(source, into: out) } else {
+                if dtype == .float16 {
+                    // F16C where the CPU has it (exact, like the software conversion).
+                    if mvlm_widen_f16(source.baseAddress, out.baseAddress, Int64(count)) == 0 {
+                        HalfPrecision.convertFloat16ToFloat(source, into: out)
+                    }
+                } else {
                     HalfPrecision.convertBFloat16ToFloat(source, into: out)
                 }
             } else {

@@ -1,3 +1,4 @@
+import CMVLMKernels
 import MVLMCore
 
 extension QuantizationScheme {
@@ -96,7 +97,7 @@ extension QuantizationScheme {
         case .q4_0:
             if search {
                 Int8Kernel.quantizeQ4_0Searched(x, importance: importance, count: count, into: out)
-            } else {
+            } else if mvlm_quantize_q4_0(x, Int64(count / 32), out) == 0 {
                 Q4_0Kernel.quantizeRow(x, count: count, into: out)
             }
         case .q5_0:
@@ -112,8 +113,14 @@ extension QuantizationScheme {
             } else {
                 Q4_1Kernel.quantizeRow(x, count: count, into: out)
             }
-        case .q4_K: Q4_KKernel.quantizeRow(x, count: count, importance: importance, into: out)
-        case .q6_K: Q6_KKernel.quantizeRow(x, count: count, importance: importance, into: out)
+        case .q4_K:
+            // The vector kernels (CMVLMKernels, AVX2/AVX-512) produce the same bytes; the Swift
+            // kernel is the portable path and the imatrix quantizer.
+            if importance == nil, mvlm_quantize_q4_k(x, Int64(count / 256), out) != 0 { return }
+            Q4_KKernel.quantizeRow(x, count: count, importance: importance, into: out)
+        case .q6_K:
+            if importance == nil, mvlm_quantize_q6_k(x, Int64(count / 256), out) != 0 { return }
+            Q6_KKernel.quantizeRow(x, count: count, importance: importance, into: out)
         case .int8PerChannel:
             Int8Kernel.quantizePerChannel(x, importance: importance, count: count, into: out, search: search)
         case .int8Block32:
@@ -142,6 +149,7 @@ extension QuantizationScheme {
     static func checkFinite(_ row: UnsafeBufferPointer<Float>, rowIndex: Int) throws {
         guard let x = row.baseAddress else { return }
         let count = row.count
+        if mvlm_all_finite(x, Int64(count)) != 0 { return }
         var index = 0
         var bad = false
         while index &+ 8 <= count {
