@@ -271,7 +271,7 @@ public struct ModelConverter: Sendable {
                 }
                 try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<(count * rowLength)])) }
                 // Drop the source pages of these rows: streaming keeps RSS at the chunk size.
-                let rowBytes = tensor.dtype.byteCount(elementCount: rowLength) ?? 0
+                let rowBytes = tensor.dtype.byteCount(shape: [rowLength]) ?? 0
                 PageAdvice.release(
                     tensor.storage, bytes: (tensor.byteOffset + row * rowBytes)..<(tensor.byteOffset + (row + count) * rowBytes))
                 row += count

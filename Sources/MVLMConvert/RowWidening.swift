@@ -13,7 +13,9 @@ public enum RowWidening {
         let out = UnsafeMutableBufferPointer(rebasing: output[0..<count])
         switch dtype {
         case .block(let type):
-            let rowBytes = rowLength / type.blockElements * type.blockBytes
+            guard let rowBytes = type.rowByteCount(elements: rowLength) else {
+                throw MVLMError(.invalidArgument, "rows of \(rowLength) are not whole \(type.name) blocks")
+            }
             for row in 0..<rows {
                 let start = (firstRow + row) * rowBytes
                 try BlockDequantizer.dequantize(

@@ -1,4 +1,5 @@
-/// A packed block format: `blockElements` weights stored in `blockBytes` bytes.
+/// A packed block format: `blockElements` weights stored in `blockBytes` bytes (after a header of
+/// `rowHeaderBytes` per row, which only the toolkit's INT8_PC has).
 ///
 /// The GGML/GGUF types carry their type id as GGUF files write it (`ggmlTypeID`). The layouts of
 /// the formats the toolkit computes with are documented where they are implemented; the numbers
@@ -37,6 +38,9 @@ public enum BlockType: String, Hashable, Sendable, CaseIterable {
     case affine4G64 = "AFFINE4_G64"
     /// Affine int4, groups of 128: f16 scale, f16 min, 64 bytes of nibbles.
     case affine4G128 = "AFFINE4_G128"
+    /// Int8 per output channel: per row an f32 scale, then one int8 per weight (a "block" is one
+    /// weight; the row header makes a tensor's size depend on its row length, see ``rowByteCount(elements:)``).
+    case int8PerChannel = "INT8_PC"
 
     /// The name as GGUF tools print it (`Q4_1`, `Q6_K`, ...).
     public var name: String { rawValue }
@@ -70,7 +74,7 @@ public enum BlockType: String, Hashable, Sendable, CaseIterable {
         case .tq1_0: 34
         case .tq2_0: 35
         case .mxfp4: 39
-        case .int8Block32, .affine4G32, .affine4G64, .affine4G128: nil
+        case .int8Block32, .affine4G32, .affine4G64, .affine4G128, .int8PerChannel: nil
         }
     }
 
@@ -88,6 +92,7 @@ public enum BlockType: String, Hashable, Sendable, CaseIterable {
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1, .iq4_NL, .mxfp4, .int8Block32, .affine4G32: 32
         case .affine4G64: 64
         case .affine4G128: 128
+        case .int8PerChannel: 1
         default: 256
         }
     }
@@ -123,9 +128,23 @@ public enum BlockType: String, Hashable, Sendable, CaseIterable {
         case .affine4G32: 20
         case .affine4G64: 36
         case .affine4G128: 68
+        case .int8PerChannel: 1
         }
     }
 
-    /// Average storage cost in bits per weight.
+    /// Bytes stored once at the start of every row, before its blocks: 4 (the f32 scale) for
+    /// INT8_PC, 0 for every other type.
+    public var rowHeaderBytes: Int { self == .int8PerChannel ? 4 : 0 }
+
+    /// The bytes of one row of `elements` weights (header included), or `nil` when `elements` is
+    /// negative, not a whole number of blocks, or the size overflows.
+    public func rowByteCount(elements: Int) -> Int? {
+        guard elements >= 0, elements % blockElements == 0 else { return nil }
+        let (bytes, overflow) = (elements / blockElements).multipliedReportingOverflow(by: blockBytes)
+        guard !overflow, bytes <= Int.max - rowHeaderBytes else { return nil }
+        return bytes + rowHeaderBytes
+    }
+
+    /// Average storage cost in bits per weight (without the row header).
     public var bitsPerWeight: Double { Double(blockBytes * 8) / Double(blockElements) }
 }

@@ -71,12 +71,13 @@ public enum DType: Hashable, Sendable {
     }
 
     /// The number of bytes that `elementCount` elements occupy, or `nil` when the count is not a
-    /// whole number of blocks or the product overflows.
+    /// whole number of blocks, the product overflows, or the size depends on the row length (a
+    /// block type with a row header, INT8_PC: use ``byteCount(shape:)``).
     public func byteCount(elementCount: Int) -> Int? {
         guard elementCount >= 0 else { return nil }
         switch self {
         case .block(let type):
-            guard elementCount % type.blockElements == 0 else { return nil }
+            guard type.rowHeaderBytes == 0, elementCount % type.blockElements == 0 else { return nil }
             let (bytes, overflow) = (elementCount / type.blockElements)
                 .multipliedReportingOverflow(by: type.blockBytes)
             return overflow ? nil : bytes
@@ -84,6 +85,22 @@ public enum DType: Hashable, Sendable {
             let (bytes, overflow) = elementCount.multipliedReportingOverflow(by: scalarByteSize!)
             return overflow ? nil : bytes
         }
+    }
+}
+
+extension DType {
+    /// The number of bytes a contiguous tensor of `shape` occupies, or `nil` when the shape does not
+    /// fit the type or the size overflows. Equal to `byteCount(elementCount:)` of the element count
+    /// except for a block type with a row header (INT8_PC), where every row of `shape.last`
+    /// elements (a scalar or a vector is one row) carries its header.
+    public func byteCount(shape: [Int]) -> Int? {
+        guard let count = Shape.elementCount(shape) else { return nil }
+        guard case .block(let type) = self, type.rowHeaderBytes > 0 else { return byteCount(elementCount: count) }
+        let rowLength = shape.last ?? 1
+        guard rowLength > 0 else { return 0 }
+        guard let rowBytes = type.rowByteCount(elements: rowLength) else { return nil }
+        let (bytes, overflow) = (count / rowLength).multipliedReportingOverflow(by: rowBytes)
+        return overflow ? nil : bytes
     }
 }
 

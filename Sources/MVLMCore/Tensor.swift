@@ -68,10 +68,10 @@ public struct Tensor: Sendable {
             guard strides == Shape.contiguousStrides(shape) else {
                 throw MVLMError(.invalidArgument, "a \(dtype.name) tensor must be contiguous")
             }
-            guard let bytes = dtype.byteCount(elementCount: count) else {
+            guard let bytes = dtype.byteCount(shape: shape) else {
                 throw MVLMError(
                     .malformed,
-                    "\(count) elements are not a whole number of \(dtype.name) blocks")
+                    "shape \(Shape.describe(shape)) is not a whole number of \(dtype.name) blocks")
             }
             span = bytes
         }
@@ -102,7 +102,7 @@ public struct Tensor: Sendable {
     }
 
     /// The number of bytes the elements occupy when contiguous.
-    public var byteCount: Int { dtype.byteCount(elementCount: elementCount) ?? 0 }
+    public var byteCount: Int { dtype.byteCount(shape: shape) ?? 0 }
 
     /// Calls `body` with the tensor's bytes in row-major order. A strided view is copied first.
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -71,7 +71,7 @@ public struct ModelFileReader: TensorReader {
             guard let dtype = DType(name: entry.dtype) else {
                 throw MVLMError(.unsupported, "unknown dtype '\(entry.dtype)' (written by a newer mvlm?)", file: path, subject: subject)
             }
-            guard let count = Shape.elementCount(entry.shape), let bytes = dtype.byteCount(elementCount: count),
+            guard let bytes = dtype.byteCount(shape: entry.shape),
                 bytes == entry.bytes
             else {
                 throw MVLMError(

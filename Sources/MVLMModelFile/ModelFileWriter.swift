@@ -35,7 +35,7 @@ public final class ModelFileWriter {
         guard names.insert(name).inserted else {
             throw MVLMError(.invalidArgument, "duplicate tensor name", file: path, subject: "tensor '\(name)'")
         }
-        guard let count = Shape.elementCount(shape), let bytes = dtype.byteCount(elementCount: count) else {
+        guard let bytes = dtype.byteCount(shape: shape) else {
             throw MVLMError(
                 .invalidArgument, "\(dtype.name) cannot hold shape \(Shape.describe(shape))", file: path,
                 subject: "tensor '\(name)'")
@@ -106,7 +106,7 @@ public final class ModelFileWriter {
         var offset = ModelFileHeader.size
         var entries: [ModelManifest.TensorEntry] = []
         for tensor in tensors {
-            guard let count = Shape.elementCount(tensor.shape), let bytes = tensor.dtype.byteCount(elementCount: count) else {
+            guard let bytes = tensor.dtype.byteCount(shape: tensor.shape) else {
                 throw MVLMError(.invalidArgument, "\(tensor.dtype.name) cannot hold shape \(Shape.describe(tensor.shape))", subject: "tensor '\(tensor.name)'")
             }
             offset += (ModelFileHeader.alignment - offset % ModelFileHeader.alignment) % ModelFileHeader.alignment

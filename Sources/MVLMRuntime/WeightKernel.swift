@@ -65,7 +65,7 @@ extension Tensor {
         let count = elementCount
         let rowLength = shape.last ?? count
         let rows = rowLength > 0 ? count / rowLength : 0
-        let rowBytes = rowLength / type.blockElements * type.blockBytes
+        let rowBytes = type.rowByteCount(elements: rowLength) ?? 0
         let storage = try TensorStorage(byteCount: count * 4) { destination in
             try withUnsafeBytes { source in
                 // Rows in parallel (disjoint output ranges); sizes were checked when the tensor was made.
@@ -79,7 +79,8 @@ extension Tensor {
                     do {
                         try BlockDequantizer.dequantize(
                             type, from: UnsafeRawBufferPointer(rebasing: input.value[(start * rowBytes)..<(end * rowBytes)]),
-                            into: UnsafeMutableBufferPointer(rebasing: output.value[(start * rowLength)..<(end * rowLength)]))
+                            into: UnsafeMutableBufferPointer(rebasing: output.value[(start * rowLength)..<(end * rowLength)]),
+                            rowLength: rowLength)
                     } catch {
                         failure.record(error)
                     }

@@ -47,7 +47,7 @@ struct DumpCommand: ParsableCommand {
             // The source tensor's rows inside a fused one (rows are stored one after another; in the
             // rows16 layout too, whose groups of 16 rows never straddle two parts).
             let columns = value.shape.count == 2 ? value.shape[1] : 1
-            let rowBytes = value.dtype.byteCount(elementCount: columns) ?? 0
+            let rowBytes = value.dtype.byteCount(shape: [columns]) ?? 0
             let shape = value.shape.count == 2 ? [rows.count, columns] : [rows.count]
             value = try Tensor(
                 storage: value.storage, dtype: value.dtype, shape: shape, byteOffset: value.byteOffset + rows.lowerBound * rowBytes,
@@ -56,7 +56,7 @@ struct DumpCommand: ParsableCommand {
         if dequantize {
             let floats: [Float]
             if case .block(let type) = value.dtype {
-                floats = try value.withUnsafeBytes { try BlockDequantizer.dequantize(type, bytes: Array($0), count: value.elementCount) }
+                floats = try value.withUnsafeBytes { try BlockDequantizer.dequantize(type, bytes: Array($0), count: value.elementCount, rowLength: value.shape.last) }
             } else {
                 floats = try value.floatValues()
             }

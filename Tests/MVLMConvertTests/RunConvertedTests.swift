@@ -5,6 +5,7 @@ import MVLMConvert
 import MVLMCore
 import MVLMModelFile
 import MVLMModels
+import MVLMQuant
 import MVLMTestSupport
 import Testing
 
@@ -17,20 +18,74 @@ struct RunConvertedTests {
         var generated: [Int32]
     }
 
-    static func convert(_ fixture: String, _ preset: QuantizationPreset.Name) throws -> String {
+    static func convert(_ fixture: String, _ preset: QuantizationPreset.Name, overrides: [String] = []) throws -> String {
+        try convertPredicting(fixture, preset, overrides: overrides).path
+    }
+
+    /// Converts, returning the file and the size the plan predicted for it.
+    static func convertPredicting(
+        _ fixture: String, _ preset: QuantizationPreset.Name, overrides: [String] = [], fuse: Bool = true
+    ) throws -> (path: String, predicted: Int) {
         let checkpoint = try Checkpoint.open(Fixtures.path("llama/\(fixture)"))
-        let plan = try ConversionPlan.make(checkpoint: checkpoint, preset: QuantizationPreset(preset))
-        let path = try Fixtures.temporaryDirectory().appendingPathComponent("\(fixture)-\(preset.rawValue).mvlm").path
-        try ModelConverter(checkpoint: checkpoint, plan: plan).convert(
-            to: path, manifest: ModelManifest(architecture: "llama", config: checkpoint.config))
-        return path
+        let plan = try ConversionPlan.make(
+            checkpoint: checkpoint, preset: QuantizationPreset(preset), overrides: overrides.map { try TensorOverride(parsing: $0) },
+            fuse: fuse)
+        let name = "\(fixture)-\(preset.rawValue)-\(fuse)-\(overrides.joined(separator: ",").replacingOccurrences(of: "*", with: "_")).mvlm"
+        let path = try Fixtures.temporaryDirectory().appendingPathComponent(name).path
+        let converter = ModelConverter(checkpoint: checkpoint, plan: plan)
+        let manifest = ModelManifest(architecture: "llama", config: checkpoint.config)
+        let predicted = try converter.predictedFileSize(manifest: manifest)
+        try converter.convert(to: path, manifest: manifest)
+        return (path, predicted)
     }
 
     @Test("f16 and q8_0 files: logits near transformers', greedy tokens mostly kept",
           arguments: [(QuantizationPreset.Name.f16, Float(0.01)), (.q8_0, 0.05)])
     func converted(preset: QuantizationPreset.Name, tolerance: Float) throws {
+        try expectNearTransformers(try Self.convert("mha_f32", preset), fixture: "mha_f32", tolerance: tolerance, label: preset.rawValue)
+    }
+
+    /// The toolkit's own 8-bit schemes as stored in an .mvlm (INT8_PC with its per-row f32 scale,
+    /// INT8_B32): every matrix in the scheme, the size the plan predicted, intact checksums, the
+    /// stored bytes decoding to the source within half a quantization step, and logits as close to
+    /// transformers' as the q8_0 file's.
+    @Test("INT8_PC and INT8_B32 files: predicted size, bytes within half a step, logits near transformers'",
+          arguments: ["INT8_PC", "INT8_B32"])
+    func ownSchemes(scheme: String) throws {
         let fixture = "mha_f32"
-        let path = try Self.convert(fixture, preset)
+        let (path, predicted) = try Self.convertPredicting(fixture, .q8_0, overrides: ["*_proj.weight=\(scheme)"], fuse: false)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber).intValue
+        #expect(size == predicted)
+        let reader = try ModelFileReader(path: path)
+        #expect(reader.verifyIntegrity().isEmpty)
+        let source = try Checkpoint.open(Fixtures.path("llama/\(fixture)"))
+        var matrices = 0
+        for info in reader.tensorInfos where info.name.hasSuffix("_proj.weight") {
+            #expect(info.dtype.name == scheme, "\(info.name)")
+            let columns = info.shape[1], rows = info.shape[0]
+            #expect(info.byteCount == rows * (scheme == "INT8_PC" ? 4 + columns : columns / 32 * 34), "\(info.name)")
+            let original = try source.reader.tensor(named: info.name).floatValues()
+            let stored = try reader.verifiedTensor(named: info.name)
+            guard case .block(let type) = stored.dtype else { Issue.record("\(info.name) is not a block type"); continue }
+            let restored = try stored.withUnsafeBytes {
+                try BlockDequantizer.dequantize(type, bytes: Array($0), count: stored.elementCount, rowLength: columns)
+            }
+            for row in 0..<rows {
+                let part = original[(row * columns)..<((row + 1) * columns)]
+                // The step: max |row| / 127 per row (INT8_PC, an f32 scale), at most that per block of 32 (INT8_B32, an f16 scale).
+                let step = (part.map(abs).max() ?? 0) / 127
+                for column in 0..<columns {
+                    let error = abs(original[row * columns + column] - restored[row * columns + column])
+                    #expect(error <= step * 0.5 * 1.002 + 1e-7, "\(info.name)[\(row), \(column)]")
+                }
+            }
+            matrices += 1
+        }
+        #expect(matrices > 0)
+        try expectNearTransformers(path, fixture: fixture, tolerance: 0.05, label: scheme)
+    }
+
+    func expectNearTransformers(_ path: String, fixture: String, tolerance: Float, label: String) throws {
         let model = try LanguageModel.load(try Checkpoint.open(path))
         let reference = try JSONDecoder().decode(
             Reference.self, from: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("llama/\(fixture)/reference.json"))))
@@ -40,7 +95,7 @@ struct RunConvertedTests {
         let logits = try #require(result.promptLogits).values
         let maximum = expected.reduce(0) { max($0, abs($1)) }
         let worst = try #require(maxAbsoluteDifference(logits, expected))
-        #expect(worst <= tolerance * maximum, "\(preset): max |diff| \(worst), max |logit| \(maximum)")
+        #expect(worst <= tolerance * maximum, "\(label): max |diff| \(worst), max |logit| \(maximum)")
         // Top-1 agreement over the prompt positions.
         let vocabulary = expected.count / reference.prompt.count
         var agree = 0
@@ -50,7 +105,7 @@ struct RunConvertedTests {
             let b = expected[row].indices.max { expected[$0] < expected[$1] }
             if a == b { agree += 1 }
         }
-        #expect(Double(agree) >= 0.9 * Double(reference.prompt.count), "\(preset): top-1 agreement \(agree)/\(reference.prompt.count)")
+        #expect(Double(agree) >= 0.9 * Double(reference.prompt.count), "\(label): top-1 agreement \(agree)/\(reference.prompt.count)")
     }
 }
 

@@ -82,4 +82,19 @@ struct TensorTests {
         #expect(Shape.elementCount([1 << 40, 1 << 40]) == nil)
         #expect(Shape.elementCount([]) == 1)
     }
+
+    @Test("INT8_PC sizes come from the shape: rows × (4-byte scale + row length); never from a count alone")
+    func perChannelSizes() throws {
+        let pc = DType.block(.int8PerChannel)
+        #expect(pc.byteCount(shape: [3, 5]) == 27)
+        #expect(pc.byteCount(shape: [7]) == 11)
+        #expect(pc.byteCount(shape: [2, 3, 4]) == 48)
+        #expect(pc.byteCount(shape: [0, 9]) == 0 && pc.byteCount(shape: [4, 0]) == 0)
+        #expect(pc.byteCount(elementCount: 15) == nil)
+        #expect(pc.byteCount(shape: [Int.max / 4, 8]) == nil)
+        #expect(DType.block(.q4_0).byteCount(shape: [2, 64]) == 72)
+        let storage = TensorStorage(byteCount: 27) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        #expect(try Tensor(storage: storage, dtype: pc, shape: [3, 5]).byteCount == 27)
+        #expect(throws: MVLMError.self) { try Tensor(storage: storage, dtype: pc, shape: [4, 5]) }
+    }
 }

@@ -12,12 +12,12 @@ struct ModelFileTests {
         var random = SeededRandom(seed: seed)
         let tensors: [(String, DType, [Int])] = [
             ("embed", .float16, [8, 4]), ("scalar", .float32, []), ("empty", .int8, [0, 7]),
-            ("q", .block(.q4_0), [2, 64]), ("bias", .float32, [3]),
+            ("q", .block(.q4_0), [2, 64]), ("bias", .float32, [3]), ("pc", .block(.int8PerChannel), [3, 5]),
         ]
         var contents: [String: [UInt8]] = [:]
         let writer = try ModelFileWriter(path: path)
         for (name, dtype, shape) in tensors {
-            let bytes = (0..<dtype.byteCount(elementCount: Shape.elementCount(shape)!)!).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let bytes = (0..<dtype.byteCount(shape: shape)!).map { _ in UInt8.random(in: 0...255, using: &random) }
             contents[name] = bytes
             try bytes.withUnsafeBytes {
                 try writer.addTensor(name: name, dtype: dtype, shape: shape, bytes: $0, source: [.string("src.\(name)")])
@@ -36,7 +36,7 @@ struct ModelFileTests {
         let reader = try ModelFileReader(path: path)
         #expect(reader.manifest.architecture == "llama")
         #expect(reader.manifest.quantization?["preset"] == .string("q4_0"))
-        #expect(reader.tensorInfos.map(\.name) == ["embed", "scalar", "empty", "q", "bias"])
+        #expect(reader.tensorInfos.map(\.name) == ["embed", "scalar", "empty", "q", "bias", "pc"])
         for entry in reader.manifest.tensors {
             #expect(entry.offset % 64 == 0)
             let tensor = try reader.verifiedTensor(named: entry.name)
@@ -99,7 +99,12 @@ struct ModelFileTests {
             let shape = try #require(jsonInts(tensor["shape"]))
             let dtype = try #require(tensor["dtype"] as? String)
             let elements = shape.reduce(1, *)
-            let expected = dtype == "Q4_0" ? elements / 32 * 18 : elements * sizes[dtype]!
+            // The spec's size rules: Q4_0 blocks of 32 in 18 bytes; INT8_PC rows of f32 scale + int8s.
+            let expected = switch dtype {
+            case "Q4_0": elements / 32 * 18
+            case "INT8_PC": elements / shape.last! * (4 + shape.last!)
+            default: elements * sizes[dtype]!
+            }
             #expect(count == expected, "\(name)")
             #expect(offset % 64 == 0 && offset >= dataOffset && offset + count <= dataOffset + dataSize)
             let data = Array(bytes[offset..<(offset + count)])

@@ -50,6 +50,61 @@ struct VectorQuantizerTests {
         }
     }
 
+    /// The fixture rows are one super-block each, which the 16-lane paths (AVX-512, AVX2 x2: two
+    /// super-blocks at a time) never take; joined in pairs and triples they do (and an odd count
+    /// leaves the 8-lane tail), against the same reference bytes joined.
+    @Test("Every level is byte-identical to llama.cpp on fixture rows joined into rows of 2 and 3 super-blocks", arguments: schemes)
+    func joinedFixtureRows(scheme: QuantizationScheme, stem: String) throws {
+        let rows = try QuantFixtures.rows()
+        let expected = try QuantFixtures.bytes("\(stem).bin")
+        let rowBytes = try scheme.rowByteCount(elements: QuantFixtures.columns)
+        for width in [2, 3] {
+            for start in 0..<(rows.count - width + 1) {
+                let joined = rows[start..<(start + width)].flatMap(\.values)
+                let reference = Array(expected[(start * rowBytes)..<((start + width) * rowBytes)])
+                for level in Self.levels {
+                    let bytes = try Self.atLevel(level) { try scheme.quantize(joined) }
+                    #expect(bytes == reference, "level \(level) \(scheme) rows \(start)..<\(start + width): first difference at byte \(firstDifference(bytes, reference) ?? -1)")
+                }
+            }
+        }
+    }
+
+    /// Conversion hands the quantizers an uninitialized buffer, so every scheme must write every
+    /// byte: quantizing into buffers pre-filled with 0xAA and with 0x55 must give the same bytes.
+    @Test("Every scheme writes every byte of its output (no byte left from the buffer)")
+    func writesEveryByte() throws {
+        let rows = Self.adversarialRows(seed: 11).filter { $0.count == 512 } + [try QuantFixtures.rows()[0].values + QuantFixtures.rows()[1].values]
+        for scheme in QuantizationScheme.allSchemes + [.affineInt4(groupSize: 64), .affineInt4(groupSize: 128)] {
+            for row in rows {
+                let count = try scheme.rowByteCount(elements: row.count)
+                for level in Self.levels {
+                    for search in [false, true] {
+                        // With search, an importance vector too (the imatrix paths of Q4_K / Q6_K).
+                        let importance: [Float]? = search ? (0..<row.count).map { Float(1 + $0 % 7) } : nil
+                        func fill(_ byte: UInt8) throws -> [UInt8] {
+                            var out = [UInt8](repeating: byte, count: count)
+                            try row.withUnsafeBufferPointer { x in
+                                try out.withUnsafeMutableBytes { destination in
+                                    if let importance {
+                                        try importance.withUnsafeBufferPointer {
+                                            try scheme.quantize(matrix: x, rows: 1, columns: row.count, into: destination, importance: $0, search: true)
+                                        }
+                                    } else {
+                                        try scheme.quantize(matrix: x, rows: 1, columns: row.count, into: destination)
+                                    }
+                                }
+                            }
+                            return out
+                        }
+                        let (a, b) = try Self.atLevel(level) { (try fill(0xAA), try fill(0x55)) }
+                        #expect(a == b, "\(scheme) level \(level) search \(search): byte \(firstDifference(a, b) ?? -1) not written")
+                    }
+                }
+            }
+        }
+    }
+
     /// Rows of several super-blocks (odd counts too: the AVX-512 Q4_K path takes two at a time)
     /// with adversarial content per super-block.
     static func adversarialRows(seed: UInt64) -> [[Float]] {

@@ -18,7 +18,9 @@ struct BlockFormatTests {
     ]
 
     enum Pattern: String, CaseIterable {
-        case random, allEqual, maxRange, subnormalScales
+        /// `saturated`: every byte 0xFF (all nibbles 15, Q6_K levels 63, 6-bit scales 63) under
+        /// positive scales: the largest integer partial sums, where an int16 accumulation would overflow.
+        case random, allEqual, maxRange, subnormalScales, saturated
     }
 
     /// `rows` rows of `columns` weights as blocks of `type` filled by `pattern`.
@@ -31,6 +33,7 @@ struct BlockFormatTests {
         case .allEqual: bytes = [UInt8](repeating: 0x5A, count: count)
         case .maxRange: bytes = (0..<count).map { index in index % 3 == 0 ? 0xFF : 0x00 }
         case .subnormalScales: bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        case .saturated: bytes = [UInt8](repeating: 0xFF, count: count)
         }
         for block in 0..<(count / type.blockBytes) {
             for offset in scales {
@@ -39,6 +42,7 @@ struct BlockFormatTests {
                 case .random, .allEqual: value = HalfPrecision.float16Bits(from: Float.random(in: -0.05...0.05, using: &rng))
                 case .maxRange: value = HalfPrecision.float16Bits(from: block % 2 == 0 ? 60000 : -60000)
                 case .subnormalScales: value = UInt16.random(in: 1...0x3FF, using: &rng) | (block % 2 == 0 ? 0 : 0x8000)
+                case .saturated: value = HalfPrecision.float16Bits(from: 0.25)
                 }
                 bytes[block * type.blockBytes + offset] = UInt8(value & 0xFF)
                 bytes[block * type.blockBytes + offset + 1] = UInt8(value >> 8)

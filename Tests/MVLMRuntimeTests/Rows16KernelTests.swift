@@ -37,7 +37,11 @@ struct Rows16KernelTests {
         let (rowMajor, packed) = Self.weights(type, rows: rows, columns: columns, pattern: pattern)
         let weights = try BlockDequantizer.dequantize(type, bytes: rowMajor, count: rows * columns)
         var rng = SeededRandom(seed: 23)
-        let x = (0..<columns).map { index in index % 41 == 0 ? 0 : Float.random(in: -2...2, using: &rng) }
+        // Saturated weights meet saturated activations (every q = +127 or -127 within a block, the
+        // sign alternating by block): the int16 partial sums at their largest.
+        let x = (0..<columns).map { index in
+            pattern == .saturated ? (index / 32 % 2 == 0 ? 2 : -2) : index % 41 == 0 ? 0 : Float.random(in: -2...2, using: &rng)
+        }
         let xq = try QuantizationScheme.q8_0.quantize(x)
         let xBack = try BlockDequantizer.dequantize(.q8_0, bytes: xq, count: columns)
         var scales = [Float](repeating: 0, count: columns / 32)
