@@ -63,7 +63,7 @@ public final class AtomicFileWriter {
         startWriteback()
     }
 
-    /// Bytes appended since the last writeback was started.
+    /// The file offset up to which writeback has been started (the next range starts here).
     private var writebackStart = 0
     /// Writeback is started every this many appended bytes.
     static let writebackInterval = 64 << 20
