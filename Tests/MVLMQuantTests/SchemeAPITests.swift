@@ -59,6 +59,14 @@ struct SchemeAPITests {
         #expect(throws: MVLMError.self) { try QuantizationScheme.q8_0.dequantize(matrix: [UInt8](repeating: 0, count: 67), rows: 2, columns: 32) }
         #expect(throws: MVLMError.self) { try BlockDequantizer.dequantize(.iq2_XXS, bytes: [UInt8](repeating: 0, count: 66), count: 256) }
         #expect(throws: MVLMError.self) { try BlockDequantizer.dequantize(.q6_K, bytes: [UInt8](repeating: 0, count: 209), count: 256) }
+        // INT8_PC: 2 rows of 5 take 2 × (4 + 5) bytes; a short buffer or rows that do not divide the count are refused.
+        #expect(try BlockDequantizer.dequantize(.int8PerChannel, bytes: [UInt8](repeating: 0, count: 18), count: 10, rowLength: 5).count == 10)
+        #expect { try BlockDequantizer.dequantize(.int8PerChannel, bytes: [UInt8](repeating: 0, count: 17), count: 10, rowLength: 5) } throws: {
+            "\($0)".contains("INT8_PC") && "\($0)".contains("need 18 bytes")
+        }
+        #expect { try BlockDequantizer.dequantize(.int8PerChannel, bytes: [UInt8](repeating: 0, count: 18), count: 10, rowLength: 4) } throws: {
+            "\($0)".contains("INT8_PC") && "\($0)".contains("rows of 4")
+        }
         // Too small a destination.
         let row = [Float](repeating: 1, count: 32)
         var out = [UInt8](repeating: 0, count: 33)
