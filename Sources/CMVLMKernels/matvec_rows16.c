@@ -23,10 +23,6 @@
 #include "mvlm_kernels.h"
 
 enum { T_Q4_0 = 0, T_Q8_0 = 1, T_Q4_K = 2, T_Q6_K = 3 };
-#ifndef Q6K_PREFETCH
-// Records ahead that group_q6_K_avx512 prefetches its qh lines.
-#define Q6K_PREFETCH 2
-#endif
 
 int64_t mvlm_rows16_record_bytes(int type) {
     switch (type) {
@@ -234,57 +230,63 @@ MVLM_AVX512 static void group_q4_K_avx512(const uint8_t *rec, int64_t records, c
     _mm512_storeu_ps(y, _mm512_sub_ps(acc, macc));
 }
 
+// A compiler barrier: memory accesses are not moved across it (the CPU may still reorder them).
+#define MVLM_LOAD_ORDER() __asm__ volatile("" ::: "memory")
+
 MVLM_AVX512 static void group_q6_K_avx512(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
                                           const int32_t *xsum16, float *y) {
     const __m512i nib = _mm512_set1_epi8(0x0F), top = _mm512_set1_epi8(0x30);
     __m512 acc = _mm512_setzero_ps();
     for (int64_t s = 0; s < records; s++, rec += 3360) {
-        // The qh lines start 2 KiB into each record, a second stream the hardware prefetcher does
-        // not follow: the first qh load of every record waited on memory (a third of this
-        // kernel's samples). Ask for them Q6K_PREFETCH records ahead (past the group's end, the
-        // next group's, which the same thread usually takes).
-        if (Q6K_PREFETCH > 0)
-            for (int line = 0; line < 16; line++)
-                _mm_prefetch((const char *)(rec + Q6K_PREFETCH * 3360 + 2048 + 64 * line), _MM_HINT_T0);
+        // Each record is read once, front to back: first the 32 ql lines, then the 16 qh lines.
+        // A 6-bit weight is nibble + 16·(2 qh bits), so its product with an activation splits into
+        // a nibble dot product and a qh dot product (the bits masked in place at 16·h, 0..48), and
+        // both go into the same int32 accumulator: one per 16-weight sub-block (16 of them, each
+        // starting at -32·Σx). Reading ql and qh side by side, as the weights are formed, made two
+        // interleaved streams in one record that the hardware prefetchers did not follow: the
+        // kernel read DRAM at 9 GB/s on one Zen 4 thread against 25 GB/s now (docs/performance.md).
+        // The compiler barriers keep clang from interleaving the passes' loads again.
         const uint8_t *xs = x + s * 8 * 34 + 2;
         const float *ds = xd + s * 8;
         const int32_t *sums = xsum16 + s * 16;
+        __m512i sub[16];  // sub[2k + h]: block k's 16 weights h (k = 4n + j: half n, quarter j)
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 16; i++) sub[i] = _mm512_set1_epi32(-32 * sums[i]);
+        // ql dword c of half n, quarter pair p (p = 0: dwords 0-7, p = 1: 8-15): low nibbles are
+        // block 4n + p, high nibbles block 4n + 2 + p; dwords c < 4 the first 16 weights.
+#pragma clang loop unroll(full)
+        for (int line = 0; line < 32; line++) {
+            if (line % 16 == 0) MVLM_LOAD_ORDER();
+            int n = line / 16, p = (line / 8) % 2, c = line % 8, h = c / 4;
+            int lo = 4 * n + p, hi = lo + 2;
+            __m512i v = LOADZ(rec + 64 * line);
+            sub[2 * lo + h] = _mm512_dpbusd_epi32(sub[2 * lo + h], _mm512_and_si512(v, nib), BCAST(xs + lo * 34 + 4 * c));
+            sub[2 * hi + h] = _mm512_dpbusd_epi32(sub[2 * hi + h], _mm512_and_si512(_mm512_srli_epi16(v, 4), nib),
+                                                  BCAST(xs + hi * 34 + 4 * c));
+        }
+        // qh dword c of half n: bits 2j, 2j + 1 of each byte belong to block 4n + j, moved to bits
+        // 4-5 (16-bit shifts; the bits that cross into the neighbouring byte are masked off).
+        MVLM_LOAD_ORDER();
+#pragma clang loop unroll(full)
+        for (int line = 0; line < 16; line++) {
+            int n = line / 8, c = line % 8, h = c / 4, k = 4 * n;
+            __m512i v = LOADZ(rec + 2048 + 64 * line);
+            __m512i q0 = _mm512_and_si512(_mm512_slli_epi16(v, 4), top), q1 = _mm512_and_si512(_mm512_slli_epi16(v, 2), top);
+            __m512i q2 = _mm512_and_si512(v, top), q3 = _mm512_and_si512(_mm512_srli_epi16(v, 2), top);
+            sub[2 * k + h] = _mm512_dpbusd_epi32(sub[2 * k + h], q0, BCAST(xs + k * 34 + 4 * c));
+            sub[2 * k + 2 + h] = _mm512_dpbusd_epi32(sub[2 * k + 2 + h], q1, BCAST(xs + (k + 1) * 34 + 4 * c));
+            sub[2 * k + 4 + h] = _mm512_dpbusd_epi32(sub[2 * k + 4 + h], q2, BCAST(xs + (k + 2) * 34 + 4 * c));
+            sub[2 * k + 6 + h] = _mm512_dpbusd_epi32(sub[2 * k + 6 + h], q3, BCAST(xs + (k + 3) * 34 + 4 * c));
+        }
+        // int8 scales of sub-blocks 2k, 2k + 1 are bytes (2k) % 4, +1 of scale dword k / 2.
         __m512 local = _mm512_setzero_ps();
-        for (int n = 0; n < 2; n++) {
-            for (int g = 0; g < 2; g++) {
-                // Blocks a = 4n + g (low nibbles of ql dwords 16n + 8g + c, qh bits 2g) and
-                // b = 4n + 2 + g (high nibbles, qh bits 2g + 4); halves of 16 inputs apart (one
-                // int8 scale each). The qh bits are moved to bits 4-5 and merged with the nibble in
-                // one VPTERNLOGD (select by 0x0F).
-                int a = 4 * n + g, b = a + 2;
-                __m512i a0 = _mm512_set1_epi32(-32 * sums[2 * a]), a1 = _mm512_set1_epi32(-32 * sums[2 * a + 1]);
-                __m512i b0 = _mm512_set1_epi32(-32 * sums[2 * b]), b1 = _mm512_set1_epi32(-32 * sums[2 * b + 1]);
-                const uint8_t *ql = rec + 64 * (16 * n + 8 * g), *qh = rec + 2048 + 64 * 8 * n;
-                const uint8_t *xa = xs + a * 34, *xb = xs + b * 34;
-                for (int c = 0; c < 8; c++) {
-                    __m512i hv = LOADZ(qh + 64 * c), l = LOADZ(ql + 64 * c);
-                    __m512i ha = _mm512_and_si512(g ? _mm512_slli_epi16(hv, 2) : _mm512_slli_epi16(hv, 4), top);
-                    __m512i hb = _mm512_and_si512(g ? _mm512_srli_epi16(hv, 2) : hv, top);
-                    __m512i wa = _mm512_ternarylogic_epi32(l, ha, nib, 0xE4);
-                    __m512i wb = _mm512_ternarylogic_epi32(_mm512_srli_epi16(l, 4), hb, nib, 0xE4);
-                    if (c < 4) {
-                        a0 = _mm512_dpbusd_epi32(a0, wa, BCAST(xa + 4 * c));
-                        b0 = _mm512_dpbusd_epi32(b0, wb, BCAST(xb + 4 * c));
-                    } else {
-                        a1 = _mm512_dpbusd_epi32(a1, wa, BCAST(xa + 4 * c));
-                        b1 = _mm512_dpbusd_epi32(b1, wb, BCAST(xb + 4 * c));
-                    }
-                }
-                // int8 scales of sub-blocks 2k, 2k + 1 are bytes (2k) % 4, +1 of scale dword k / 2.
-                __m512i wa = LOADZ(rec + 3072 + 64 * (a / 2)), wb = LOADZ(rec + 3072 + 64 * (b / 2));
-                int sa = 8 * ((2 * a) % 4), sb = 8 * ((2 * b) % 4);
-                __m512i ta = _mm512_add_epi32(_mm512_mullo_epi32(a0, _mm512_srai_epi32(_mm512_slli_epi32(wa, 24 - sa), 24)),
-                                              _mm512_mullo_epi32(a1, _mm512_srai_epi32(_mm512_slli_epi32(wa, 16 - sa), 24)));
-                __m512i tb = _mm512_add_epi32(_mm512_mullo_epi32(b0, _mm512_srai_epi32(_mm512_slli_epi32(wb, 24 - sb), 24)),
-                                              _mm512_mullo_epi32(b1, _mm512_srai_epi32(_mm512_slli_epi32(wb, 16 - sb), 24)));
-                local = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ta), _mm512_set1_ps(ds[a]), local);
-                local = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tb), _mm512_set1_ps(ds[b]), local);
-            }
+#pragma clang loop unroll(full)
+        for (int k = 0; k < 8; k++) {
+            __m512i w = LOADZ(rec + 3072 + 64 * (k / 2));
+            int sh = 8 * ((2 * k) % 4);
+            __m512i t = _mm512_add_epi32(_mm512_mullo_epi32(sub[2 * k], _mm512_srai_epi32(_mm512_slli_epi32(w, 24 - sh), 24)),
+                                         _mm512_mullo_epi32(sub[2 * k + 1], _mm512_srai_epi32(_mm512_slli_epi32(w, 16 - sh), 24)));
+            local = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_set1_ps(ds[k]), local);
         }
         acc = _mm512_fmadd_ps(half16(rec + 3328), local, acc);
     }
