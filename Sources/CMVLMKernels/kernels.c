@@ -12,25 +12,113 @@
 
 // ---- activations ----------------------------------------------------------------------------
 
+// Q8_0 of one block of 32: d = max|v| / 127 stored as f16, q = roundf(v / d) (half away from
+// zero) computed as roundf(v · (1 / d)), the block's sum of q. A product that is not below 128 in
+// magnitude (only an infinite 1 / d, for blocks under about 1e-37, or NaN input) gives q = 0, as
+// MVLMQuant's reference and numpy's cast on x86 do. The vector versions repeat the same float
+// operations (one product, then rounding), so all levels write the same bytes.
+static void quantize_block_portable(const float *v, uint8_t *block, int32_t *sum) {
+    float amax = 0;
+    for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
+    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    uint16_t h = float_to_half(d);
+    block[0] = (uint8_t)(h & 0xFF);
+    block[1] = (uint8_t)(h >> 8);
+    int32_t total = 0;
+    for (int i = 0; i < 32; i++) {
+        float t = v[i] * id;
+        int8_t q = fabsf(t) < 128 ? (int8_t)roundf(t) : 0;
+        block[2 + i] = (uint8_t)q;
+        total += q;
+    }
+    *sum = total;
+}
+
+#ifdef MVLM_X86
+// roundf for |t| < 128 (other lanes, NaN among them, give 0): truncate, then step away from zero
+// when the dropped part is at least 1/2 (t - trunc(t) is exact there).
+MVLM_AVX512 MVLM_INLINE __m512i round_away_avx512(__m512 t) {
+    t = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_abs_ps(t), _mm512_set1_ps(128.0f), _CMP_LT_OQ), t);
+    __m512 r = _mm512_roundscale_ps(t, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m512 frac = _mm512_abs_ps(_mm512_sub_ps(t, r));
+    __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    __m512 one = _mm512_or_ps(_mm512_set1_ps(1.0f), _mm512_and_ps(t, _mm512_set1_ps(-0.0f)));
+    return _mm512_cvtps_epi32(_mm512_mask_add_ps(r, up, r, one));
+}
+
+MVLM_AVX512 static void quantize_block_avx512(const float *v, uint8_t *block, int32_t *sum) {
+    __m512 a = _mm512_loadu_ps(v), b = _mm512_loadu_ps(v + 16);
+    // max(|v|, acc) keeps acc where |v| is NaN, as fmaxf does.
+    float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(b), _mm512_max_ps(_mm512_abs_ps(a), _mm512_setzero_ps())));
+    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    uint16_t h = float_to_half(d);
+    block[0] = (uint8_t)(h & 0xFF);
+    block[1] = (uint8_t)(h >> 8);
+    __m512 vid = _mm512_set1_ps(id);
+    __m512i qa = round_away_avx512(_mm512_mul_ps(a, vid)), qb = round_away_avx512(_mm512_mul_ps(b, vid));
+    _mm_storeu_si128((__m128i *)(block + 2), _mm512_cvtepi32_epi8(qa));
+    _mm_storeu_si128((__m128i *)(block + 18), _mm512_cvtepi32_epi8(qb));
+    *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
+}
+
+MVLM_AVX2 MVLM_INLINE __m256i round_away_avx2(__m256 t) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    t = _mm256_and_ps(t, _mm256_cmp_ps(_mm256_andnot_ps(sign, t), _mm256_set1_ps(128.0f), _CMP_LT_OQ));
+    __m256 r = _mm256_round_ps(t, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(t, r));
+    __m256 up = _mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+    __m256 one = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(t, sign));
+    return _mm256_cvtps_epi32(_mm256_add_ps(r, _mm256_and_ps(up, one)));
+}
+
+MVLM_AVX2 static void quantize_block_avx2(const float *v, uint8_t *block, int32_t *sum) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 x[4];
+    __m256 m = _mm256_setzero_ps();
+    for (int i = 0; i < 4; i++) {
+        x[i] = _mm256_loadu_ps(v + 8 * i);
+        m = _mm256_max_ps(_mm256_andnot_ps(sign, x[i]), m);
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    float amax = _mm_cvtss_f32(m4);
+    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    uint16_t h = float_to_half(d);
+    block[0] = (uint8_t)(h & 0xFF);
+    block[1] = (uint8_t)(h >> 8);
+    __m256 vid = _mm256_set1_ps(id);
+    __m256i q[4];
+    for (int i = 0; i < 4; i++) q[i] = round_away_avx2(_mm256_mul_ps(x[i], vid));
+    // Pack to bytes (values are within ±127, so saturation never applies), then undo the
+    // per-lane interleave of the packs.
+    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)(block + 2), p);
+    __m256i s = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+    *sum = _mm_cvtsi128_si32(s4);
+}
+#endif
+
 void mvlm_quantize_q8_0(const float *x, void *blocks, int32_t *sums, int64_t n) {
     uint8_t *out = (uint8_t *)blocks;
+    int level = mvlm_kernels_level();
     for (int64_t b = 0; b < n / 32; b++) {
-        const float *v = x + b * 32;
-        float amax = 0;
-        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
-        float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-        uint16_t h = float_to_half(d);
-        uint8_t *block = out + b * 34;
-        block[0] = (uint8_t)(h & 0xFF);
-        block[1] = (uint8_t)(h >> 8);
-        int32_t total = 0;
-        for (int i = 0; i < 32; i++) {
-            int8_t q = (int8_t)roundf(v[i] * id);
-            block[2 + i] = (uint8_t)q;
-            total += q;
-        }
+        int32_t total;
+#ifdef MVLM_X86
+        if (level == 2)
+            quantize_block_avx512(x + b * 32, out + b * 34, &total);
+        else if (level == 1)
+            quantize_block_avx2(x + b * 32, out + b * 34, &total);
+        else
+#endif
+            quantize_block_portable(x + b * 32, out + b * 34, &total);
         if (sums) sums[b] = total;
     }
+    (void)level;
 }
 
 // ---- portable kernels -------------------------------------------------------------------------
@@ -277,4 +365,61 @@ void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, in
         y[r] = value;
     }
     (void)avx2;
+}
+
+// ---- Read bandwidth ------------------------------------------------------------------------------
+// A plain read of every byte (a wrapping 64-bit sum, so the loads cannot be dropped), in the widest
+// vectors the CPU has and four independent sums: what the memory system delivers to a kernel that
+// does nothing with the bytes. Every level returns the same sum: whole 8-byte little-endian words,
+// then the last count % 8 bytes one by one.
+
+static uint64_t read_sum_tail(const uint8_t *p, int64_t count) {
+    uint64_t total = 0;
+    int64_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        total += w;
+    }
+    for (; i < count; i++) total += p[i];
+    return total;
+}
+
+#ifdef MVLM_X86
+MVLM_AVX512 static uint64_t read_sum_avx512(const uint8_t *p, int64_t bytes) {
+    __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 256 <= bytes; i += 256) {
+        s0 = _mm512_add_epi64(s0, _mm512_loadu_si512(p + i));
+        s1 = _mm512_add_epi64(s1, _mm512_loadu_si512(p + i + 64));
+        s2 = _mm512_add_epi64(s2, _mm512_loadu_si512(p + i + 128));
+        s3 = _mm512_add_epi64(s3, _mm512_loadu_si512(p + i + 192));
+    }
+    uint64_t total = (uint64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3)));
+    return total + read_sum_tail(p + i, bytes - i);
+}
+
+MVLM_AVX2 static uint64_t read_sum_avx2(const uint8_t *p, int64_t bytes) {
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 128 <= bytes; i += 128) {
+        s0 = _mm256_add_epi64(s0, _mm256_loadu_si256((const __m256i *)(p + i)));
+        s1 = _mm256_add_epi64(s1, _mm256_loadu_si256((const __m256i *)(p + i + 32)));
+        s2 = _mm256_add_epi64(s2, _mm256_loadu_si256((const __m256i *)(p + i + 64)));
+        s3 = _mm256_add_epi64(s3, _mm256_loadu_si256((const __m256i *)(p + i + 96)));
+    }
+    uint64_t lanes[4];
+    _mm256_storeu_si256((__m256i *)lanes, _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3)));
+    return lanes[0] + lanes[1] + lanes[2] + lanes[3] + read_sum_tail(p + i, bytes - i);
+}
+#endif
+
+uint64_t mvlm_read_sum(const void *bytes, int64_t count) {
+    const uint8_t *p = (const uint8_t *)bytes;
+#ifdef MVLM_X86
+    int level = mvlm_kernels_level();
+    if (level == 2) return read_sum_avx512(p, count);
+    if (level == 1) return read_sum_avx2(p, count);
+#endif
+    return read_sum_tail(p, count);
 }

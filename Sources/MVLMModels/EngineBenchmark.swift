@@ -23,6 +23,9 @@ public enum EngineBenchmark {
         public var decodeSecondsPerToken: Double
         /// Fastest and slowest decode step, seconds.
         public var decodeStepRange: (fastest: Double, slowest: Double) = (0, 0)
+        /// Mean seconds per decode step (all steps' time over their count: what llama-bench's `tg`
+        /// reports, as tokens/s).
+        public var decodeMeanSecondsPerToken: Double = .nan
         public var decodeContext: Int
         /// Bytes of weights one decode step streams (every matrix the step multiplies by).
         public var bytesPerDecodeToken: Int
@@ -33,6 +36,8 @@ public enum EngineBenchmark {
         public var decodeCoresUsed: Double
 
         public var decodeTokensPerSecond: Double { 1 / decodeSecondsPerToken }
+        /// Decode steps over their total time, tokens/s.
+        public var decodeMeanTokensPerSecond: Double { 1 / decodeMeanSecondsPerToken }
         /// Effective weight bandwidth of decode, bytes/s.
         public var decodeBandwidth: Double { Double(bytesPerDecodeToken) / decodeSecondsPerToken }
         /// Tokens/s if decode ran at the measured read bandwidth.
@@ -102,6 +107,7 @@ public enum EngineBenchmark {
                 decodeCoresUsed: cores)
             result.prefillSpread = spread
             result.decodeStepRange = (steps.min() ?? .nan, steps.max() ?? .nan)
+            result.decodeMeanSecondsPerToken = steps.reduce(0, +) / Double(steps.count)
             results.append(result)
         }
         return results
@@ -118,7 +124,8 @@ public enum EngineBenchmark {
         return names.reduce(0) { $0 + (model.weights[$1]?.byteCount ?? 0) }
     }
 
-    /// Bytes/s of a parallel SIMD read over the model's matrices (median of three passes).
+    /// Bytes/s of a parallel vector read over the model's matrices (`ParallelRead`, median of three
+    /// passes).
     public static func readBandwidth(_ model: LanguageModel, threads: Int) -> Double {
         let tensors = model.weights.values.filter { $0.shape.count == 2 }
         let total = tensors.reduce(0) { $0 + $1.byteCount }
@@ -128,43 +135,13 @@ public enum EngineBenchmark {
             let start = GreedyGenerator.now()
             for tensor in tensors {
                 tensor.withUnsafeStoredBytes { bytes in
-                    sink &+= parallelChecksum(bytes, threads: threads)
+                    sink &+= ParallelRead.sum(bytes, threads: threads)
                 }
             }
             times.append(GreedyGenerator.now() - start)
         }
         if sink == 42 { print("") }  // keeps the reads alive
         return Double(total) / median(times)
-    }
-
-    private static func parallelChecksum(_ bytes: UnsafeRawBufferPointer, threads: Int) -> UInt64 {
-        let blocks = bytes.count / 64
-        let partial = UnsafeMutablePointer<UInt64>.allocate(capacity: max(threads, 1))
-        partial.initialize(repeating: 0, count: max(threads, 1))
-        defer { partial.deallocate() }
-        let box = UncheckedBox((bytes, partial))
-        let chunk = (blocks + threads - 1) / max(threads, 1)
-        let work: (Int) -> Void = { index in
-            let (bytes, partial) = box.value
-            guard let base = bytes.baseAddress else { return }
-            var accumulator = SIMD8<UInt64>()
-            let end = min((index + 1) * chunk, blocks)
-            var block = index * chunk
-            while block < end {
-                accumulator &+= base.loadUnaligned(fromByteOffset: block &* 64, as: SIMD8<UInt64>.self)
-                block &+= 1
-            }
-            partial[index] = accumulator.wrappedSum()
-        }
-        if threads <= 1 {
-            work(0)
-        } else {
-            withoutActuallyEscaping(work) { work in
-                let shared = UncheckedBox(work)
-                DispatchQueue.concurrentPerform(iterations: threads) { shared.value($0) }
-            }
-        }
-        return (0..<max(threads, 1)).reduce(0) { $0 &+ partial[$1] }
     }
 
     /// CPU seconds used by this process so far (all threads).
@@ -185,9 +162,4 @@ private func format(_ value: Double, _ decimals: Int) -> String {
     while text.count <= decimals { text = "0" + text }
     if decimals > 0 { text.insert(".", at: text.index(text.endIndex, offsetBy: -decimals)) }
     return text
-}
-
-private struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -13,12 +13,31 @@ import MVLMGraph
 /// Threads take work items (head, query block) from `Parallel`; each owns its scratch (one block's
 /// scores and packed operands), and items write disjoint parts of `output`.
 enum AttentionKernel {
-    /// Query rows from which the interpreter's causal attention uses this kernel (fewer rows go to
-    /// `Kernels.attention`, faster for decode's single query; MVLM_ATTENTION_ROWS overrides it).
+    /// Query rows from which the interpreter's causal attention uses the matrix route (`run`);
+    /// fewer rows (decode) go to `runRows`. MVLM_ATTENTION_ROWS overrides it.
     static let minimumRows: Int = {
         if let text = ProcessInfo.processInfo.environment["MVLM_ATTENTION_ROWS"], let rows = Int(text), rows > 0 { return rows }
         return 4
     }()
+
+    /// Few query rows (decode): `mvlm_attention_rows`, one work item per (token, head): the
+    /// query's dot products with the visible keys, the softmax, the weighted sum of the values.
+    static func runRows(
+        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        tokens: Int, past: Int, parameters p: AttentionParameters, causal: Bool = true, threads: Int
+    ) {
+        guard tokens > 0 else { return }
+        let scratchCount = Int(mvlm_attention_rows_scratch_count(Int64(tokens), Int64(past)))
+        let shared = UncheckedSendable((q, keys, values, output))
+        Parallel.forEachChunk(count: tokens * p.heads, threads: threads) { range in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+            defer { scratch.deallocate() }
+            let (q, keys, values, output) = shared.value
+            mvlm_attention_rows(
+                q, keys, values, output, Int64(tokens), Int64(past), Int64(p.heads), Int64(p.keyValueHeads),
+                Int64(p.headDimension), p.scale, causal ? 1 : 0, Int64(range.lowerBound), Int64(range.upperBound), scratch)
+        }
+    }
 
     static func run(
         q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,

@@ -227,8 +227,8 @@ public struct Interpreter: Sendable {
         }
         if Self.profiling {
             let total = profile.values.reduce(0, +)
-            let lines = profile.sorted { $0.value > $1.value }.map { String(format: "  %-20@ %8.3f s", $0.key as NSString, $0.value) }
-            FileHandle.standardError.write(Data(("profile (MVLM_PROFILE=1), \(String(format: "%.3f", total)) s:\n" + lines.joined(separator: "\n") + "\n").utf8))
+            let lines = profile.sorted { $0.value > $1.value }.map { String(format: "  %-20@ %9.3f ms", $0.key as NSString, $0.value * 1000) }
+            FileHandle.standardError.write(Data(("profile (MVLM_PROFILE=1), \(String(format: "%.3f", total * 1000)) ms:\n" + lines.joined(separator: "\n") + "\n").utf8))
             profile.removeAll()
         }
         cachedTokenCount = past + newTokens
@@ -384,6 +384,11 @@ public struct Interpreter: Sendable {
                             if rows >= AttentionKernel.minimumRows && NativeKernels.isEnabled {
                                 // Both products as matrix multiplications (C kernels).
                                 AttentionKernel.run(
+                                    q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
+                                    output: o, tokens: rows, past: past, parameters: p, causal: true, threads: threads)
+                            } else if NativeKernels.isEnabled {
+                                // Decode: vector dot products per (token, head) in C.
+                                AttentionKernel.runRows(
                                     q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
                                     output: o, tokens: rows, past: past, parameters: p, causal: true, threads: threads)
                             } else {

@@ -99,6 +99,7 @@ struct BenchCommand: ParsableCommand {
                 "prefill_tokens_per_second": .float(prefill),
                 "prefill_spread": .object(["slowest": .float(spread?.slowest ?? .nan), "fastest": .float(spread?.fastest ?? .nan)]),
                 "decode_tokens_per_second": .float(result.decodeTokensPerSecond),
+                "decode_mean_tokens_per_second": .float(result.decodeMeanTokensPerSecond),
                 "decode_spread": .object([
                     "slowest": .float(1 / result.decodeStepRange.slowest), "fastest": .float(1 / result.decodeStepRange.fastest),
                 ]),
@@ -120,7 +121,7 @@ struct BenchCommand: ParsableCommand {
         print("\(model): \(checkpoint.format.rawValue), \(ByteCountText.format(fileBytes)), \(threadCount) thread\(threadCount == 1 ? "" : "s")")
         print("  time to first token  \(f(firstToken, 3)) s (open, bind weights, one token)")
         print("  prefill \(promptTokens) tokens   \(f(prefill)) tok/s median (\(f(spread?.slowest ?? .nan))-\(f(spread?.fastest ?? .nan)) over \(repetitions))")
-        print("  decode \(genTokens) tokens     \(f(result.decodeTokensPerSecond, 2)) tok/s median step (\(f(1 / result.decodeStepRange.slowest, 2))-\(f(1 / result.decodeStepRange.fastest, 2))), \(f(result.decodeBandwidth / 1e9, 2)) GB/s of weights, from context \(result.decodeContext)")
+        print("  decode \(genTokens) tokens     \(f(result.decodeTokensPerSecond, 2)) tok/s median step (\(f(1 / result.decodeStepRange.slowest, 2))-\(f(1 / result.decodeStepRange.fastest, 2)); mean \(f(result.decodeMeanTokensPerSecond, 2))), \(f(result.decodeBandwidth / 1e9, 2)) GB/s of weights, from context \(result.decodeContext)")
         print("  memory bandwidth     \(f(result.readBandwidth / 1e9, 2)) GB/s read -> decode ceiling \(f(result.decodeCeiling, 2)) tok/s; decode reaches \(f(ceilingPercent))%")
         print("  cores used (decode)  \(f(result.decodeCoresUsed, 2)) of \(threadCount)")
         if let encodeMedian {

@@ -8,8 +8,9 @@ import Testing
 
 /// `mvlm_attention` (scores and probabilities x values through the float GEMM) at every kernel
 /// level against a Double-precision reference, causal and not, with a cache (`past`), grouped-query
-/// heads and head sizes that are not a multiple of 8; and `AttentionKernel.run` (2 threads)
-/// against the Swift `Kernels.attention`.
+/// heads and head sizes that are not a multiple of 8; the same for the decode kernel
+/// (`mvlm_attention_rows`); and `AttentionKernel.run` / `runRows` (2 threads) against the Swift
+/// `Kernels.attention`.
 @Suite("C attention kernel")
 struct AttentionKernelTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -76,6 +77,55 @@ struct AttentionKernelTests {
                 #expect(worst <= 1e-5, "level \(level) \(c.testDescription): max |error| \(worst)")
             }
         }
+    }
+
+    /// The decode kernel's cases: one or a few query rows, long caches, head sizes that are not a
+    /// multiple of 16 (masked tails) or of 8 (scalar tails), and 72 and 160 (two column runs).
+    static let rowCases = cases + [
+        Case(tokens: 1, past: 300, heads: 4, kvHeads: 2, d: 128, causal: true),
+        Case(tokens: 3, past: 17, heads: 2, kvHeads: 2, d: 72, causal: true),
+        Case(tokens: 2, past: 5, heads: 2, kvHeads: 1, d: 160, causal: true),
+        Case(tokens: 1, past: 9, heads: 3, kvHeads: 3, d: 13, causal: false),
+        Case(tokens: 2, past: 2, heads: 2, kvHeads: 2, d: 4, causal: true),
+    ]
+
+    @Test("mvlm_attention_rows matches the Double reference at every level", arguments: rowCases)
+    func rowsMatchReference(c: Case) throws {
+        let (q, k, v) = Self.inputs(c)
+        let scale = 1 / Float(c.d).squareRoot()
+        let expected = Self.reference(c, q, k, v, scale: scale)
+        let items = c.tokens * c.heads
+        var scratch = [Float](repeating: .nan, count: Int(mvlm_attention_rows_scratch_count(Int64(c.tokens), Int64(c.past))))
+        for level in MatrixMultiplyTests.levels {
+            MatrixMultiplyTests.atLevel(level) {
+                var out = [Float](repeating: .nan, count: c.tokens * c.heads * c.d)
+                // Items split as threads would take them: halves, and a single first and last item
+                // around the rest.
+                let cuts = [[0, items / 2, items], [0, 1, max(items - 1, 1), items]]
+                for cut in cuts {
+                    for (start, end) in zip(cut, cut.dropFirst()) where start < end {
+                        mvlm_attention_rows(
+                            q, k, v, &out, Int64(c.tokens), Int64(c.past), Int64(c.heads), Int64(c.kvHeads), Int64(c.d), scale,
+                            c.causal ? 1 : 0, Int64(start), Int64(end), &scratch)
+                    }
+                    let worst = zip(out, expected).map { abs(Double($0) - $1) }.max() ?? 0
+                    #expect(worst <= 1e-5, "level \(level) \(c.testDescription) cut \(cut): max |error| \(worst)")
+                    out = [Float](repeating: .nan, count: out.count)
+                }
+            }
+        }
+    }
+
+    @Test("AttentionKernel.runRows (2 threads) agrees with Kernels.attention on a decode step")
+    func rowsAgreeWithSwift() {
+        let c = Case(tokens: 1, past: 200, heads: 16, kvHeads: 16, d: 128, causal: true)
+        let (q, k, v) = Self.inputs(c)
+        let parameters = AttentionParameters(heads: c.heads, keyValueHeads: c.kvHeads, headDimension: c.d, scale: 0.088, cacheSlot: 0)
+        var native = [Float](repeating: .nan, count: q.count), swift = native
+        AttentionKernel.runRows(q: q, keys: k, values: v, output: &native, tokens: c.tokens, past: c.past, parameters: parameters, threads: 2)
+        Kernels.attention(q: q, keys: k, values: v, output: &swift, tokens: c.tokens, past: c.past, parameters: parameters, threads: 2)
+        let worst = zip(native, swift).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-5, "max |difference| \(worst)")
     }
 
     @Test("AttentionKernel.run (2 threads) agrees with Kernels.attention")

@@ -15,19 +15,42 @@ struct QuantizedMatVecTests {
         BlockFormatTests.Pattern.allCases.map { (type, $0) }
     }
 
-    @Test("activations are quantized exactly like the Q8_0 reference quantizer")
+    @Test("activations are quantized exactly like the Q8_0 reference quantizer, at every level")
     func activationQuantization() throws {
         var rng = SeededRandom(seed: 11)
-        let x = (0..<(32 * 40)).map { index in index % 97 == 0 ? 0 : Float.random(in: -3...3, using: &rng) * (index % 5 == 0 ? 100 : 1) }
-        var ours = [UInt8](repeating: 0, count: 40 * 34)
-        var sums = [Int32](repeating: 0, count: 40)
-        ours.withUnsafeMutableBytes { out in sums.withUnsafeMutableBufferPointer { mvlm_quantize_q8_0(x, out.baseAddress!, $0.baseAddress!, Int64(x.count)) } }
+        var x = (0..<(32 * 40)).map { index in index % 97 == 0 ? 0 : Float.random(in: -3...3, using: &rng) * (index % 5 == 0 ? 100 : 1) }
+        // Adversarial blocks: products exactly halfway between integers (max 127, so 1 / d = 1),
+        // all equal, all zero, subnormal, huge, a lone negative maximum.
+        let halfway: [Float] = (0..<32).map { i in
+            let sign: Float = i % 2 == 0 ? 1 : -1
+            return i == 0 ? 127 : sign * (Float(i * 4) + 0.5)
+        }
+        let subnormal: [Float] = (0..<32).map { i in
+            let value = Float(bitPattern: UInt32(1 + i * 977))
+            return i % 3 == 0 ? -value : value
+        }
+        let huge: [Float] = (0..<32).map { i in Float(i - 16) * 3e36 }
+        let negativeMaximum: [Float] = (0..<32).map { i in i == 7 ? -50 : Float(i) * 0.37 }
+        x += halfway
+        x += [Float](repeating: -2.75, count: 32)
+        x += [Float](repeating: 0, count: 32)
+        x += subnormal
+        x += huge
+        x += negativeMaximum
+        let blocks = x.count / 32
         let reference = try QuantizationScheme.q8_0.quantize(x)
-        #expect(ours == reference)
-        // The block sums are the sums of each block's stored int8 values.
-        for block in 0..<40 {
-            let values = reference[(block * 34 + 2)..<(block * 34 + 34)].map { Int32(Int8(bitPattern: $0)) }
-            #expect(sums[block] == values.reduce(0, +), "block \(block)")
+        for level in MatrixMultiplyTests.levels {
+            MatrixMultiplyTests.atLevel(level) {
+                var ours = [UInt8](repeating: 0xAA, count: blocks * 34)
+                var sums = [Int32](repeating: .min, count: blocks)
+                ours.withUnsafeMutableBytes { out in sums.withUnsafeMutableBufferPointer { mvlm_quantize_q8_0(x, out.baseAddress!, $0.baseAddress!, Int64(x.count)) } }
+                #expect(ours == reference, "level \(level)")
+                // The block sums are the sums of each block's stored int8 values.
+                for block in 0..<blocks {
+                    let values = reference[(block * 34 + 2)..<(block * 34 + 34)].map { Int32(Int8(bitPattern: $0)) }
+                    #expect(sums[block] == values.reduce(0, +), "level \(level) block \(block)")
+                }
+            }
         }
     }
 

@@ -31,8 +31,9 @@ int mvlm_kernels_set_level(int level);
 int mvlm_kernels_set_thread_level(int level);
 
 /// Quantizes `n` floats (n % 32 == 0) to Q8_0 blocks of 34 bytes: d = max|x| / 127 stored as
-/// f16, q = round-half-away(x / d) (llama.cpp's quantize_row_q8_0 arithmetic). When `sums` is not
-/// NULL, sums[b] receives the sum of block b's 32 int8 values (Q4_K's min term needs it).
+/// f16, q = round-half-away(x · (1 / d)) (llama.cpp's quantize_row_q8_0 arithmetic). When `sums`
+/// is not NULL, sums[b] receives the sum of block b's 32 int8 values (Q4_K's min term needs it).
+/// Vector code at the AVX2 and AVX-512 levels; every level writes the same bytes.
 void mvlm_quantize_q8_0(const float *x, void *blocks, int32_t *sums, int64_t n);
 
 /// y[r] = Σ over the row of w·x for rows [first, last) of a row-major matrix of Q4_0 (type 0),
@@ -127,6 +128,23 @@ int64_t mvlm_attention_scratch_count(int64_t tokens, int64_t past, int64_t head_
 void mvlm_attention(const float *q, const float *k, const float *v, float *out, int64_t tokens, int64_t past,
                     int64_t heads, int64_t kv_heads, int64_t head_dim, float scale, int causal, int64_t first_item,
                     int64_t last_item, float *scratch);
+
+/// The wrapping sum of `count` bytes read as little-endian 64-bit words (the last count % 8 bytes
+/// added one by one), in the widest vectors the level allows: a plain read for measuring memory
+/// bandwidth (`mvlm bench`). Every level returns the same sum.
+uint64_t mvlm_read_sum(const void *bytes, int64_t count);
+
+/// Floats of scratch one thread needs for mvlm_attention_rows.
+int64_t mvlm_attention_rows_scratch_count(int64_t tokens, int64_t past);
+
+/// The same attention as mvlm_attention, for few query rows (decode): work items
+/// [first_item, last_item) of tokens x heads (item = t * heads + h), each the dot products of the
+/// query with every visible key, the softmax, and the probability-weighted sum of the values
+/// (vector code at the AVX2 and AVX-512 levels, no matrix packing). `scratch` holds
+/// mvlm_attention_rows_scratch_count floats.
+void mvlm_attention_rows(const float *q, const float *k, const float *v, float *out, int64_t tokens, int64_t past,
+                         int64_t heads, int64_t kv_heads, int64_t head_dim, float scale, int causal, int64_t first_item,
+                         int64_t last_item, float *scratch);
 
 /// Weight quantizers for conversion (quantize.c), byte-identical to llama.cpp's
 /// quantize_row_q4_K_ref / quantize_row_q6_K_ref: `blocks` super-blocks of 256 floats (finite) to
