@@ -28,35 +28,6 @@ static void softmax_portable(float *row, int64_t visible, int64_t keys, float sc
 }
 
 #ifdef MVLM_X86
-// e^x for x <= 0 (x >= -87.3 after clamping): 2^n · p(r), r = x - n ln 2.
-#define EXP_BODY(V, SET1, ADD, MUL, FMA, MAX, ROUND, CVT)                                       \
-    x = MAX(x, SET1(-87.3f));                                                                  \
-    V n = ROUND(MUL(x, SET1(1.44269504088896341f)));                                           \
-    V r = FMA(n, SET1(-0.693359375f), x);                                                      \
-    r = FMA(n, SET1(2.12194440e-4f), r);                                                       \
-    V p = SET1(1.9875691500e-4f);                                                              \
-    p = FMA(p, r, SET1(1.3981999507e-3f));                                                     \
-    p = FMA(p, r, SET1(8.3334519073e-3f));                                                     \
-    p = FMA(p, r, SET1(4.1665795894e-2f));                                                     \
-    p = FMA(p, r, SET1(1.6666665459e-1f));                                                     \
-    p = FMA(p, r, SET1(5.0000001201e-1f));                                                     \
-    p = FMA(p, MUL(r, r), ADD(r, SET1(1.0f)));
-
-MVLM_AVX2 MVLM_INLINE __m256 exp_avx2(__m256 x) {
-#define R8(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-    EXP_BODY(__m256, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_fmadd_ps, _mm256_max_ps, R8, _)
-#undef R8
-    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
-
-MVLM_AVX512 MVLM_INLINE __m512 exp_avx512(__m512 x) {
-#define R16(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-    EXP_BODY(__m512, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_fmadd_ps, _mm512_max_ps, R16, _)
-#undef R16
-    return _mm512_scalef_ps(p, n);
-}
-
 MVLM_AVX2 static void softmax_avx2(float *row, int64_t visible, int64_t keys, float scale) {
     __m256 vs = _mm256_set1_ps(scale), vmax = _mm256_set1_ps(-INFINITY);
     int64_t j = 0;

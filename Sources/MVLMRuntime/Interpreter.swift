@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import CMVLMKernels
 import MVLMCore
 import MVLMGraph
 
@@ -403,7 +404,23 @@ public struct Interpreter: Sendable {
             return Activation(shape: q.shape, values: output)
 
         case .siluMul:
-            return binary(value(0), value(1)) { g, u in Kernels.silu(g) * u }
+            let g = value(0), u = value(1)
+            if NativeKernels.isEnabled && g.shape == u.shape {
+                // SwiGLU in C (vector exp); the Swift closure below is the reference.
+                var output = g.values
+                output.withUnsafeMutableBufferPointer { out in
+                    u.values.withUnsafeBufferPointer { up in
+                        let box = UncheckedSendable((out, up))
+                        Kernels.elementwise(count: out.count, threads: threads) { range in
+                            let (out, up) = box.value
+                            let start = out.baseAddress! + range.lowerBound
+                            mvlm_silu_mul(start, up.baseAddress! + range.lowerBound, start, Int64(range.count))
+                        }
+                    }
+                }
+                return Activation(shape: g.shape, values: output)
+            }
+            return binary(g, u) { g, u in Kernels.silu(g) * u }
         case .add:
             return binary(value(0), value(1)) { $0 + $1 }
         case .mul:

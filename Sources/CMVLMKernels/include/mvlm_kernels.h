@@ -134,6 +134,10 @@ void mvlm_attention(const float *q, const float *k, const float *v, float *out, 
 /// bandwidth (`mvlm bench`). Every level returns the same sum.
 uint64_t mvlm_read_sum(const void *bytes, int64_t count);
 
+/// out[i] = silu(g[i]) · u[i] = g[i] / (1 + e^-g[i]) · u[i] (SwiGLU), vectorized with a polynomial
+/// exp at the AVX2 and AVX-512 levels (within a few ulp of expf's result). `out` may be `g` or `u`.
+void mvlm_silu_mul(const float *g, const float *u, float *out, int64_t n);
+
 /// Floats of scratch one thread needs for mvlm_attention_rows.
 int64_t mvlm_attention_rows_scratch_count(int64_t tokens, int64_t past);
 
