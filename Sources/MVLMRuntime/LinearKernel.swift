@@ -3,8 +3,10 @@ import CMVLMKernels
 /// `y[t, n] = Σ_k x[t, k] · w[n, k] (+ bias[n])` for a weight in any `WeightFormat`.
 ///
 /// Threads own disjoint ranges of output features `n`. Within a range:
-/// - few tokens (decode): four weight rows at a time are streamed straight from the mapping,
-///   widened eight elements at a time, and dotted with every token (the rows stay in L1);
+/// - few tokens (decode): f32/f16/bf16 weights go to the C kernel `mvlm_matvec_float` when the C
+///   kernels are enabled; otherwise (and for the other formats) four weight rows at a time are
+///   streamed straight from the mapping, widened eight elements at a time, and dotted with every
+///   token (the rows stay in L1);
 /// - many tokens (prefill) with the C kernels enabled (`NativeKernels`): f32/f16/bf16 weights go
 ///   straight to the C matrix × matrix kernel (`MatrixMultiply.float`), which widens a panel of
 ///   rows at a time itself; other formats have a tile of `nativeTileRows` rows widened by their
@@ -40,6 +42,10 @@ struct LinearKernel: WeightKernel {
                 y: y, threads: threads)
             return
         }
+        if !native && nativeKernels, tokens < Self.matrixThreshold, let type = MatrixMultiply.floatType(W.self) {
+            vectorRowsNative(type: type, w)
+            return
+        }
         // The activations in the weight format's packed order (see `WeightFormat`).
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(tokens &* inputs, 1))
         defer { packed.deallocate() }
@@ -60,6 +66,22 @@ struct LinearKernel: WeightKernel {
                 shared.value.matrixRows(W.self, weights.value, range)
             } else {
                 shared.value.vectorRows(W.self, weights.value, range)
+            }
+        }
+    }
+
+    /// Decode of f32/f16/bf16 weights in C (`mvlm_matvec_float`: four rows at a time, widened in
+    /// registers), threads taking chunks of rows; each token's activations unpacked.
+    private func vectorRowsNative(type: Int32, _ w: UnsafeRawPointer) {
+        let shared = UncheckedSendable((self, w))
+        Parallel.forEachChunk(count: outputs, threads: threads, alignment: 4, minimumChunk: 16) { range in
+            let (kernel, w) = shared.value
+            for t in 0..<kernel.tokens {
+                let yt = kernel.y + t &* kernel.outputs
+                mvlm_matvec_float(
+                    type, w, Int64(kernel.inputs), Int64(range.lowerBound), Int64(range.upperBound), kernel.x + t &* kernel.inputs,
+                    Int64(kernel.inputs), yt)
+                if let bias = kernel.bias { for n in range { yt[n] += bias[n] } }
             }
         }
     }

@@ -47,6 +47,13 @@ void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, in
 /// input-major: the weight of output n and input j is w[j * ldw + n] (attention's values).
 enum { MVLM_WEIGHT_F32 = 0, MVLM_WEIGHT_F16 = 1, MVLM_WEIGHT_BF16 = 2, MVLM_WEIGHT_F32_TRANSPOSED = 3 };
 
+/// Decode's y[n] = Σ_j w[n * ldw + j] · x[j] for rows n in [first, last) of f32, f16 or bf16
+/// weights (MVLM_WEIGHT_F32 / F16 / BF16), one token of f32 activations `x` (unpacked), widened in
+/// registers; each output is a few f32 FMA chains, then a lane sum (rounding error at most about
+/// k · 2^-24 · Σ_j |w x|).
+void mvlm_matvec_float(int type, const void *w, int64_t ldw, int64_t first, int64_t last, const float *x, int64_t k,
+                       float *y);
+
 /// Floats needed for `tokens` rows of `k` activations packed by mvlm_gemm_float_pack.
 int64_t mvlm_gemm_float_packed_count(int64_t tokens, int64_t k);
 
