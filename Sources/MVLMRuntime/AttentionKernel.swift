@@ -27,15 +27,27 @@ enum AttentionKernel {
         tokens: Int, past: Int, parameters p: AttentionParameters, causal: Bool = true, threads: Int
     ) {
         guard tokens > 0 else { return }
-        let scratchCount = Int(mvlm_attention_rows_scratch_count(Int64(tokens), Int64(past)))
         let shared = UncheckedSendable((q, keys, values, output))
-        Parallel.forEachChunk(count: tokens * p.heads, threads: threads) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
-            defer { scratch.deallocate() }
+        forEachItemRange(
+            items: tokens * p.heads, scratchCount: Int(mvlm_attention_rows_scratch_count(Int64(tokens), Int64(past))),
+            threads: threads
+        ) { first, last, scratch in
             let (q, keys, values, output) = shared.value
             mvlm_attention_rows(
                 q, keys, values, output, Int64(tokens), Int64(past), Int64(p.heads), Int64(p.keyValueHeads),
-                Int64(p.headDimension), p.scale, causal ? 1 : 0, Int64(range.lowerBound), Int64(range.upperBound), scratch)
+                Int64(p.headDimension), p.scale, causal ? 1 : 0, first, last, scratch)
+        }
+    }
+
+    /// Calls `kernel(first, last, scratch)` on disjoint ranges of `items` work items from up to
+    /// `threads` threads, each call with its own `scratchCount` floats of scratch.
+    private static func forEachItemRange(
+        items: Int, scratchCount: Int, threads: Int, _ kernel: (Int64, Int64, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        Parallel.forEachChunk(count: items, threads: threads) { range in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+            defer { scratch.deallocate() }
+            kernel(Int64(range.lowerBound), Int64(range.upperBound), scratch)
         }
     }
 
@@ -45,15 +57,15 @@ enum AttentionKernel {
     ) {
         guard tokens > 0 else { return }
         let blocks = (tokens + 31) / 32
-        let scratchCount = Int(mvlm_attention_scratch_count(Int64(tokens), Int64(past), Int64(p.headDimension)))
         let shared = UncheckedSendable((q, keys, values, output))
-        Parallel.forEachChunk(count: p.heads * blocks, threads: threads) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
-            defer { scratch.deallocate() }
+        forEachItemRange(
+            items: p.heads * blocks,
+            scratchCount: Int(mvlm_attention_scratch_count(Int64(tokens), Int64(past), Int64(p.headDimension))), threads: threads
+        ) { first, last, scratch in
             let (q, keys, values, output) = shared.value
             mvlm_attention(
                 q, keys, values, output, Int64(tokens), Int64(past), Int64(p.heads), Int64(p.keyValueHeads),
-                Int64(p.headDimension), p.scale, causal ? 1 : 0, Int64(range.lowerBound), Int64(range.upperBound), scratch)
+                Int64(p.headDimension), p.scale, causal ? 1 : 0, first, last, scratch)
         }
     }
 }

@@ -407,18 +407,7 @@ public struct Interpreter: Sendable {
             let g = value(0), u = value(1)
             if NativeKernels.isEnabled && g.shape == u.shape {
                 // SwiGLU in C (vector exp); the Swift closure below is the reference.
-                var output = g.values
-                output.withUnsafeMutableBufferPointer { out in
-                    u.values.withUnsafeBufferPointer { up in
-                        let box = UncheckedSendable((out, up))
-                        Kernels.elementwise(count: out.count, threads: threads) { range in
-                            let (out, up) = box.value
-                            let start = out.baseAddress! + range.lowerBound
-                            mvlm_silu_mul(start, up.baseAddress! + range.lowerBound, start, Int64(range.count))
-                        }
-                    }
-                }
-                return Activation(shape: g.shape, values: output)
+                return sameShape(g, u) { out, up in mvlm_silu_mul(out.baseAddress!, up.baseAddress!, out.baseAddress!, Int64(out.count)) }
             }
             return binary(g, u) { g, u in Kernels.silu(g) * u }
         case .add:
@@ -583,13 +572,24 @@ public struct Interpreter: Sendable {
 
     private func binary(_ a: Activation, _ b: Activation, _ f: @escaping (Float, Float) -> Float) -> Activation {
         if a.shape != b.shape { return broadcast(a, b, f) }
+        return sameShape(a, b) { out, other in
+            for i in out.indices { out[i] = f(out[i], other[i]) }
+        }
+    }
+
+    /// A copy of `a` that `body` updates from `b` (same shape) in place, slice by slice:
+    /// `body(out[range], b[range])` over disjoint ranges, from up to `threads` threads.
+    private func sameShape(
+        _ a: Activation, _ b: Activation,
+        _ body: @escaping (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void
+    ) -> Activation {
         var output = a.values
         output.withUnsafeMutableBufferPointer { buffer in
             b.values.withUnsafeBufferPointer { other in
                 let box = UncheckedSendable((buffer, other))
                 Kernels.elementwise(count: buffer.count, threads: threads) { range in
                     let (out, other) = box.value
-                    for i in range { out[i] = f(out[i], other[i]) }
+                    body(UnsafeMutableBufferPointer(rebasing: out[range]), UnsafeBufferPointer(rebasing: other[range]))
                 }
             }
         }

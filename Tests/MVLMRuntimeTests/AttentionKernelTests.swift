@@ -116,27 +116,23 @@ struct AttentionKernelTests {
         }
     }
 
-    @Test("AttentionKernel.runRows (2 threads) agrees with Kernels.attention on a decode step")
-    func rowsAgreeWithSwift() {
-        let c = Case(tokens: 1, past: 200, heads: 16, kvHeads: 16, d: 128, causal: true)
-        let (q, k, v) = Self.inputs(c)
-        let parameters = AttentionParameters(heads: c.heads, keyValueHeads: c.kvHeads, headDimension: c.d, scale: 0.088, cacheSlot: 0)
-        var native = [Float](repeating: .nan, count: q.count), swift = native
-        AttentionKernel.runRows(q: q, keys: k, values: v, output: &native, tokens: c.tokens, past: c.past, parameters: parameters, threads: 2)
-        Kernels.attention(q: q, keys: k, values: v, output: &swift, tokens: c.tokens, past: c.past, parameters: parameters, threads: 2)
-        let worst = zip(native, swift).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(worst <= 1e-5, "max |difference| \(worst)")
-    }
-
-    @Test("AttentionKernel.run (2 threads) agrees with Kernels.attention")
-    func agreesWithSwift() {
-        let c = Case(tokens: 70, past: 6, heads: 4, kvHeads: 2, d: 64, causal: true)
+    /// `AttentionKernel.run` (the matrix route) on a 70-token prefill and `runRows` on a decode
+    /// step over 200 cached positions.
+    @Test("AttentionKernel.run and .runRows (2 threads) agree with Kernels.attention", arguments: [false, true])
+    func agreesWithSwift(rows: Bool) {
+        let c = rows
+            ? Case(tokens: 1, past: 200, heads: 16, kvHeads: 16, d: 128, causal: true)
+            : Case(tokens: 70, past: 6, heads: 4, kvHeads: 2, d: 64, causal: true)
         let (q, k, v) = Self.inputs(c)
         let parameters = AttentionParameters(heads: c.heads, keyValueHeads: c.kvHeads, headDimension: c.d, scale: 0.125, cacheSlot: 0)
         var native = [Float](repeating: .nan, count: q.count), swift = native
-        AttentionKernel.run(q: q, keys: k, values: v, output: &native, tokens: c.tokens, past: c.past, parameters: parameters, threads: 2)
+        if rows {
+            AttentionKernel.runRows(q: q, keys: k, values: v, output: &native, tokens: c.tokens, past: c.past, parameters: parameters, threads: 2)
+        } else {
+            AttentionKernel.run(q: q, keys: k, values: v, output: &native, tokens: c.tokens, past: c.past, parameters: parameters, threads: 2)
+        }
         Kernels.attention(q: q, keys: k, values: v, output: &swift, tokens: c.tokens, past: c.past, parameters: parameters, threads: 2)
         let worst = zip(native, swift).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(worst <= 1e-5, "max |difference| \(worst)")
+        #expect(worst <= 1e-5, "\(c.testDescription): max |difference| \(worst)")
     }
 }
