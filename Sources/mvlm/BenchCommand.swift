@@ -13,10 +13,11 @@ struct BenchCommand: ParsableCommand {
             Opens MODEL (an .mvlm file, a checkpoint folder or a weights file) the way `mvlm run` \
             does, times the time to first token, prefill of --prompt-tokens tokens (--repetitions \
             runs after a warm-up; median, slowest and fastest) and --gen-tokens decode steps \
-            (median step, fastest and slowest) starting from --decode-context cached positions \
-            (default 0, an empty cache, as llama-bench's `tg` test; attention over a longer context \
-            adds its cost per step), and measures the read bandwidth over the \
-            same weights with a parallel SIMD pass. Decode of a language model streams every weight \
+            (median step, fastest and slowest, and the mean: all steps' time over their count, what \
+            llama-bench's `tg` reports) starting from --decode-context cached positions (default 0, \
+            an empty cache, as llama-bench's `tg` test; attention over a longer context adds its \
+            cost per step), and measures the read bandwidth over the same weights with a parallel \
+            vector read on the kernels' threads. Decode of a language model streams every weight \
             once per token, so bandwidth / bytes per token is the decode ceiling; the percentage of \
             it that decode reaches says how much is left to gain.
 
