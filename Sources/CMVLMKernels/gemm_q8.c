@@ -37,25 +37,14 @@ int64_t mvlm_gemm_q8_packed_bytes(int64_t tokens, int64_t k) { return (tokens + 
 
 // ---- activations ------------------------------------------------------------------------------
 
-// One block of 32, exactly as mvlm_quantize_q8_0; returns the scale (f16-rounded).
-static float quantize_block(const float *v, int8_t *q) {
-    float amax = 0;
-    for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
-    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-    // A block below ~1e-37 has an infinite 1/d: its values become 0, as the reference quantizer
-    // gives (the f16 scale is 0 then anyway).
-    if (!isfinite(id)) id = 0;
-    for (int i = 0; i < 32; i++) q[i] = (int8_t)roundf(v[i] * id);
-    return mvlm_half_to_float(mvlm_float_to_half(d));
-}
-
 static void pack_block_portable(const float *x, int64_t tokens, int64_t k, int64_t tile, int64_t b, uint8_t *o) {
     for (int i = 0; i < QT; i++) {
         int64_t t = tile * QT + i;
         int8_t q[32];
         float d = 0;
         if (t < tokens) {
-            d = quantize_block(x + t * k + b * 32, q);
+            // Exactly as mvlm_quantize_q8_0; the scale as the f16 it is stored as there.
+            d = mvlm_half_to_float(mvlm_float_to_half(mvlm_q8_block(x + t * k + b * 32, q)));
         } else {
             memset(q, 0, 32);
         }
@@ -97,20 +86,9 @@ MVLM_AVX2 MVLM_INLINE void transpose8_epi32(__m256i r[8]) {
     r[7] = _mm256_castps_si256(_mm256_permute2f128_ps(s3, s7, 0x31));
 }
 
-// roundf (half away from zero) of floats whose magnitude is at most 2^23, exactly.
-MVLM_AVX2 MVLM_INLINE __m256i round_away(__m256 a) {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    __m256 t = _mm256_round_ps(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    __m256 f = _mm256_andnot_ps(sign, _mm256_sub_ps(a, t));  // |fraction|, exact
-    __m256 up = _mm256_cmp_ps(f, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-    __m256 one = _mm256_or_ps(_mm256_and_ps(a, sign), _mm256_set1_ps(1.0f));
-    return _mm256_cvttps_epi32(_mm256_add_ps(t, _mm256_and_ps(up, one)));
-}
-
 MVLM_AVX2 static void pack_block_avx2(const float *x, int64_t tokens, int64_t k, int64_t tile, int64_t b, uint8_t *o) {
     __m256i rows[8];
     float ds[8] __attribute__((aligned(32)));
-    const __m256 sign = _mm256_set1_ps(-0.0f);
     for (int i = 0; i < QT; i++) {
         int64_t t = tile * QT + i;
         if (t >= tokens) {
@@ -118,23 +96,9 @@ MVLM_AVX2 static void pack_block_avx2(const float *x, int64_t tokens, int64_t k,
             ds[i] = 0;
             continue;
         }
-        const float *v = x + t * k + b * 32;
-        __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8), v2 = _mm256_loadu_ps(v + 16), v3 = _mm256_loadu_ps(v + 24);
-        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
-                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
-        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_max_ss(h, _mm_movehdup_ps(h));
-        float amax = _mm_cvtss_f32(h);
-        float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-        if (!isfinite(id)) id = 0;  // as in quantize_block
+        float d;
+        rows[i] = mvlm_q8_block8(x + t * k + b * 32, &d);  // exactly as mvlm_quantize_q8_0
         ds[i] = mvlm_half_to_float(mvlm_float_to_half(d));
-        __m256 vid = _mm256_set1_ps(id);
-        __m256i q0 = round_away(_mm256_mul_ps(v0, vid)), q1 = round_away(_mm256_mul_ps(v1, vid));
-        __m256i q2 = round_away(_mm256_mul_ps(v2, vid)), q3 = round_away(_mm256_mul_ps(v3, vid));
-        // int32 -> int8 in input order: packs interleave 128-bit lanes, the permute restores order.
-        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
-        rows[i] = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     }
     transpose8_epi32(rows);  // rows[g] = group g of all 8 tokens
     for (int g = 0; g < 8; g++) _mm256_storeu_si256((__m256i *)(o + g * 32), rows[g]);

@@ -123,6 +123,23 @@ static inline uint32_t mvlm_load32(const uint8_t *p) {
 
 static inline void mvlm_store32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
+// Q8_0 of one block of 32 floats, for decode's (kernels.c) and prefill's (gemm_q8.c) activations
+// alike: d = max|v| / 127, q = roundf(v · (1 / d)) (half away from zero; 1 / d taken as 0 when d
+// is 0). A product that is not below 128 in magnitude (an infinite 1 / d, for blocks under about
+// 1e-37, or NaN input) gives q = 0, as MVLMQuant's reference and numpy's cast on x86 do. Returns d
+// (f32; the block stores it rounded to f16). The vector versions below and in kernels.c repeat
+// the same float operations, so every level writes the same bytes.
+static inline float mvlm_q8_block(const float *v, int8_t *q) {
+    float amax = 0;
+    for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
+    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    for (int i = 0; i < 32; i++) {
+        float t = v[i] * id;
+        q[i] = fabsf(t) < 128 ? (int8_t)roundf(t) : 0;
+    }
+    return d;
+}
+
 #ifdef MVLM_X86
 // Vector e^x (softmax in attention.c, SiLU in elementwise.c): Cephes' expf coefficients after
 // reduction by ln 2, within 2 ulp of expf over x in [-87.3, 0] (lower x is clamped there).
@@ -153,6 +170,47 @@ MVLM_AVX512 MVLM_INLINE __m512 exp_avx512(__m512 x) {
     EXP_BODY(__m512, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_fmadd_ps, _mm512_max_ps, R16, _)
 #undef R16
     return _mm512_scalef_ps(p, n);
+}
+
+// roundf for |t| < 128 (other lanes, NaN among them, give 0): truncate, then step away from zero
+// when the dropped part is at least 1/2 (t - trunc(t) is exact there).
+MVLM_AVX2 MVLM_INLINE __m256i mvlm_round_away8(__m256 t) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    t = _mm256_and_ps(t, _mm256_cmp_ps(_mm256_andnot_ps(sign, t), _mm256_set1_ps(128.0f), _CMP_LT_OQ));
+    __m256 r = _mm256_round_ps(t, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(t, r));
+    __m256 up = _mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+    __m256 one = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(t, sign));
+    return _mm256_cvtps_epi32(_mm256_add_ps(r, _mm256_and_ps(up, one)));
+}
+
+// mvlm_q8_block in AVX2: returns the 32 q as int8 in input order, *d the scale.
+MVLM_AVX2 MVLM_INLINE __m256i mvlm_q8_block8(const float *v, float *d) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 x[4], m = _mm256_setzero_ps();
+    for (int i = 0; i < 4; i++) {
+        x[i] = _mm256_loadu_ps(v + 8 * i);
+        m = _mm256_max_ps(_mm256_andnot_ps(sign, x[i]), m);  // keeps m where |x| is NaN, as fmaxf
+    }
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    *d = _mm_cvtss_f32(h) / 127.0f;
+    __m256 id = _mm256_set1_ps(*d != 0 ? 1.0f / *d : 0.0f);
+    __m256i q[4];
+    for (int i = 0; i < 4; i++) q[i] = mvlm_round_away8(_mm256_mul_ps(x[i], id));
+    // int32 -> int8 (within ±127: the packs never saturate); the permute undoes the packs' lane
+    // interleave.
+    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+    return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+// The sum of a ymm register's 8 floats.
+MVLM_AVX2 MVLM_INLINE float mvlm_hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
 }
 #endif
 

@@ -12,31 +12,24 @@
 
 // ---- activations ----------------------------------------------------------------------------
 
-// Q8_0 of one block of 32: d = max|v| / 127 stored as f16, q = roundf(v / d) (half away from
-// zero) computed as roundf(v · (1 / d)), the block's sum of q. A product that is not below 128 in
-// magnitude (only an infinite 1 / d, for blocks under about 1e-37, or NaN input) gives q = 0, as
-// MVLMQuant's reference and numpy's cast on x86 do. The vector versions repeat the same float
-// operations (one product, then rounding), so all levels write the same bytes.
-static void quantize_block_portable(const float *v, uint8_t *block, int32_t *sum) {
-    float amax = 0;
-    for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
-    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+// One Q8_0 block of decode's activations (mvlm_q8_block's arithmetic, internal.h): the f16 scale,
+// then the 32 int8 values; *sum = their sum.
+static inline void store_half(uint8_t *p, float d) {
     uint16_t h = float_to_half(d);
-    block[0] = (uint8_t)(h & 0xFF);
-    block[1] = (uint8_t)(h >> 8);
+    p[0] = (uint8_t)(h & 0xFF);
+    p[1] = (uint8_t)(h >> 8);
+}
+
+static void quantize_block_portable(const float *v, uint8_t *block, int32_t *sum) {
+    int8_t *q = (int8_t *)(block + 2);
+    store_half(block, mvlm_q8_block(v, q));
     int32_t total = 0;
-    for (int i = 0; i < 32; i++) {
-        float t = v[i] * id;
-        int8_t q = fabsf(t) < 128 ? (int8_t)roundf(t) : 0;
-        block[2 + i] = (uint8_t)q;
-        total += q;
-    }
+    for (int i = 0; i < 32; i++) total += q[i];
     *sum = total;
 }
 
 #ifdef MVLM_X86
-// roundf for |t| < 128 (other lanes, NaN among them, give 0): truncate, then step away from zero
-// when the dropped part is at least 1/2 (t - trunc(t) is exact there).
+// mvlm_round_away8 at 16 lanes.
 MVLM_AVX512 MVLM_INLINE __m512i round_away_avx512(__m512 t) {
     t = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_abs_ps(t), _mm512_set1_ps(128.0f), _CMP_LT_OQ), t);
     __m512 r = _mm512_roundscale_ps(t, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
@@ -51,9 +44,7 @@ MVLM_AVX512 static void quantize_block_avx512(const float *v, uint8_t *block, in
     // max(|v|, acc) keeps acc where |v| is NaN, as fmaxf does.
     float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(b), _mm512_max_ps(_mm512_abs_ps(a), _mm512_setzero_ps())));
     float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-    uint16_t h = float_to_half(d);
-    block[0] = (uint8_t)(h & 0xFF);
-    block[1] = (uint8_t)(h >> 8);
+    store_half(block, d);
     __m512 vid = _mm512_set1_ps(id);
     __m512i qa = round_away_avx512(_mm512_mul_ps(a, vid)), qb = round_away_avx512(_mm512_mul_ps(b, vid));
     _mm_storeu_si128((__m128i *)(block + 2), _mm512_cvtepi32_epi8(qa));
@@ -61,41 +52,13 @@ MVLM_AVX512 static void quantize_block_avx512(const float *v, uint8_t *block, in
     *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
 }
 
-MVLM_AVX2 MVLM_INLINE __m256i round_away_avx2(__m256 t) {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    t = _mm256_and_ps(t, _mm256_cmp_ps(_mm256_andnot_ps(sign, t), _mm256_set1_ps(128.0f), _CMP_LT_OQ));
-    __m256 r = _mm256_round_ps(t, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(t, r));
-    __m256 up = _mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-    __m256 one = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(t, sign));
-    return _mm256_cvtps_epi32(_mm256_add_ps(r, _mm256_and_ps(up, one)));
-}
-
 MVLM_AVX2 static void quantize_block_avx2(const float *v, uint8_t *block, int32_t *sum) {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    __m256 x[4];
-    __m256 m = _mm256_setzero_ps();
-    for (int i = 0; i < 4; i++) {
-        x[i] = _mm256_loadu_ps(v + 8 * i);
-        m = _mm256_max_ps(_mm256_andnot_ps(sign, x[i]), m);
-    }
-    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-    float amax = _mm_cvtss_f32(m4);
-    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-    uint16_t h = float_to_half(d);
-    block[0] = (uint8_t)(h & 0xFF);
-    block[1] = (uint8_t)(h >> 8);
-    __m256 vid = _mm256_set1_ps(id);
-    __m256i q[4];
-    for (int i = 0; i < 4; i++) q[i] = round_away_avx2(_mm256_mul_ps(x[i], vid));
-    // Pack to bytes (values are within ±127, so saturation never applies), then undo the
-    // per-lane interleave of the packs.
-    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
-    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    _mm256_storeu_si256((__m256i *)(block + 2), p);
-    __m256i s = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+    float d;
+    __m256i q = mvlm_q8_block8(v, &d);
+    store_half(block, d);
+    _mm256_storeu_si256((__m256i *)(block + 2), q);
+    // Σq: u8 ones x s8 q in int16 pairs, then int32.
+    __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
     __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
     s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
     s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
@@ -199,13 +162,6 @@ static float dot_q6_K_portable(const uint8_t *w, const uint8_t *x, int64_t super
 #ifdef MVLM_X86
 #define AVX2 MVLM_AVX2
 
-AVX2 static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 // Σ of 32 int8 products as 8 int32 lanes → floats: |w| (unsigned) times x with w's sign.
 AVX2 static inline __m256 dot32(__m256i w, __m256i x) {
     __m256i products = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
@@ -228,7 +184,7 @@ AVX2 static float dot_q4_0_avx2(const uint8_t *w, const uint8_t *x, int64_t bloc
         __m256i xq = _mm256_loadu_si256((const __m256i *)(xb + 2));
         acc = _mm256_fmadd_ps(_mm256_set1_ps(scale2(wb, xb)), dot32(q, xq), acc);
     }
-    return hsum(acc);
+    return mvlm_hsum8(acc);
 }
 
 AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *x, int64_t blocks) {
@@ -239,7 +195,7 @@ AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *x, int64_t bloc
         __m256i xq = _mm256_loadu_si256((const __m256i *)(xb + 2));
         acc = _mm256_fmadd_ps(_mm256_set1_ps(scale2(wb, xb)), dot32(q, xq), acc);
     }
-    return hsum(acc);
+    return mvlm_hsum8(acc);
 }
 
 AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *x, const int32_t *xsum, int64_t superblocks) {
@@ -264,7 +220,7 @@ AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *x, const int32_
             }
         }
     }
-    return hsum(acc) - mins;
+    return mvlm_hsum8(acc) - mins;
 }
 
 AVX2 static float dot_q6_K_avx2(const uint8_t *w, const uint8_t *x, int64_t superblocks) {
@@ -294,7 +250,7 @@ AVX2 static float dot_q6_K_avx2(const uint8_t *w, const uint8_t *x, int64_t supe
             }
         }
     }
-    return hsum(acc);
+    return mvlm_hsum8(acc);
 }
 
 // 1 when AVX2, FMA and F16C are usable (CPU and OS), 2 when AVX-512 F/BW/DQ/VL with VNNI are too.

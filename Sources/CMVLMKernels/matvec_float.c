@@ -53,14 +53,17 @@ MVLM_AVX512 MVLM_INLINE void rows_avx512_t(int type, const void *w, int64_t ldw,
     }
 }
 
-// One copy per element type, so the type is a constant inside the loops.
+// Calls FN with the element type a constant (one copy of the loops per type).
+#define BY_WEIGHT_TYPE(FN)                                                                \
+    switch (type) {                                                                       \
+    case MVLM_WEIGHT_F16: FN(MVLM_WEIGHT_F16, w, ldw, first, last, x, k, y); break;       \
+    case MVLM_WEIGHT_BF16: FN(MVLM_WEIGHT_BF16, w, ldw, first, last, x, k, y); break;     \
+    default: FN(MVLM_WEIGHT_F32, w, ldw, first, last, x, k, y); break;                    \
+    }
+
 MVLM_AVX512 static void rows_avx512(int type, const void *w, int64_t ldw, int64_t first, int64_t last, const float *x,
                                     int64_t k, float *y) {
-    switch (type) {
-    case MVLM_WEIGHT_F16: rows_avx512_t(MVLM_WEIGHT_F16, w, ldw, first, last, x, k, y); break;
-    case MVLM_WEIGHT_BF16: rows_avx512_t(MVLM_WEIGHT_BF16, w, ldw, first, last, x, k, y); break;
-    default: rows_avx512_t(MVLM_WEIGHT_F32, w, ldw, first, last, x, k, y); break;
-    }
+    BY_WEIGHT_TYPE(rows_avx512_t)
 }
 
 MVLM_AVX2 MVLM_INLINE __m256 load8_avx2(int type, const void *w, int64_t i) {
@@ -69,13 +72,6 @@ MVLM_AVX2 MVLM_INLINE __m256 load8_avx2(int type, const void *w, int64_t i) {
         return _mm256_castsi256_ps(
             _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i))), 16));
     return _mm256_loadu_ps((const float *)w + i);
-}
-
-MVLM_AVX2 static float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
 }
 
 MVLM_AVX2 MVLM_INLINE void rows_avx2_t(int type, const void *w, int64_t ldw, int64_t first, int64_t last,
@@ -90,7 +86,7 @@ MVLM_AVX2 MVLM_INLINE void rows_avx2_t(int type, const void *w, int64_t ldw, int
             a2 = _mm256_fmadd_ps(load8_avx2(type, w, (n + 2) * ldw + j), xv, a2);
             a3 = _mm256_fmadd_ps(load8_avx2(type, w, (n + 3) * ldw + j), xv, a3);
         }
-        float s0 = hsum8(a0), s1 = hsum8(a1), s2 = hsum8(a2), s3 = hsum8(a3);
+        float s0 = mvlm_hsum8(a0), s1 = mvlm_hsum8(a1), s2 = mvlm_hsum8(a2), s3 = mvlm_hsum8(a3);
         for (int64_t j = k8; j < k; j++) {
             s0 += widen(type, w, n * ldw + j) * x[j];
             s1 += widen(type, w, (n + 1) * ldw + j) * x[j];
@@ -102,7 +98,7 @@ MVLM_AVX2 MVLM_INLINE void rows_avx2_t(int type, const void *w, int64_t ldw, int
     for (; n < last; n++) {
         __m256 a = _mm256_setzero_ps();
         for (int64_t j = 0; j < k8; j += 8) a = _mm256_fmadd_ps(load8_avx2(type, w, n * ldw + j), _mm256_loadu_ps(x + j), a);
-        float s = hsum8(a);
+        float s = mvlm_hsum8(a);
         for (int64_t j = k8; j < k; j++) s += widen(type, w, n * ldw + j) * x[j];
         y[n] = s;
     }
@@ -110,11 +106,7 @@ MVLM_AVX2 MVLM_INLINE void rows_avx2_t(int type, const void *w, int64_t ldw, int
 
 MVLM_AVX2 static void rows_avx2(int type, const void *w, int64_t ldw, int64_t first, int64_t last, const float *x,
                                 int64_t k, float *y) {
-    switch (type) {
-    case MVLM_WEIGHT_F16: rows_avx2_t(MVLM_WEIGHT_F16, w, ldw, first, last, x, k, y); break;
-    case MVLM_WEIGHT_BF16: rows_avx2_t(MVLM_WEIGHT_BF16, w, ldw, first, last, x, k, y); break;
-    default: rows_avx2_t(MVLM_WEIGHT_F32, w, ldw, first, last, x, k, y); break;
-    }
+    BY_WEIGHT_TYPE(rows_avx2_t)
 }
 #endif
 
