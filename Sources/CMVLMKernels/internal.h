@@ -12,6 +12,23 @@
 // Function attributes for the vector paths; callers check mvlm_kernels_level() first.
 #define MVLM_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define MVLM_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
+#define MVLM_MAX_LEVEL 2
+#elif defined(__aarch64__) || defined(_M_ARM64)
+// ARM64 levels (mvlm_kernels_level): 1 NEON (ARMv8.0, every arm64 CPU), 2 also the dot-product
+// extension (ARMv8.2 SDOT/UDOT), 3 also the int8 matrix multiply (ARMv8.6 SMMLA/USMMLA). Each
+// level's functions carry its target attribute (clang's spelling; the package's C is built by
+// clang on every platform), so one binary runs on any arm64 CPU; callers check the level first.
+// FP16 arithmetic (ARMv8.2 FEAT_FP16) is a separate feature: mvlm_arm_has_fp16().
+#define MVLM_ARM 1
+#include <arm_neon.h>
+#define MVLM_NEON
+#define MVLM_DOTPROD __attribute__((target("dotprod")))
+#define MVLM_I8MM __attribute__((target("dotprod,i8mm")))
+#define MVLM_FP16 __attribute__((target("fullfp16")))
+#define MVLM_MAX_LEVEL 3
+int mvlm_arm_has_fp16(void);
+#else
+#define MVLM_MAX_LEVEL 0
 #endif
 
 #define MVLM_INLINE static inline __attribute__((always_inline))
@@ -212,6 +229,13 @@ MVLM_AVX2 MVLM_INLINE float mvlm_hsum8(__m256 v) {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
+#endif
+
+#ifdef MVLM_ARM
+// ---- ARM decode helpers (matvec_*.c, kernels.c) ----------------------------------------------
+
+// ---- ARM prefill / elementwise helpers (gemm_*.c, attention.c, elementwise.c, quantize.c) -----
+
 #endif
 
 #endif

@@ -5,6 +5,12 @@
 #ifdef MVLM_X86
 #include <cpuid.h>
 #endif
+#if defined(MVLM_ARM) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+#if defined(MVLM_ARM) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
 
 #define half_to_float mvlm_half_to_float
 #define float_to_half mvlm_float_to_half
@@ -268,6 +274,40 @@ static int detect_level(void) {
     if (f && dq && bw && vl && vnni && (lo & 0xE6) == 0xE6) return 2;  // opmask and ZMM state enabled too
     return 1;
 }
+#elif defined(MVLM_ARM)
+// 1 NEON (every arm64 CPU), 2 with the dot-product extension, 3 with int8 matrix multiply too.
+// Linux and Android: the kernel's hardware capabilities (HWCAP_ASIMDDP bit 20, HWCAP2_I8MM bit 13,
+// HWCAP_ASIMDHP bit 10 for FP16 arithmetic); Apple: the hw.optional.arm.FEAT_* sysctls.
+static int arm_fp16 = -1;
+
+#if defined(__APPLE__)
+static int apple_feature(const char *name) {
+    int value = 0;
+    size_t size = sizeof(value);
+    return sysctlbyname(name, &value, &size, NULL, 0) == 0 && value != 0;
+}
+#endif
+
+static int detect_level(void) {
+#if defined(__linux__)
+    unsigned long hwcap = getauxval(AT_HWCAP), hwcap2 = getauxval(AT_HWCAP2);
+    int dotprod = (hwcap >> 20) & 1, i8mm = (hwcap2 >> 13) & 1;
+    arm_fp16 = (int)((hwcap >> 10) & 1);
+#elif defined(__APPLE__)
+    int dotprod = apple_feature("hw.optional.arm.FEAT_DotProd"), i8mm = apple_feature("hw.optional.arm.FEAT_I8MM");
+    arm_fp16 = apple_feature("hw.optional.arm.FEAT_FP16");
+#else
+    int dotprod = 0, i8mm = 0;
+    arm_fp16 = 0;
+#endif
+    if (!dotprod) return 1;
+    return i8mm ? 3 : 2;
+}
+
+int mvlm_arm_has_fp16(void) {
+    if (arm_fp16 < 0) (void)mvlm_kernels_level();
+    return arm_fp16 > 0;
+}
 #else
 static int detect_level(void) { return 0; }
 #endif
@@ -282,12 +322,12 @@ int mvlm_kernels_level(void) {
 }
 
 int mvlm_kernels_set_level(int level) {
-    forced = level < 0 ? -1 : (level > 2 ? 2 : level);
+    forced = level < 0 ? -1 : (level > MVLM_MAX_LEVEL ? MVLM_MAX_LEVEL : level);
     return mvlm_kernels_level();
 }
 
 int mvlm_kernels_set_thread_level(int level) {
-    thread_forced = level < 0 ? -1 : (level > 2 ? 2 : level);
+    thread_forced = level < 0 ? -1 : (level > MVLM_MAX_LEVEL ? MVLM_MAX_LEVEL : level);
     return mvlm_kernels_level();
 }
 
@@ -379,3 +419,5 @@ uint64_t mvlm_read_sum(const void *bytes, int64_t count) {
 #endif
     return read_sum_tail(p, count);
 }
+
+int mvlm_kernels_max_level(void) { return MVLM_MAX_LEVEL; }

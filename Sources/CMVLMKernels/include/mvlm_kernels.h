@@ -18,12 +18,19 @@
 extern "C" {
 #endif
 
-/// 0: portable C; 1: AVX2 + FMA + F16C (x86-64 with OS support for the YMM state); 2: also
-/// AVX-512 F/BW/DQ/VL with VNNI and the ZMM state (Ice Lake, Zen 4 and later).
+/// 0: portable C. On x86-64: 1 AVX2 + FMA + F16C (with OS support for the YMM state); 2 also
+/// AVX-512 F/BW/DQ/VL with VNNI and the ZMM state (Ice Lake, Zen 4 and later). On arm64: 1 NEON
+/// (ARMv8.0, every arm64 CPU); 2 also the dot-product extension (ARMv8.2 SDOT/UDOT: Cortex-A55/A76
+/// and later, Snapdragon 845+, Apple A13+); 3 also int8 matrix multiply (ARMv8.6 SMMLA: Cortex-X2 /
+/// A710 and later, Snapdragon 8 Gen 1+, Apple A15 / M2+). Detected from AT_HWCAP / AT_HWCAP2 on
+/// Linux and Android, the hw.optional.arm.FEAT_* sysctls on Apple systems.
 int mvlm_kernels_level(void);
 
-/// Forces a level (0 portable, 1 AVX2, 2 AVX-512; never above the detected one) for tests and
-/// benchmarks; -1 restores the detected one. Returns the level now in use.
+/// The highest level this build has kernels for: 2 on x86-64, 3 on arm64, 0 elsewhere.
+int mvlm_kernels_max_level(void);
+
+/// Forces a level (0 portable up to mvlm_kernels_max_level(); never above the detected one) for
+/// tests and benchmarks; -1 restores the detected one. Returns the level now in use.
 int mvlm_kernels_set_level(int level);
 
 /// Like mvlm_kernels_set_level, for kernels called on the calling thread only (it takes precedence

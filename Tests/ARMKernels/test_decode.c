@@ -1,0 +1,4 @@
+// Suite "decode" of the kernel test program (harness.h).
+#include "harness.h"
+
+void suite_decode(void) {}

@@ -1,0 +1,4 @@
+// Suite "prefill" of the kernel test program (harness.h).
+#include "harness.h"
+
+void suite_prefill(void) {}
