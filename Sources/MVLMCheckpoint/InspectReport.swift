@@ -113,6 +113,7 @@ public struct InspectReport: Sendable, Encodable {
         for note in notes { lines.append("  note          \(note)") }
         if let recipe = metadata["quantization"], let preset = recipe["preset"]?.stringValue {
             var line = "  quantization  preset \(preset)"
+            if let target = recipe["target"]?.stringValue { line += ", target \(target)" }
             if let bits = recipe["bits_per_weight"]?.doubleValue { line += String(format: ", %.3f bits per weight", bits) }
             if let tokens = recipe["calibration"]?["tokens"]?.intValue {
                 line += ", calibrated on \(tokens) tokens (\(recipe["calibration"]?["input"]?.stringValue ?? "?"))"

@@ -13,6 +13,8 @@ public struct ConversionPlan: Sendable, Codable {
 
     public var preset: QuantizationPreset.Name
     public var overrides: [String]
+    /// The CPU the file is laid out for (`convert --target`).
+    public var target: DeviceTarget
     /// The passes that ran, in order, each with what it did (`convert --print-passes`).
     public var passes: [String]
     public var decisions: [TensorDecision]
@@ -27,7 +29,7 @@ public struct ConversionPlan: Sendable, Codable {
     public var predictedWorkingMemory: Int
 
     enum CodingKeys: String, CodingKey {
-        case preset, overrides, passes, decisions, dropped
+        case preset, overrides, target, passes, decisions, dropped
         case tensorBytes = "tensor_bytes"
         case parameters
         case bitsPerWeight = "bits_per_weight"
@@ -41,14 +43,18 @@ public struct ConversionPlan: Sendable, Codable {
     /// - Throws: `MVLMError` when an override forces a type that cannot hold a tensor's shape, or a
     ///   tensor's dtype cannot be converted.
     /// - Parameter repack: write the kernels' rows16 layout where it applies (`LayoutPass`; .mvlm
-    ///   output only, GGUF is always row-major).
+    ///   output only, GGUF is always row-major); the same as `target` `.x86AVX512` (true) or
+    ///   `.generic` (false), for callers that name no target.
+    /// - Parameter target: the CPU the file is laid out for; when given, it decides the layout
+    ///   instead of `repack`.
     /// - Parameter unused: tensors the model does not read, with the reason (from the engine's
     ///   builder: e.g. the vision tower's last block under `mm_vision_select_layer` -2); they are
     ///   dropped and listed.
     public static func make(
         checkpoint: Checkpoint, preset: QuantizationPreset, overrides: [TensorOverride] = [], fuse: Bool = true,
-        repack: Bool = false, unused: [String: String] = [:]
+        repack: Bool = false, target: DeviceTarget? = nil, unused: [String: String] = [:]
     ) throws -> ConversionPlan {
+        let target = target ?? (repack ? .x86AVX512 : .generic)
         let infos = checkpoint.reader.tensorInfos
         let names = Set(infos.map(\.name))
         let tied = (checkpoint.config["tie_word_embeddings"] == .bool(true))
@@ -127,7 +133,7 @@ public struct ConversionPlan: Sendable, Codable {
         } else {
             passes.append("fuse: off (--no-fuse)")
         }
-        passes.append(LayoutPass.apply(to: &decisions, enabled: repack))
+        passes.append(LayoutPass.apply(to: &decisions, target: target))
         let bytes = decisions.reduce(0) { $0 + $1.bytes }
         let parameters = decisions.reduce(0) { $0 + $1.elementCount }
         // Per chunk: the f32 rows and their encoded form, twice over for the two-stage pipeline,
@@ -135,7 +141,7 @@ public struct ConversionPlan: Sendable, Codable {
         let chunk = max(chunkElements, largestRow)
         let working = 2 * (chunk * 4 + chunk * 4) + largestRow * 8
         return ConversionPlan(
-            preset: preset.name, overrides: overrides.map(\.description), passes: passes, decisions: decisions,
+            preset: preset.name, overrides: overrides.map(\.description), target: target, passes: passes, decisions: decisions,
             dropped: dropped,
             tensorBytes: bytes, parameters: parameters,
             bitsPerWeight: parameters > 0 ? Double(bytes * 8) / Double(parameters) : 0,

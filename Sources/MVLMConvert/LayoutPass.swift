@@ -18,7 +18,13 @@ public enum LayoutPass {
     /// Sets `layout` on the decisions that take rows16 and describes what it did. `enabled` false
     /// (`convert --repack none`) keeps every tensor row-major.
     public static func apply(to decisions: inout [TensorDecision], enabled: Bool) -> String {
-        guard enabled else { return "layout: row-major for every tensor (--repack none)" }
+        apply(to: &decisions, target: enabled ? .x86AVX512 : .generic)
+    }
+
+    /// Sets `layout` on the decisions that take the target's layout and describes what it did; the
+    /// `generic` target keeps every tensor row-major.
+    public static func apply(to decisions: inout [TensorDecision], target: DeviceTarget) -> String {
+        guard target.layout == .rows16 else { return "layout: row-major for every tensor (target generic / --repack none)" }
         var count = 0
         var bytes = 0
         for index in decisions.indices {
@@ -36,6 +42,6 @@ public enum LayoutPass {
             count += 1
             bytes += decision.bytes
         }
-        return "layout: \(count) matrices repacked as rows16 (\(bytes / (1 << 20)) MiB, groups of 16 rows interleaved for the kernels, used in place); the rest row-major"
+        return "layout: \(count) matrices repacked as rows16 for \(target.rawValue) (\(bytes / (1 << 20)) MiB, groups of 16 rows interleaved for the kernels, used in place); the rest row-major"
     }
 }

@@ -80,6 +80,7 @@ public struct ModelConverter: Sendable {
         let search = searchesScales
         manifest.quantization = .object([
             "preset": .string(plan.preset.rawValue),
+            "target": .string(plan.target.rawValue),
             "overrides": .array(plan.overrides.map { .string($0) }, elementType: "JSON"),
             "scale_search": .bool(search),
             "importance": .bool(!importance.isEmpty),

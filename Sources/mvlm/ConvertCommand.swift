@@ -30,6 +30,11 @@ struct ConvertCommand: ParsableCommand {
             one matrix when their types agree; --no-fuse keeps them apart), layout (row-major \
             blocks used in place). --print-passes shows what each did.
 
+            Targets (--target; the layout is the same rows16 for all but generic, so a file made \
+            for one runs at full speed on the others that the runtime has kernels for, and \
+            correctly, through portable kernels, anywhere):
+            \(DeviceTarget.allCases.map { "  " + $0.summary }.joined(separator: "\n"))
+
             Calibration: --calibrate FILE runs the float model over a text (tokenized with the \
             source's tokenizer, or --tokenizer PATH) or over token ids (a list, a .txt or .npy of \
             ids), in windows of --ctx, and gathers the mean squared \
@@ -49,6 +54,7 @@ struct ConvertCommand: ParsableCommand {
               mvlm convert ./SmolLM2 -o s-q4.mvlm --quant q4_k_m --calibrate calib_ids.txt --verify
               mvlm convert model.safetensors -o m.mvlm --quant q4_0 --override 'lm_head.weight=Q8_0'
               mvlm convert ./MobileLLaMA-1.4B -o x.mvlm --dry-run        # the plan, nothing written
+              mvlm convert ./MobileVLM_V2-1.7B -o phone.mvlm --quant q4_0 --target arm64-dotprod   # Snapdragon 888
             """)
 
     @Argument(help: "A checkpoint file or folder.")
@@ -78,7 +84,12 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp(
         "Stored layout of quantized matrices: rows16 (groups of 16 rows interleaved for the decode and prefill kernels, read in place from the map; the default) or none (row-major, as GGUF). GGUF output is always row-major.",
         valueName: "LAYOUT"))
-    var repack: RepackLayout = .rows16
+    var repack: RepackLayout?
+
+    @Option(help: ArgumentHelp(
+        "The CPU the file is laid out for: \(DeviceTarget.allCases.map(\.rawValue).joined(separator: ", ")) (default x86-avx512). Every target but generic writes rows16, which the x86 and ARM kernels all read in place; any file runs on any CPU. See the list under Targets.",
+        valueName: "TARGET"))
+    var target: DeviceTarget?
 
     @Option(help: ArgumentHelp("Calibration input: token ids (list, .txt or .npy), or a text file (tokenized with the source's tokenizer).", valueName: "FILE"))
     var calibrate: String?
@@ -125,6 +136,9 @@ struct ConvertCommand: ParsableCommand {
         if image != nil && imageTensor != nil { throw ValidationError("give the image as --image or --image-tensor, not both") }
         if ctx < 2 { throw ValidationError("--ctx must be at least 2 tokens") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let target, let repack, (repack == .none) != (target == .generic) {
+            throw ValidationError("--repack \(repack.rawValue) contradicts --target \(target.rawValue): --repack none is --target generic; give one of them")
+        }
         try validateGGUFOptions()
     }
 
@@ -136,7 +150,7 @@ struct ConvertCommand: ParsableCommand {
         let (engineConfig, unused) = try Self.engineConfig(checkpoint, visionTower: visionTower)
         let plan = try ConversionPlan.make(
             checkpoint: checkpoint, preset: QuantizationPreset(QuantizationPreset.Name(rawValue: quant)!), overrides: parsed,
-            fuse: !noFuse && outputFormat == .mvlm, repack: repack == .rows16 && outputFormat == .mvlm, unused: unused)
+            fuse: !noFuse && outputFormat == .mvlm, target: outputFormat == .mvlm ? deviceTarget : .generic, unused: unused)
         if printPasses {
             for (index, pass) in plan.passes.enumerated() { print("\(index + 1). \(pass)") }
             return
@@ -226,7 +240,7 @@ struct ConvertCommand: ParsableCommand {
             var summary: [String: MetadataValue] = [
                 "output": .string(output!), "bytes": .int(Int64(size)), "predicted_bytes": .int(Int64(predicted)),
                 "tensors": .int(Int64(written.tensors.count)), "bits_per_weight": .float(plan.bitsPerWeight),
-                "seconds": .float(seconds), "preset": .string(quant),
+                "seconds": .float(seconds), "preset": .string(quant), "target": .string(plan.target.rawValue),
                 "calibrated": .bool(!converter.importance.isEmpty),
             ]
             if let report { summary["verification"] = report.manifestSummary(input: "") }
@@ -326,4 +340,11 @@ struct ConvertCommand: ParsableCommand {
 /// `convert --repack`.
 enum RepackLayout: String, ExpressibleByArgument, CaseIterable {
     case rows16, none
+}
+
+extension DeviceTarget: ExpressibleByArgument {}
+
+extension ConvertCommand {
+    /// `--target`, or what `--repack` implies (rows16: the default target; none: generic).
+    var deviceTarget: DeviceTarget { target ?? (repack == RepackLayout.none ? .generic : .x86AVX512) }
 }
