@@ -15,7 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${1:-.build-arm}"
 mkdir -p "$out/obj-arm64" "$out/obj-host"
-clang_bin="${CLANG:-clang}"
+# The Swift toolchain's clang (next to swift), unless CLANG names another.
+clang_bin="${CLANG:-$(dirname "$(command -v swift)")/clang}"
+[ -x "$clang_bin" ] || clang_bin=clang
 srcs=(Sources/CMVLMKernels/*.c Tests/ARMKernels/*.c)
 flags=(-O2 -std=gnu11 -Wall -Wno-unused-function -ISources/CMVLMKernels/include -ISources/CMVLMKernels -ITests/ARMKernels)
 
