@@ -80,5 +80,7 @@ void suite_elementwise(void);
 void suite_quantize(void);
 /// Real tensors (`--real DIR`): see real_tensors.c.
 int run_real_tensors(const char *dir, const char *out_dir);
+/// `--compare A B --real DIR`: the outputs two machines wrote with --out agree (real_tensors.c).
+int compare_real_outputs(const char *dir, const char *a_dir, const char *b_dir);
 
 #endif

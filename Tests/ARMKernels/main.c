@@ -1,5 +1,5 @@
 // The kernel test program (see harness.h). Usage:
-//   mvlm-kernel-tests [--expect-level N] [--real DIR [--out DIR]] [-v]
+//   mvlm-kernel-tests [--expect-level N] [--real DIR [--out DIR] | --real DIR --compare A B] [-v]
 // --expect-level N fails unless the detected level is exactly N (the CPU model's features: run.sh
 // passes 3 under qemu's `max`, 2 under cortex-a76, 1 under cortex-a57), so a level the CPU lacks is
 // never dispatched. Ends with the line "N passed, M failed"; exit status 1 on any failure.
@@ -57,14 +57,18 @@ void suite_dispatch(void) {
 
 int main(int argc, char **argv) {
     int expect = -1;
-    const char *real = NULL, *out = NULL;
+    const char *real = NULL, *out = NULL, *compare_a = NULL, *compare_b = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--expect-level") && i + 1 < argc) expect = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--real") && i + 1 < argc) real = argv[++i];
         else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--compare") && i + 2 < argc) {
+            compare_a = argv[++i];
+            compare_b = argv[++i];
+        }
         else if (!strcmp(argv[i], "-v")) harness_verbose = 1;
         else {
-            fprintf(stderr, "usage: %s [--expect-level N] [--real DIR [--out DIR]] [-v]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--expect-level N] [--real DIR [--out DIR] | --real DIR --compare A B] [-v]\n", argv[0]);
             return 64;
         }
     }
@@ -79,7 +83,7 @@ int main(int argc, char **argv) {
     printf("kernel tests: %s, detected level %d (build's maximum %d)\n", arch, top, mvlm_kernels_max_level());
     if (expect >= 0) CHECK(top == expect, "detected level %d, expected %d for this CPU model", top, expect);
     if (real) {
-        int status = run_real_tensors(real, out);
+        int status = compare_a ? compare_real_outputs(real, compare_a, compare_b) : run_real_tensors(real, out);
         printf("%ld passed, %ld failed\n", harness_passed, harness_failed);
         return status || harness_failed ? 1 : 0;
     }
