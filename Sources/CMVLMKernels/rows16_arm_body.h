@@ -168,22 +168,36 @@ ARM_ATTR static void ARM_NAME(group_q4_K)(const uint8_t *rec, int64_t records, c
             float32x4_t local = vdupq_n_f32(0), mins = vdupq_n_f32(0);
 #define Q4K_PAIR(P, SC, MN, KA, KB)                                                                    \
     {                                                                                                  \
-        const uint8_t *xa = xs + (2 * P) * 34, *xc = xa + 34;                                          \
-        int8x16_t xa0 = XREG(xa), xa1 = XREG(xa + 16), xc0 = XREG(xc), xc1 = XREG(xc + 16);           \
+        X_HALVES(xa0, xa1, xs + (2 * P) * 34)                                                          \
+        X_HALVES(xc0, xc1, xs + (2 * P + 1) * 34)                                                      \
         const uint8_t *l = rec + 256 + 64 * 8 * P + 16 * q;                                            \
-        acc_t a0 = ACC_START(zero), a1 = ACC_START(zero), b0 = ACC_START(zero), b1 = ACC_START(zero);  \
-        Q4K_LINE(0, a0, b0, xa0, xc0) Q4K_LINE(4, a1, b1, xa1, xc1)                                  \
-        Q4K_LINE(1, a0, b0, xa0, xc0) Q4K_LINE(5, a1, b1, xa1, xc1)                                  \
-        Q4K_LINE(2, a0, b0, xa0, xc0) Q4K_LINE(6, a1, b1, xa1, xc1)                                  \
-        Q4K_LINE(3, a0, b0, xa0, xc0) Q4K_LINE(7, a1, b1, xa1, xc1)                                  \
-        int32x4_t da = vaddq_s32(ACC_END(a0, zero), ACC_END(a1, zero));                               \
-        int32x4_t db = vaddq_s32(ACC_END(b0, zero), ACC_END(b1, zero));                               \
+        Q4K_CHAINS                                                                                     \
         int32x4_t sa = vreinterpretq_s32_u32(BYTE_LANE(SC, KA)), sb = vreinterpretq_s32_u32(BYTE_LANE(SC, KB)); \
         local = vfmaq_n_f32(local, vcvtq_f32_s32(vmulq_s32(da, sa)), ds[2 * P]);                       \
         local = vfmaq_n_f32(local, vcvtq_f32_s32(vmulq_s32(db, sb)), ds[2 * P + 1]);                   \
         mins = vfmaq_n_f32(mins, vcvtq_f32_u32(BYTE_LANE(MN, KA)), mf[2 * P]);                         \
         mins = vfmaq_n_f32(mins, vcvtq_f32_u32(BYTE_LANE(MN, KB)), mf[2 * P + 1]);                     \
     }
+// SDOT: one chain of 8 per sub-block (the 4 pairs of a quad are 8 independent chains); NEON: two
+// chains of 4 per sub-block (the int16 limit).
+#if ARM_DOT
+#define Q4K_CHAINS                                                                                     \
+    acc_t a0 = ACC_START(zero), b0 = ACC_START(zero);                                                  \
+    Q4K_LINE(0, a0, b0, xa0, xc0) Q4K_LINE(1, a0, b0, xa0, xc0)                                        \
+    Q4K_LINE(2, a0, b0, xa0, xc0) Q4K_LINE(3, a0, b0, xa0, xc0)                                        \
+    Q4K_LINE(4, a0, b0, xa1, xc1) Q4K_LINE(5, a0, b0, xa1, xc1)                                        \
+    Q4K_LINE(6, a0, b0, xa1, xc1) Q4K_LINE(7, a0, b0, xa1, xc1)                                        \
+    int32x4_t da = a0, db = b0;
+#else
+#define Q4K_CHAINS                                                                                     \
+    acc_t a0 = ACC_START(zero), a1 = ACC_START(zero), b0 = ACC_START(zero), b1 = ACC_START(zero);      \
+    Q4K_LINE(0, a0, b0, xa0, xc0) Q4K_LINE(4, a1, b1, xa1, xc1)                                        \
+    Q4K_LINE(1, a0, b0, xa0, xc0) Q4K_LINE(5, a1, b1, xa1, xc1)                                        \
+    Q4K_LINE(2, a0, b0, xa0, xc0) Q4K_LINE(6, a1, b1, xa1, xc1)                                        \
+    Q4K_LINE(3, a0, b0, xa0, xc0) Q4K_LINE(7, a1, b1, xa1, xc1)                                        \
+    int32x4_t da = vaddq_s32(ACC_END(a0, zero), ACC_END(a1, zero));                                    \
+    int32x4_t db = vaddq_s32(ACC_END(b0, zero), ACC_END(b1, zero));
+#endif
 #define Q4K_LINE(C, A, B, XA, XB)                                                                      \
     {                                                                                                  \
         uint8x16_t v = LOADW(l + 64 * C);                                                              \
@@ -195,6 +209,7 @@ ARM_ATTR static void ARM_NAME(group_q4_K)(const uint8_t *rec, int64_t records, c
             Q4K_PAIR(2, s47, m47, 0, 1)
             Q4K_PAIR(3, s47, m47, 2, 3)
 #undef Q4K_LINE
+#undef Q4K_CHAINS
 #undef Q4K_PAIR
             acc[q] = vfmaq_f32(acc[q], mvlm_arm_f16x4(rec + 8 * q), local);
             macc[q] = vfmaq_f32(macc[q], mvlm_arm_f16x4(rec + 32 + 8 * q), mins);
@@ -217,6 +232,8 @@ ARM_ATTR static void ARM_NAME(group_q6_K)(const uint8_t *rec, int64_t records, c
         const uint8_t *xs = x + s * 8 * 34 + 2;
         const float *ds = xd + s * 8;
         const int32_t *sums = xsum16 + s * 16;
+        int32_t o32[16];  // each 16 weights' offset, -32 · Σx, loaded into a chain by LD1R
+        for (int i = 0; i < 16; i++) o32[i] = -32 * sums[i];
         for (int q = 0; q < 4; q++) {
             MVLM_MCA_BEGIN(ARM_MCA("decode_q6_K_rows16"));
             float32x4_t local = vdupq_n_f32(0);
@@ -225,8 +242,8 @@ ARM_ATTR static void ARM_NAME(group_q6_K)(const uint8_t *rec, int64_t records, c
         const int g = G, kl = 4 * N + G, kh = kl + 2;                                                               \
         const uint8_t *xl = xs + kl * 34, *xh = xs + kh * 34;                                                \
         int8x16_t xl0 = XREG(xl), xl1 = XREG(xl + 16), xh0 = XREG(xh), xh1 = XREG(xh + 16);                 \
-        int32x4_t ol0 = vdupq_n_s32(-32 * sums[2 * kl]), ol1 = vdupq_n_s32(-32 * sums[2 * kl + 1]);         \
-        int32x4_t oh0 = vdupq_n_s32(-32 * sums[2 * kh]), oh1 = vdupq_n_s32(-32 * sums[2 * kh + 1]);         \
+        int32x4_t ol0 = vld1q_dup_s32(o32 + 2 * kl), ol1 = vld1q_dup_s32(o32 + 2 * kl + 1);                 \
+        int32x4_t oh0 = vld1q_dup_s32(o32 + 2 * kh), oh1 = vld1q_dup_s32(o32 + 2 * kh + 1);                 \
         acc_t l0 = ACC_START(ol0), l1 = ACC_START(ol1), h0 = ACC_START(oh0), h1 = ACC_START(oh1);             \
         const uint8_t *pl = rec + 64 * (16 * N + 8 * G) + 16 * q, *ph = rec + 2048 + 64 * 8 * N + 16 * q;     \
         Q6_LINE(0, l0, h0, xl0, xh0) Q6_LINE(4, l1, h1, xl1, xh1)                                          \
