@@ -86,39 +86,59 @@ ARM_ATTR static float ARM_NAME(dot_q8_0)(const uint8_t *w, const uint8_t *x, int
 }
 
 // Q4_K: per super-block, the 8 six-bit scales and mins unpacked from the 12 scale bytes with 32-bit
-// masks and shifts (bytes 0-3 of sc03 / m03 are sub-blocks 0-3, of sc47 / m47 sub-blocks 4-7), then
-// per pair of sub-blocks one 32-byte load of nibbles (low: sub-block 2p, high: 2p + 1).
+// masks and shifts (bytes 0-3 of sc03 / m03 are sub-blocks 0-3, of sc47 / m47 sub-blocks 4-7) and
+// widened to f32 lanes (UXTL, UCVTF); per pair of sub-blocks one 32-byte load of nibbles (low:
+// sub-block 2p, high: 2p + 1) and 4 SDOTs. The 8 sub-blocks' dot products are folded into two
+// vectors (ADDP), so the scaling is vector work per super-block: d · (sc · dx) · dot and
+// dmin · (m · dx · Σx) for 4 sub-blocks per FMUL / FMLA, the 8 dx gathered by LD1 lane loads.
 ARM_ATTR static float ARM_NAME(dot_q4_K)(const uint8_t *w, const uint8_t *x, const int32_t *xsum, int64_t superblocks) {
     const uint8x16_t nib = vdupq_n_u8(0x0F);
-    float32x4_t acc0 = vdupq_n_f32(0), acc1 = acc0;
-    float mins = 0;
+    float32x4_t acc0 = vdupq_n_f32(0), acc1 = acc0, min0 = acc0, min1 = acc0;
     for (int64_t s = 0; s < superblocks; s++) {
-        const uint8_t *b = w + s * 144;
-        float d = mvlm_arm_f16(b), dmin = mvlm_arm_f16(b + 2);
+        MVLM_MCA_BEGIN(ARM_MCA("decode_q4_K_rowmajor"));
+        const uint8_t *b = w + s * 144, *xs = x + s * 8 * 34;
         uint32_t u0 = mvlm_load32(b + 4), u1 = mvlm_load32(b + 8), u2 = mvlm_load32(b + 12);
         uint32_t sc03 = u0 & 0x3F3F3F3Fu, m03 = u1 & 0x3F3F3F3Fu;
         uint32_t sc47 = (u2 & 0x0F0F0F0Fu) | ((u0 >> 2) & 0x30303030u);
         uint32_t m47 = ((u2 >> 4) & 0x0F0F0F0Fu) | ((u1 >> 2) & 0x30303030u);
-        uint64_t scs = sc03 | (uint64_t)sc47 << 32, ms = m03 | (uint64_t)m47 << 32;
+        uint16x8_t sc16 = vmovl_u8(vcreate_u8(sc03 | (uint64_t)sc47 << 32));
+        uint16x8_t m16 = vmovl_u8(vcreate_u8(m03 | (uint64_t)m47 << 32));
+        int32x4_t dots[8];
+#pragma clang loop unroll(full)
         for (int p = 0; p < 4; p++) {
-            MVLM_MCA_BEGIN(ARM_MCA("decode_q4_K_rowmajor"));
-            const uint8_t *xa = x + (s * 8 + 2 * p) * 34, *xb = xa + 34;
+            const int8_t *xa = (const int8_t *)xs + (2 * p) * 34 + 2, *xb = xa + 34;
             uint8x16_t v0 = vld1q_u8(b + 16 + 32 * p), v1 = vld1q_u8(b + 32 + 32 * p);
             acc_t a = ACC_ZERO, c = ACC_ZERO;
-            ACC_DOT16(a, vreinterpretq_s8_u8(vandq_u8(v0, nib)), vld1q_s8((const int8_t *)xa + 2));
-            ACC_DOT16(a, vreinterpretq_s8_u8(vandq_u8(v1, nib)), vld1q_s8((const int8_t *)xa + 18));
-            ACC_DOT16(c, vreinterpretq_s8_u8(vshrq_n_u8(v0, 4)), vld1q_s8((const int8_t *)xb + 2));
-            ACC_DOT16(c, vreinterpretq_s8_u8(vshrq_n_u8(v1, 4)), vld1q_s8((const int8_t *)xb + 18));
-            float dxa = mvlm_arm_f16(xa), dxb = mvlm_arm_f16(xb);
-            float sca = (float)((scs >> (16 * p)) & 0xFF), scb = (float)((scs >> (16 * p + 8)) & 0xFF);
-            float ma = (float)((ms >> (16 * p)) & 0xFF), mb = (float)((ms >> (16 * p + 8)) & 0xFF);
-            acc0 = vfmaq_n_f32(acc0, vcvtq_f32_s32(ACC_END(a)), d * sca * dxa);
-            acc1 = vfmaq_n_f32(acc1, vcvtq_f32_s32(ACC_END(c)), d * scb * dxb);
-            mins += dmin * ma * dxa * (float)xsum[s * 8 + 2 * p] + dmin * mb * dxb * (float)xsum[s * 8 + 2 * p + 1];
-            MVLM_MCA_END(ARM_MCA("decode_q4_K_rowmajor"));
+            ACC_DOT16(a, vreinterpretq_s8_u8(vandq_u8(v0, nib)), vld1q_s8(xa));
+            ACC_DOT16(a, vreinterpretq_s8_u8(vandq_u8(v1, nib)), vld1q_s8(xa + 16));
+            ACC_DOT16(c, vreinterpretq_s8_u8(vshrq_n_u8(v0, 4)), vld1q_s8(xb));
+            ACC_DOT16(c, vreinterpretq_s8_u8(vshrq_n_u8(v1, 4)), vld1q_s8(xb + 16));
+            dots[2 * p] = ACC_END(a), dots[2 * p + 1] = ACC_END(c);
         }
+        int32x4_t d03 = vpaddq_s32(vpaddq_s32(dots[0], dots[1]), vpaddq_s32(dots[2], dots[3]));
+        int32x4_t d47 = vpaddq_s32(vpaddq_s32(dots[4], dots[5]), vpaddq_s32(dots[6], dots[7]));
+        uint16x8_t dxh = vdupq_n_u16(0);
+        dxh = vld1q_lane_u16((const uint16_t *)(xs + 0 * 34), dxh, 0);
+        dxh = vld1q_lane_u16((const uint16_t *)(xs + 1 * 34), dxh, 1);
+        dxh = vld1q_lane_u16((const uint16_t *)(xs + 2 * 34), dxh, 2);
+        dxh = vld1q_lane_u16((const uint16_t *)(xs + 3 * 34), dxh, 3);
+        dxh = vld1q_lane_u16((const uint16_t *)(xs + 4 * 34), dxh, 4);
+        dxh = vld1q_lane_u16((const uint16_t *)(xs + 5 * 34), dxh, 5);
+        dxh = vld1q_lane_u16((const uint16_t *)(xs + 6 * 34), dxh, 6);
+        dxh = vld1q_lane_u16((const uint16_t *)(xs + 7 * 34), dxh, 7);
+        float16x8_t dxf = vreinterpretq_f16_u16(dxh);
+        float32x4_t dx03 = vcvt_f32_f16(vget_low_f16(dxf)), dx47 = vcvt_high_f32_f16(dxf);
+        float32x4_t sc03f = vcvtq_f32_u32(vmovl_u16(vget_low_u16(sc16))), sc47f = vcvtq_f32_u32(vmovl_high_u16(sc16));
+        float32x4_t m03f = vcvtq_f32_u32(vmovl_u16(vget_low_u16(m16))), m47f = vcvtq_f32_u32(vmovl_high_u16(m16));
+        float32x4_t xs03 = vcvtq_f32_s32(vld1q_s32(xsum + s * 8)), xs47 = vcvtq_f32_s32(vld1q_s32(xsum + s * 8 + 4));
+        float d = mvlm_arm_f16(b), dmin = mvlm_arm_f16(b + 2);
+        acc0 = vfmaq_n_f32(acc0, vmulq_f32(vmulq_f32(sc03f, dx03), vcvtq_f32_s32(d03)), d);
+        acc1 = vfmaq_n_f32(acc1, vmulq_f32(vmulq_f32(sc47f, dx47), vcvtq_f32_s32(d47)), d);
+        min0 = vfmaq_n_f32(min0, vmulq_f32(vmulq_f32(m03f, dx03), xs03), dmin);
+        min1 = vfmaq_n_f32(min1, vmulq_f32(vmulq_f32(m47f, dx47), xs47), dmin);
+        MVLM_MCA_END(ARM_MCA("decode_q4_K_rowmajor"));
     }
-    return vaddvq_f32(vaddq_f32(acc0, acc1)) - mins;
+    return vaddvq_f32(vsubq_f32(vaddq_f32(acc0, acc1), vaddq_f32(min0, min1)));
 }
 
 // Q6_K: per half n, ql (64 bytes) and qh (32 bytes) loaded once for its four quarters; a quarter's
@@ -130,21 +150,28 @@ ARM_ATTR static float ARM_NAME(dot_q6_K)(const uint8_t *w, const uint8_t *x, int
     for (int64_t s = 0; s < superblocks; s++) {
         const uint8_t *b = w + s * 210;
         float d = mvlm_arm_f16(b + 208);
-        const int8_t *scales = (const int8_t *)(b + 192);
+        // The 16 int8 scales as int32 lanes: sc[k] holds scales 4k .. 4k + 3 (SXTL twice).
+        int8x16_t sc8 = vld1q_s8((const int8_t *)(b + 192));
+        int16x8_t sl = vmovl_s8(vget_low_s8(sc8)), sh = vmovl_high_s8(sc8);
+        int32x4_t sc[4] = {vmovl_s16(vget_low_s16(sl)), vmovl_high_s16(sl), vmovl_s16(vget_low_s16(sh)), vmovl_high_s16(sh)};
+#pragma clang loop unroll(full)
         for (int n = 0; n < 2; n++) {
             MVLM_MCA_BEGIN(ARM_MCA("decode_q6_K_rowmajor"));
+            const uint8_t *xn = x + (s * 8 + 4 * n) * 34;
             uint8x16_t ql[4], qh[2];
             for (int i = 0; i < 4; i++) ql[i] = vld1q_u8(b + 64 * n + 16 * i);
             qh[0] = vld1q_u8(b + 128 + 32 * n), qh[1] = vld1q_u8(b + 144 + 32 * n);
+            // Quarter g4's scales are 8n + 2g4 and + 1: lanes (2g4) % 4, + 1 of sc[2n + g4 / 2].
 #define Q6_QUARTER(g4, ACC)                                                                              \
     {                                                                                                    \
-        const uint8_t *xb = x + (s * 8 + 4 * n + g4) * 34;                                               \
+        const uint8_t *xb = xn + g4 * 34;                                                                \
         int8x16_t q0 = vsubq_s8(vreinterpretq_s8_u8(mvlm_q6_weights(ql[2 * (g4 & 1)], qh[0], g4)), off);     \
         int8x16_t q1 = vsubq_s8(vreinterpretq_s8_u8(mvlm_q6_weights(ql[2 * (g4 & 1) + 1], qh[1], g4)), off); \
         acc_t a = ACC_ZERO, c = ACC_ZERO;                                                                \
         ACC_DOT16(a, q0, vld1q_s8((const int8_t *)xb + 2));                                              \
         ACC_DOT16(c, q1, vld1q_s8((const int8_t *)xb + 18));                                             \
-        int32x4_t t = vmlaq_n_s32(vmulq_n_s32(ACC_END(a), scales[8 * n + 2 * g4]), ACC_END(c), scales[8 * n + 2 * g4 + 1]); \
+        int32x4_t t = vmlaq_laneq_s32(vmulq_laneq_s32(ACC_END(a), sc[2 * n + g4 / 2], (2 * g4) % 4), ACC_END(c), \
+                                      sc[2 * n + g4 / 2], (2 * g4) % 4 + 1);                             \
         ACC = vfmaq_n_f32(ACC, vcvtq_f32_s32(t), d * mvlm_arm_f16(xb));                                  \
     }
             Q6_QUARTER(0, acc0) Q6_QUARTER(1, acc1) Q6_QUARTER(2, acc0) Q6_QUARTER(3, acc1)
