@@ -4,7 +4,7 @@
 // rows' partial dot products against 4 broadcast activations (AVX-512 VNNI), or two 256-bit halves
 // feed VPMADDUBSW + VPMADDWD (AVX2); no transposes and no horizontal sums at run time, which is
 // what the row-major kernels in kernels.c spend most of their instructions on. The same layout
-// serves ARM's SDOT (4 rows per 128-bit register).
+// serves ARM's SDOT by element (4 rows per 128-bit register: rows16_arm_body.h).
 //
 // Records (per group of 16 rows and per block, or super-block for the K types):
 //   Q4_0  288 B: d[16] f16 | qs dwords [4][16]
@@ -15,7 +15,8 @@
 // field as dwords c = 0, 1, ... of rows 0..15).
 //
 // Integer dot products are exact: unsigned weights (nibbles, Q6_K's q + 32, Q8_0's q + 128 by an
-// XOR in registers) times signed activations, with the accumulator starting at -offset · Σx.
+// XOR in registers on x86; ARM's SDOT takes Q8_0's signed q as stored) times signed activations,
+// with the accumulator starting at -offset · Σx.
 // Only the f32 scaling and summation round, so results equal the row-major kernels' up to f32
 // rounding order.
 
