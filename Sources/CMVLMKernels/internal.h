@@ -234,6 +234,75 @@ MVLM_AVX2 MVLM_INLINE float mvlm_hsum8(__m256 v) {
 #ifdef MVLM_ARM
 // ---- ARM decode helpers (matvec_*.c, kernels.c) ----------------------------------------------
 
+// Region markers for llvm-mca (docs/arm.md): compiled with -DMVLM_MCA, each marked inner loop body
+// is a named region of the assembly; otherwise they are nothing. clang -S prints them on AArch64 as
+// `// LLVM-MCA-BEGIN name` (its comment syntax), and llvm-mca 16 finds regions there only in `#`
+// comments: rewrite with sed 's|// LLVM-MCA|# LLVM-MCA|' before running it.
+#ifdef MVLM_MCA
+#define MVLM_MCA_BEGIN(name) __asm__ volatile("# LLVM-MCA-BEGIN " name)
+#define MVLM_MCA_END(name) __asm__ volatile("# LLVM-MCA-END")
+#else
+#define MVLM_MCA_BEGIN(name)
+#define MVLM_MCA_END(name)
+#endif
+
+// Hides a pointer's origin from the compiler (no instruction): loads through it are not merged with
+// loads through the pointer it was computed from into LDP of q registers, which the Cortex-A55
+// issues at a third of the rate of two LDRs (LLVM's A55 model: 6 cycles against 2 x 1); on the big
+// cores the two forms cost the same.
+#define MVLM_OPAQUE(p) __asm__("" : "+r"(p))
+
+// An f16 at any 2-byte address, widened exactly (FCVT: ARMv8.0 has half-precision conversions).
+MVLM_INLINE float mvlm_arm_f16(const uint8_t *p) {
+    __fp16 h;
+    memcpy(&h, p, 2);
+    return (float)h;
+}
+
+// 4 consecutive f16 values widened to f32.
+MVLM_INLINE float32x4_t mvlm_arm_f16x4(const uint8_t *p) { return vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(p))); }
+
+// Q6_K's 6-bit weights (0..63, the -32 not applied) of quarter g4 (0..3) from 16 bytes of ql and
+// of qh (llama.cpp's layout: quarters 0/1 take the low nibbles, 2/3 the high ones, and qh bits
+// 2·g4, 2·g4 + 1 as bits 4-5). SLI / SRI insert one operand's shifted bits under the other's:
+// two or three instructions per 16 weights. `g4` must be a constant after inlining.
+MVLM_INLINE uint8x16_t mvlm_q6_weights(uint8x16_t ql, uint8x16_t qh, int g4) {
+    const uint8x16_t six = vdupq_n_u8(0x3F);
+    switch (g4) {
+    case 0: return vandq_u8(vsliq_n_u8(ql, qh, 4), six);                     // ql & 15 | qh << 4
+    case 1: return vandq_u8(vsliq_n_u8(ql, vshrq_n_u8(qh, 2), 4), six);      // ql & 15 | qh >> 2 << 4
+    case 2: return vandq_u8(vsriq_n_u8(qh, ql, 4), six);                     // qh & 0xF0 | ql >> 4
+    default: return vsriq_n_u8(vshrq_n_u8(qh, 2), ql, 4);                    // (qh >> 2) & 0xF0 | ql >> 4
+    }
+}
+
+// The Q8_0 block quantizer (mvlm_q8_block's float operations, lane by lane): max|v| by compare and
+// select (a NaN |v| never replaces the maximum, as with fmaxf), the same scalar d and 1 / d, FMUL,
+// then FCVTAS (round to nearest, ties away from zero: roundf) masked to 0 where |t| >= 128 or t is
+// NaN (FACLT is false there). Writes the 32 q; returns d.
+MVLM_INLINE float mvlm_q8_block_neon(const float *v, int8_t *q) {
+    float32x4_t x[8];
+    float32x4_t m = vdupq_n_f32(0);
+    for (int i = 0; i < 8; i++) {
+        x[i] = vld1q_f32(v + 4 * i);
+        float32x4_t a = vabsq_f32(x[i]);
+        m = vbslq_f32(vcgtq_f32(a, m), a, m);
+    }
+    float d = vmaxvq_f32(m) / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    const float32x4_t limit = vdupq_n_f32(128.0f);
+    int16x8_t h[4];
+    for (int i = 0; i < 4; i++) {
+        float32x4_t t0 = vmulq_n_f32(x[2 * i], id), t1 = vmulq_n_f32(x[2 * i + 1], id);
+        int32x4_t q0 = vandq_s32(vcvtaq_s32_f32(t0), vreinterpretq_s32_u32(vcaltq_f32(t0, limit)));
+        int32x4_t q1 = vandq_s32(vcvtaq_s32_f32(t1), vreinterpretq_s32_u32(vcaltq_f32(t1, limit)));
+        h[i] = vcombine_s16(vmovn_s32(q0), vmovn_s32(q1));
+    }
+    vst1q_s8(q, vcombine_s8(vmovn_s16(h[0]), vmovn_s16(h[1])));
+    vst1q_s8(q + 16, vcombine_s8(vmovn_s16(h[2]), vmovn_s16(h[3])));
+    return d;
+}
+
+
 // ---- ARM prefill / elementwise helpers (gemm_*.c, attention.c, elementwise.c, quantize.c) -----
 
 #endif

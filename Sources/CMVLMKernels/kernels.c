@@ -72,6 +72,16 @@ MVLM_AVX2 static void quantize_block_avx2(const float *v, uint8_t *block, int32_
 }
 #endif
 
+#ifdef MVLM_ARM
+// ARM64 (every level): mvlm_q8_block_neon (internal.h) writes the same bytes as the portable code;
+// the block sum is two SADDLV (int8 lanes summed into one int16: at most 32 · 127).
+static void quantize_block_neon(const float *v, uint8_t *block, int32_t *sum) {
+    int8_t *q = (int8_t *)(block + 2);
+    store_half(block, mvlm_q8_block_neon(v, q));
+    *sum = (int32_t)vaddlvq_s8(vld1q_s8(q)) + (int32_t)vaddlvq_s8(vld1q_s8(q + 16));
+}
+#endif
+
 void mvlm_quantize_q8_0(const float *x, void *blocks, int32_t *sums, int64_t n) {
     uint8_t *out = (uint8_t *)blocks;
     int level = mvlm_kernels_level();
@@ -82,6 +92,11 @@ void mvlm_quantize_q8_0(const float *x, void *blocks, int32_t *sums, int64_t n) 
             quantize_block_avx512(x + b * 32, out + b * 34, &total);
         else if (level == 1)
             quantize_block_avx2(x + b * 32, out + b * 34, &total);
+        else
+#endif
+#ifdef MVLM_ARM
+        if (level >= 1)
+            quantize_block_neon(x + b * 32, out + b * 34, &total);
         else
 #endif
             quantize_block_portable(x + b * 32, out + b * 34, &total);
@@ -275,6 +290,15 @@ static int detect_level(void) {
     return 1;
 }
 #elif defined(MVLM_ARM)
+// ---- ARM64 kernels: matvec_q8_arm_body.h twice (SDOT at level 2 and up, SMULL/SMLAL2/SADALP at 1) --
+
+#define ARM_DOT 1
+#include "matvec_q8_arm_body.h"
+#undef ARM_DOT
+#define ARM_DOT 0
+#include "matvec_q8_arm_body.h"
+#undef ARM_DOT
+
 // 1 NEON (every arm64 CPU), 2 with the dot-product extension, 3 with int8 matrix multiply too.
 // Linux and Android: the kernel's hardware capabilities (HWCAP_ASIMDDP bit 20, HWCAP2_I8MM bit 13,
 // HWCAP_ASIMDHP bit 10 for FP16 arithmetic); Apple: the hw.optional.arm.FEAT_* sysctls.
@@ -337,6 +361,18 @@ void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, in
     const uint8_t *x = (const uint8_t *)xq;
     int64_t blocks = n / 32;
     int avx2 = mvlm_kernels_level();
+#ifdef MVLM_ARM
+    // Level 3 (i8mm) runs the dot-product code: SMMLA multiplies 2x8 by 8x2 matrices, which a
+    // matrix x vector product cannot fill.
+    if (avx2 >= 2) {
+        matvec_q8_dotprod(type, rows, row_bytes, first, last, x, xsum, blocks, y);
+        return;
+    }
+    if (avx2 == 1) {
+        matvec_q8_neon(type, rows, row_bytes, first, last, x, xsum, blocks, y);
+        return;
+    }
+#endif
     for (int64_t r = first; r < last; r++) {
         const uint8_t *row = rows + (size_t)r * row_bytes;
         float value;
@@ -410,8 +446,28 @@ MVLM_AVX2 static uint64_t read_sum_avx2(const uint8_t *p, int64_t bytes) {
 }
 #endif
 
+#ifdef MVLM_ARM
+// Every level: 128-bit loads (LDP of two q registers) into four 64-bit-lane sums (ADD .2d).
+static uint64_t read_sum_neon(const uint8_t *p, int64_t bytes) {
+    uint64x2_t s0 = vdupq_n_u64(0), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 64 <= bytes; i += 64) {
+        MVLM_MCA_BEGIN("read_sum_neon");
+        s0 = vaddq_u64(s0, vreinterpretq_u64_u8(vld1q_u8(p + i)));
+        s1 = vaddq_u64(s1, vreinterpretq_u64_u8(vld1q_u8(p + i + 16)));
+        s2 = vaddq_u64(s2, vreinterpretq_u64_u8(vld1q_u8(p + i + 32)));
+        s3 = vaddq_u64(s3, vreinterpretq_u64_u8(vld1q_u8(p + i + 48)));
+        MVLM_MCA_END("read_sum_neon");
+    }
+    return vaddvq_u64(vaddq_u64(vaddq_u64(s0, s1), vaddq_u64(s2, s3))) + read_sum_tail(p + i, bytes - i);
+}
+#endif
+
 uint64_t mvlm_read_sum(const void *bytes, int64_t count) {
     const uint8_t *p = (const uint8_t *)bytes;
+#ifdef MVLM_ARM
+    if (mvlm_kernels_level() >= 1) return read_sum_neon(p, count);
+#endif
 #ifdef MVLM_X86
     int level = mvlm_kernels_level();
     if (level == 2) return read_sum_avx512(p, count);

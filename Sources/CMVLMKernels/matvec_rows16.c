@@ -4,7 +4,7 @@
 // rows' partial dot products against 4 broadcast activations (AVX-512 VNNI), or two 256-bit halves
 // feed VPMADDUBSW + VPMADDWD (AVX2); no transposes and no horizontal sums at run time, which is
 // what the row-major kernels in kernels.c spend most of their instructions on. The same layout
-// serves ARM's SDOT (4 rows per 128-bit register).
+// serves ARM's SDOT by element (4 rows per 128-bit register: rows16_arm_body.h).
 //
 // Records (per group of 16 rows and per block, or super-block for the K types):
 //   Q4_0  288 B: d[16] f16 | qs dwords [4][16]
@@ -15,7 +15,8 @@
 // field as dwords c = 0, 1, ... of rows 0..15).
 //
 // Integer dot products are exact: unsigned weights (nibbles, Q6_K's q + 32, Q8_0's q + 128 by an
-// XOR in registers) times signed activations, with the accumulator starting at -offset · Σx.
+// XOR in registers on x86; ARM's SDOT takes Q8_0's signed q as stored) times signed activations,
+// with the accumulator starting at -offset · Σx.
 // Only the f32 scaling and summation round, so results equal the row-major kernels' up to f32
 // rounding order.
 
@@ -38,6 +39,17 @@ static int64_t records_per_row(int type, int64_t n) { return type == T_Q4_K || t
 
 void mvlm_q8_prepare(const void *xq, int64_t n, float *xd, int32_t *xsum16) {
     const uint8_t *x = (const uint8_t *)xq;
+#ifdef MVLM_ARM
+    if (mvlm_kernels_level() >= 1) {  // FCVT and two SADDLV per block
+        for (int64_t b = 0; b < n / 32; b++) {
+            const uint8_t *blk = x + b * 34;
+            xd[b] = mvlm_arm_f16(blk);
+            xsum16[2 * b] = vaddlvq_s8(vld1q_s8((const int8_t *)blk + 2));
+            xsum16[2 * b + 1] = vaddlvq_s8(vld1q_s8((const int8_t *)blk + 18));
+        }
+        return;
+    }
+#endif
     for (int64_t b = 0; b < n / 32; b++) {
         const uint8_t *blk = x + b * 34;
         xd[b] = mvlm_half_to_float(mvlm_load16(blk));
@@ -463,12 +475,46 @@ MVLM_AVX2 static void groups_avx2(int type, const uint8_t *base, int64_t first, 
 
 #endif  // MVLM_X86
 
+#ifdef MVLM_ARM
+// ---- ARM64: rows16_arm_body.h twice (SDOT by element at level 2 and up, SMLAL at level 1) ---------
+
+// Byte k (0..3) of every int32 lane, as int32 lanes (unsigned). `k` is a constant after inlining.
+MVLM_INLINE uint32x4_t mvlm_byte_lane(uint32x4_t v, int k) {
+    switch (k) {
+    case 0: return vandq_u32(v, vdupq_n_u32(0xFF));
+    case 1: return vandq_u32(vshrq_n_u32(v, 8), vdupq_n_u32(0xFF));
+    case 2: return vandq_u32(vshrq_n_u32(v, 16), vdupq_n_u32(0xFF));
+    default: return vshrq_n_u32(v, 24);
+    }
+}
+
+#define ARM_DOT 1
+#include "rows16_arm_body.h"
+#undef ARM_DOT
+#define ARM_DOT 0
+#include "rows16_arm_body.h"
+#undef ARM_DOT
+#endif
+
 void mvlm_matvec_q8_rows16(int type, const void *w, int64_t first_group, int64_t last_group, const void *xq,
                            const float *xd, const int32_t *xsum16, int64_t n, float *y) {
     const uint8_t *base = (const uint8_t *)w, *x = (const uint8_t *)xq;
     int64_t records = records_per_row(type, n), group_bytes = records * mvlm_rows16_record_bytes(type);
 #ifdef MVLM_X86
     int level = mvlm_kernels_level();
+#endif
+#ifdef MVLM_ARM
+    // Level 3 (i8mm) runs the dot-product code: SMMLA's 2x8 by 8x2 products do not fit a matrix x
+    // vector product.
+    int level = mvlm_kernels_level();
+    if (level >= 2) {
+        groups_dotprod(type, base, first_group, last_group, records, group_bytes, x, xd, xsum16, y);
+        return;
+    }
+    if (level == 1) {
+        groups_neon(type, base, first_group, last_group, records, group_bytes, x, xd, xsum16, y);
+        return;
+    }
 #endif
     for (int64_t g = first_group; g < last_group; g++) {
         const uint8_t *rec = base + (size_t)g * (size_t)group_bytes;

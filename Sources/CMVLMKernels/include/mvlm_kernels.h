@@ -40,13 +40,14 @@ int mvlm_kernels_set_thread_level(int level);
 /// Quantizes `n` floats (n % 32 == 0) to Q8_0 blocks of 34 bytes: d = max|x| / 127 stored as
 /// f16, q = round-half-away(x · (1 / d)) (llama.cpp's quantize_row_q8_0 arithmetic). When `sums`
 /// is not NULL, sums[b] receives the sum of block b's 32 int8 values (Q4_K's min term needs it).
-/// Vector code at the AVX2 and AVX-512 levels; every level writes the same bytes.
+/// Vector code at the AVX2 and AVX-512 levels and on arm64 (NEON); every level writes the same bytes.
 void mvlm_quantize_q8_0(const float *x, void *blocks, int32_t *sums, int64_t n);
 
 /// y[r] = Σ over the row of w·x for rows [first, last) of a row-major matrix of Q4_0 (type 0),
 /// Q8_0 (type 1), Q4_K (type 2, n % 256 == 0) or Q6_K (type 3, n % 256 == 0) blocks, `row_bytes`
 /// bytes per row, against Q8_0 activations `xq` of `n` values; `xsum` holds their block sums
-/// (from mvlm_quantize_q8_0) and must not be NULL for Q4_K.
+/// (from mvlm_quantize_q8_0) and must not be NULL for Q4_K. The activations' int8 values must lie
+/// in -127...127, as mvlm_quantize_q8_0 writes them (arm64's NEON level sums products in int16).
 void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last,
                     const void *xq, const int32_t *xsum, int64_t n, float *y);
 
@@ -115,7 +116,9 @@ void mvlm_q8_prepare(const void *xq, int64_t n, float *xd, int32_t *xsum16);
 /// y[16g + r] = Σ over row 16g + r of w·x for the groups g in [first_group, last_group) of a matrix
 /// of Q4_0 (0), Q8_0 (1), Q4_K (2) or Q6_K (3) blocks in the rows16 layout, `n` inputs per row,
 /// against Q8_0 activations `xq` with their mvlm_q8_prepare companions. Decode's kernel: no
-/// transposes or horizontal sums at run time (AVX-512 VNNI: one VPDPBUSD per 16 rows x 4 inputs).
+/// transposes or horizontal sums at run time (AVX-512 VNNI: one VPDPBUSD per 16 rows x 4 inputs;
+/// arm64 dotprod: one SDOT by element per 4 rows x 4 inputs). Activations must come from
+/// mvlm_quantize_q8_0 (|q| <= 127: the arm64 NEON level sums products in int16).
 void mvlm_matvec_q8_rows16(int type, const void *w, int64_t first_group, int64_t last_group, const void *xq,
                            const float *xd, const int32_t *xsum16, int64_t n, float *y);
 
