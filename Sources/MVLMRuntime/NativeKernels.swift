@@ -4,9 +4,10 @@ import Foundation
 /// Whether products go through the C kernels of `CMVLMKernels`, decided once from the CPU and the
 /// `MVLM_KERNELS` environment variable.
 ///
-/// By default the C kernels run when the CPU has AVX2, FMA and F16C (`mvlm_kernels_level()` 1, or
-/// 2 with AVX-512 F/BW/DQ/VL and VNNI, chosen at run time by the C target); on other CPUs the
-/// Swift SIMD kernels run. `MVLM_KERNELS=swift` turns the C kernels off (every product in Swift
+/// By default the C kernels run when the CPU has a vector level (`mvlm_kernels_level()` ≥ 1,
+/// chosen at run time by the C target): on x86-64 AVX2 + FMA + F16C (1) or AVX-512 F/BW/DQ/VL with
+/// VNNI (2); on arm64 always, NEON (1), dot product (2) or int8 matrix multiply (3). On other CPUs
+/// the Swift SIMD kernels run. `MVLM_KERNELS=swift` turns the C kernels off (every product in Swift
 /// with f32 activations); `MVLM_KERNELS=portable` runs the C kernels' portable versions. Both are
 /// for comparisons and tests.
 enum NativeKernels {
