@@ -116,8 +116,8 @@ ours	decode_q4_K_rows16	Q4_K	decode	dotprod	ours	marker:decode_q4_K_rows16_dotpr
 ours	decode_q6_K_rows16	Q6_K	decode	dotprod	ours	marker:decode_q6_K_rows16_dotprod^1	4	128
 ours	decode_q4_0_rowmajor	Q4_0	decode	dotprod-plain	ours	marker:decode_q4_0_rowmajor_dotprod	-	2
 ours	decode_q8_0_rowmajor	Q8_0	decode	dotprod-plain	ours	marker:decode_q8_0_rowmajor_dotprod	-	2
-ours	decode_q4_K_rowmajor	Q4_K	decode	dotprod-plain	ours	marker:decode_q4_K_rowmajor_dotprod^1	4	8
-ours	decode_q6_K_rowmajor	Q6_K	decode	dotprod-plain	ours	marker:decode_q6_K_rowmajor_dotprod^1	2	8
+ours	decode_q4_K_rowmajor	Q4_K	decode	dotprod-plain	ours	marker:decode_q4_K_rowmajor_dotprod	-	8
+ours	decode_q6_K_rowmajor	Q6_K	decode	dotprod-plain	ours	marker:decode_q6_K_rowmajor_dotprod	-	4
 ours	gemm_q4_0	Q4_0	prefill	dotprod	ours	marker:gemm_q4_0_dotprod	-	32
 ours	gemm_q8_0	Q8_0	prefill	dotprod	ours	marker:gemm_q8_0_dotprod	-	32
 ours	gemm_q4_K	Q4_K	prefill	dotprod	ours	marker:gemm_q4_k_dotprod	-	32

@@ -55,7 +55,10 @@ M1_BW_PEAK = 68.25                          # GB/s: LPDDR4X-4266, 128-bit
 M1_BW_FRACTION = 0.60                       # assumed sustained fraction for one core
 FLOAT_MACS_PER_CYCLE = 8                    # tower attention (f32 FMLA, 2 pipes x 4 lanes): a peak
 FLASH_GBS = 1.5                             # assumed cold read speed of UFS 3.1 storage
-KV_BYTES = {"ours": 4, "llama": 2}          # f32 cache (MVLMRuntime) vs llama.cpp's default f16
+KV_BYTES = {"ours": 4, "llama": 2}
+PROMPT_TOKENS = 246                         # llama.cpp's MobileVLM.md case 1 (image + text)
+REPACK_GBS = 4.0                            # assumed: llama.cpp's load-time repack, bytes per second
+ACTIVATION_BYTES = 30e6                     # assumed: scratch, activations (577 x 4096 f32 = 9.5 MB), code          # f32 cache (MVLMRuntime) vs llama.cpp's default f16
 
 KERNELS = {  # tool -> phase -> type -> kernel id (level dotprod: Snapdragon 888 and M1 have no i8mm)
     "ours": {"decode": {"Q4_0": "decode_q4_0_rows16", "Q4_K": "decode_q4_K_rows16", "Q6_K": "decode_q6_K_rows16",
@@ -99,45 +102,90 @@ def main():
     print("\nKV cache read per decoded token at %d cached positions: ours (f32) %.1f MB, llama.cpp (f16) %.1f MB.\n"
           % (ctx, ctx * kvpos * KV_BYTES["ours"] / 1e6, ctx * kvpos * KV_BYTES["llama"] / 1e6))
 
-    machines = [("Snapdragon 888, 4 threads (X1 + 3 A78)", SD888_GHZ, SD888_BW_PEAK * SD888_BW_FRACTION,
-                 [x for x in ("cortex-a57", "neoverse-n2", "neoverse-v1", "neoverse-n1@19", "neoverse-v1@19")
-                  if any(k[2] == x for k in cyc)]),
-                ("M1-class, 1 core", M1_GHZ, M1_BW_PEAK * M1_BW_FRACTION,
-                 [x for x in ("apple-a14",) if any(k[2] == x for k in cyc)])]
-    for title, ghz, bw, models in machines:
-        clock = sum(ghz) * 1e9
-        print("## %s: %.2f GHz summed, sustained bandwidth %.1f GB/s (assumed)\n" % (title, sum(ghz), bw))
-        print("| preset | tool | model | decode compute tok/s | decode bandwidth ceiling tok/s | decode estimate tok/s | prefill tok/s |")
-        print("|---|---|---|---|---|---|---|")
+    # Each scenario: the cores (GHz, llvm-mca model standing for that core). Work is shared by the
+    # cores in proportion to their speed (dynamic balance): rate = sum(GHz_i / cycles_i).
+    sd888 = [("A57 model on all 4 cores (pessimistic)", [(f, "cortex-a57") for f in SD888_GHZ]),
+             ("N2 model on all 4 cores (optimistic; LLVM 16's V1 is the same model)", [(f, "neoverse-n2") for f in SD888_GHZ]),
+             ("X1 = V1 model, A78 = N1 model (llvm-mca 19: the closest models)",
+              [(SD888_GHZ[0], "neoverse-v1@19")] + [(f, "neoverse-n1@19") for f in SD888_GHZ[1:]])]
+    m1 = [("A14 model, 1 core", [(M1_GHZ[0], "apple-a14")])]
+    machines = [("Snapdragon 888, 4 threads (1 X1 @ 2.84 GHz + 3 A78 @ 2.42 GHz)", sd888, SD888_BW_PEAK * SD888_BW_FRACTION),
+                ("M1-class core, 1 thread (3.2 GHz)", m1, M1_BW_PEAK * M1_BW_FRACTION)]
+
+    def seconds(cores, tool, phase, items):
+        """items: [(block-rows, type)]: the time with every core sharing the work."""
+        rate = 0.0
+        for ghz, cpu in cores:
+            cycles = sum(n * c(tool, phase, t, cpu) for n, t in items)
+            rate += ghz * 1e9 / cycles
+        return 1.0 / rate
+
+    def available(cores):
+        return all(c("ours", "decode", "Q4_0", cpu) is not None and c("llama", "decode", "Q4_0", cpu) is not None
+                   for _, cpu in cores)
+
+    tower_items = [(sum(r * k / 32 for _, r, k in tower_matrices()) * TOWER_TOKENS
+                    + (HIDDEN * TOWER_HIDDEN + HIDDEN * HIDDEN) / 32 * PROJ_TOKENS, "Q8_0")]
+    attn_macs = TOWER_LAYERS * 2 * TOWER_TOKENS * TOWER_TOKENS * TOWER_HIDDEN
+    for title, scenarios, bw in machines:
+        scenarios = [x for x in scenarios if available(x[1])]
+        print("## %s, sustained bandwidth %.1f GB/s (assumed)\n" % (title, bw))
+        print("| preset | tool | models | decode compute tok/s | decode bandwidth ceiling tok/s | decode estimate tok/s | prefill tok/s | image encode s |")
+        print("|---|---|---|---|---|---|---|---|")
         for preset in ("q4_0", "q4_k_m"):
             mats, wbytes = work[preset]
             for tool in ("ours", "llama"):
-                for cpu in models:
-                    dec = sum(r * k / 32 * c(tool, "decode", t, cpu) for _, r, k, t in mats)
-                    pre = sum(r * k / 32 * c(tool, "prefill", t, cpu) for n, r, k, t in mats if n != "output")
-                    tok_c = clock / dec
-                    nbytes = wbytes + ctx * kvpos * KV_BYTES[tool]
-                    tok_b = bw * 1e9 / nbytes
-                    print("| %s | %s | %s | %.1f | %.1f | **%.1f** | %.1f |"
-                          % (preset, tool, cpu, tok_c, tok_b, min(tok_c, tok_b), clock / pre))
+                for label, cores in scenarios:
+                    dec = seconds(cores, tool, "decode", [(r * k / 32, t) for _, r, k, t in mats])
+                    pre = seconds(cores, tool, "prefill", [(r * k / 32, t) for n, r, k, t in mats if n != "output"])
+                    enc = seconds(cores, tool, "prefill", tower_items) + attn_macs / FLOAT_MACS_PER_CYCLE / (
+                        sum(g for g, _ in cores) * 1e9)
+                    tok_b = bw * 1e9 / (wbytes + ctx * kvpos * KV_BYTES[tool])
+                    print("| %s | %s | %s | %.1f | %.1f | **%.1f** | %.1f | %.2f |"
+                          % (preset, tool, label, 1 / dec, tok_b, min(1 / dec, tok_b), 1 / pre, enc))
         print()
-        print("| tool | model | tower Q8_0 linears (s) | + tower attention at %d MAC/cycle (s) | image encode estimate (s) |"
-              % FLOAT_MACS_PER_CYCLE)
-        print("|---|---|---|---|---|")
-        tower_units = sum(r * k / 32 for _, r, k in tower_matrices()) * TOWER_TOKENS
-        proj_units = (HIDDEN * TOWER_HIDDEN + HIDDEN * HIDDEN) / 32 * PROJ_TOKENS
-        attn_macs = TOWER_LAYERS * 2 * TOWER_TOKENS * TOWER_TOKENS * TOWER_HIDDEN
+    print("Image encode = the tower's and projector's linears at the Q8_0 prefill kernel's cycles (both tools by")
+    print("the same method) + the tower's attention (%.1f G MAC) at %d MAC per cycle per core (an assumed float"
+          % (attn_macs / 1e9, FLOAT_MACS_PER_CYCLE))
+    print("peak, the same for both).\n")
+
+    # ---- Memory and cold start (Snapdragon 888) -------------------------------------------------
+    tower_params = 24 * (4 * TOWER_HIDDEN ** 2 + 2 * TOWER_HIDDEN * TOWER_MLP)   # the file holds all 24 layers
+    tower_bytes = tower_params * BLOCK_BYTES["Q8_0"] + (HIDDEN * TOWER_HIDDEN + HIDDEN * HIDDEN) * BLOCK_BYTES["Q8_0"]
+    print("## Memory and time to first token on the Snapdragon 888 (cold start)\n")
+    print("Assumed: flash read %.1f GB/s, prompt %d tokens (144 image tokens + text, the published case),"
+          " %d cached positions, llama.cpp's load-time repack at %.1f GB/s, %d MB of activations and scratch."
+          % (FLASH_GBS, PROMPT_TOKENS, ctx, REPACK_GBS, ACTIVATION_BYTES / 1e6))
+    print()
+    print("| preset | tool | models | files (MB) | peak RSS estimate (MB) | (RSS - KV) / files | cold read (s) | repack (s) | encode (s) | prefill (s) | first token (s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    title, scenarios, bw = machines[0]
+    scenarios = [x for x in scenarios if available(x[1])]
+    for preset in ("q4_0", "q4_k_m"):
+        mats, wbytes = work[preset]
+        dec_file = wbytes + VOCAB * HIDDEN * BLOCK_BYTES[mats[0][3]] + (2 * LAYERS + 1) * HIDDEN * 4
+        files = dec_file + tower_bytes
         for tool in ("ours", "llama"):
-            for cpu in models:
-                lin = (tower_units + proj_units) * c(tool, "prefill", "Q8_0", cpu) / clock
-                att = attn_macs / FLOAT_MACS_PER_CYCLE / clock
-                print("| %s | %s | %.2f | %.2f | **%.2f** |" % (tool, cpu, lin, att, lin + att))
-        print()
+            kv = ctx * kvpos * KV_BYTES[tool]
+            # Ours: the mapped files (rows16 in place) + KV + activations. llama.cpp: the mapped pages
+            # stay resident after the repack copies them out (its issues #16761, #19578) + the copy.
+            repacked = wbytes + tower_bytes   # every multiplied matrix; not the token embedding
+            rss = files + kv + ACTIVATION_BYTES + (repacked if tool == "llama" else 0)
+            for label, cores in scenarios:
+                enc = seconds(cores, tool, "prefill", tower_items) + attn_macs / FLOAT_MACS_PER_CYCLE / (
+                    sum(g for g, _ in cores) * 1e9)
+                pre = PROMPT_TOKENS * seconds(cores, tool, "prefill", [(r * k / 32, t) for n, r, k, t in mats if n != "output"])
+                dec = max(seconds(cores, tool, "decode", [(r * k / 32, t) for _, r, k, t in mats]), (wbytes + kv) / (bw * 1e9))
+                read = files / (FLASH_GBS * 1e9)
+                rep = repacked / (REPACK_GBS * 1e9) if tool == "llama" else 0.0
+                print("| %s | %s | %s | %.0f | %.0f | %.2fx | %.2f | %.2f | %.2f | %.2f | **%.1f** |"
+                      % (preset, tool, label, files / 1e6, rss / 1e6, (rss - kv) / files, read, rep, enc, pre,
+                         read + rep + enc + pre + dec))
+    print()
     print("Tower work: %.1f G MAC in its linears (%.0f GOP), %.1f G MAC in attention, %.2f G MAC in the projector."
           % (sum(r * k for _, r, k in tower_matrices()) * TOWER_TOKENS / 1e9,
              2 * sum(r * k for _, r, k in tower_matrices()) * TOWER_TOKENS / 1e9,
-             TOWER_LAYERS * 2 * TOWER_TOKENS ** 2 * TOWER_HIDDEN / 1e9,
-             (HIDDEN * TOWER_HIDDEN + HIDDEN * HIDDEN) * PROJ_TOKENS / 1e9))
+             attn_macs / 1e9, (HIDDEN * TOWER_HIDDEN + HIDDEN * HIDDEN) * PROJ_TOKENS / 1e9))
 
 
 if __name__ == "__main__":
