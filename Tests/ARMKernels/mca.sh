@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed on paper (docs/arm.md): compiles MobileVLMKit's ARM64 kernels and llama.cpp's ARM kernels
 # with one compiler and one optimization level, cuts each kernel's hot loop out of the assembly,
-# runs llvm-mca on it for five CPU models, and prints cycles per 32-weight block per row.
+# runs llvm-mca on it for each CPU model, and prints cycles per 32-weight block per row.
 # Not run by CI: it needs a llama.cpp source tree (not part of this repository) and its figures are
 # estimates from LLVM's scheduling models, not measurements.
 #
