@@ -170,5 +170,9 @@ PY
 done <"$spec"
 
 python3 "$here/mca_table.py" "$tsv" | tee "$out/table.txt"
+if grep -q MISMATCH "$out/table.txt"; then
+    echo "mca.sh: a loop's dot instructions disagree with its declared work (MISMATCH above): fix its trip counts" >&2
+    failed=1
+fi
 python3 "$here/mca_estimate.py" "$tsv" | tee "$out/estimates.md"
 exit $failed

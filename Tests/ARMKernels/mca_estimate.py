@@ -77,7 +77,13 @@ def load(path):
     cyc = {}
     for line in lines[1:]:
         r = dict(zip(head, line.split("\t")))
-        if r["level"] == "dotprod" and r["cycles_per_block_row"] not in ("-", ""):
+        if r["level"] == "dotprod" and r["cycles_per_block_row"] not in ("-", "", "missing"):
+            macs = float(r["dot_macs_per_block_row"])
+            if macs and abs(macs - 32) > 0.01:
+                # The loop's dot instructions disagree with the declared work (trip counts or
+                # work wrong for this build): such a figure is not used.
+                print("(not used: %s %s on %s, %g MACs per declared block-row)" % (r["tool"], r["kernel"], r["cpu"], macs))
+                continue
             cyc[(r["tool"], r["kernel"], r["cpu"])] = float(r["cycles_per_block_row"])
     return cyc
 
@@ -121,8 +127,9 @@ def main():
         return 1.0 / rate
 
     def available(cores):
-        return all(c("ours", "decode", "Q4_0", cpu) is not None and c("llama", "decode", "Q4_0", cpu) is not None
-                   for _, cpu in cores)
+        """Every kernel the estimates use has a checked figure on every model of the scenario."""
+        return all(c(tool, phase, t, cpu) is not None for _, cpu in cores for tool in KERNELS
+                   for phase in ("decode", "prefill") for t in ("Q4_0", "Q4_K", "Q6_K", "Q8_0"))
 
     tower_items = [(sum(r * k / 32 for _, r, k in tower_matrices()) * TOWER_TOKENS
                     + (HIDDEN * TOWER_HIDDEN + HIDDEN * HIDDEN) / 32 * PROJ_TOKENS, "Q8_0")]
