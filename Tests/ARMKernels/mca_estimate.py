@@ -137,6 +137,9 @@ def main():
     for title, scenarios, bw in machines:
         scenarios = [x for x in scenarios if available(x[1])]
         print("## %s, sustained bandwidth %.1f GB/s (assumed)\n" % (title, bw))
+        if not scenarios:
+            print("(no estimate: some decode / prefill kernel of a tool has no checked figure on these models)\n")
+            continue
         print("| preset | tool | models | decode compute tok/s | decode bandwidth ceiling tok/s | decode estimate tok/s | prefill tok/s | image encode s |")
         print("|---|---|---|---|---|---|---|---|")
         for preset in ("q4_0", "q4_k_m"):
@@ -168,6 +171,8 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     title, scenarios, bw = machines[0]
     scenarios = [x for x in scenarios if available(x[1])]
+    if not scenarios:
+        print("(no estimate: kernels missing)\n")
     for preset in ("q4_0", "q4_k_m"):
         mats, wbytes = work[preset]
         dec_file = wbytes + VOCAB * HIDDEN * BLOCK_BYTES[mats[0][3]] + (2 * LAYERS + 1) * HIDDEN * 4
