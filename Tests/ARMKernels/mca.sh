@@ -143,6 +143,7 @@ while IFS=$'\t' read -r tool id type phase level asmkey selector trips units; do
         asm="$(grep -l -E "LLVM-MCA-BEGIN $name\$" "$out"/asm/ours*.s 2>/dev/null | head -1 || true)"
         if [ -z "$asm" ]; then
             echo "-- $tool $id ($level): marker $name not in the compiled sources: not analysed"
+            failed=1
             printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\tmissing\t-\t-\t-\t-\t-\tmarker not found\n' "$tool" "$id" "$type" "$phase" "$level" >>"$tsv"
             continue
         fi
