@@ -282,8 +282,198 @@ static void suite_gemm_q8(void) {
     }
 }
 
+// ---- float GEMM ---------------------------------------------------------------------------------
+
+static const char *float_names[4] = {"f32", "f16", "bf16", "f32 transposed"};
+
+static uint16_t to_bf16(float f) {  // round to nearest even (finite inputs)
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return (uint16_t)((b + 0x7FFF + ((b >> 16) & 1)) >> 16);
+}
+
+static double weight_at(int type, const void *w, int64_t ldw, int64_t n, int64_t j) {
+    switch (type) {
+    case MVLM_WEIGHT_F16: return harness_half_to_float(((const uint16_t *)w)[n * ldw + j]);
+    case MVLM_WEIGHT_BF16: {
+        uint32_t b = (uint32_t)((const uint16_t *)w)[n * ldw + j] << 16;
+        float f;
+        memcpy(&f, &b, 4);
+        return f;
+    }
+    case MVLM_WEIGHT_F32_TRANSPOSED: return ((const float *)w)[j * ldw + n];
+    default: return ((const float *)w)[n * ldw + j];
+    }
+}
+
+// hostile: 0 random; 1 subnormal f16 / tiny weights and huge activations; 2 a NaN and an infinity
+// among the weights (the rows they touch must be NaN / infinite exactly as at level 0).
+static void gemm_float_case(int type, int hostile, int64_t tokens, int64_t rows, int64_t k, uint64_t seed) {
+    rng_t r = {seed};
+    int transposed = type == MVLM_WEIGHT_F32_TRANSPOSED;
+    int64_t ldw = transposed ? rows + 5 : k + 3, count = transposed ? k * ldw : rows * ldw;
+    size_t esize = type == MVLM_WEIGHT_F16 || type == MVLM_WEIGHT_BF16 ? 2 : 4;
+    void *w = malloc((size_t)count * esize);
+    for (int64_t i = 0; i < count; i++) {
+        float v = rng_normal(&r, 0.5f);
+        if (hostile == 1) v = i % 3 ? v * 1e-6f : v * 3e-5f;
+        if (esize == 2) {
+            uint16_t h = type == MVLM_WEIGHT_F16 ? harness_float_to_half(v) : to_bf16(v);
+            ((uint16_t *)w)[i] = h;
+        } else {
+            ((float *)w)[i] = v;
+        }
+    }
+    if (hostile == 2 && esize == 4) {
+        ((float *)w)[1] = NAN;
+        ((float *)w)[2 * (transposed ? 1 : ldw) + 3] = INFINITY;
+    } else if (hostile == 2) {
+        ((uint16_t *)w)[1] = type == MVLM_WEIGHT_F16 ? 0x7E00 : 0x7FC0;
+        ((uint16_t *)w)[2 * ldw + 3] = type == MVLM_WEIGHT_F16 ? 0x7C00 : 0x7F80;
+    }
+    float *x = malloc((size_t)(tokens * k) * 4), *bias = malloc((size_t)rows * 4);
+    for (int64_t i = 0; i < tokens * k; i++) x[i] = rng_normal(&r, hostile == 1 ? 1e4f : 1.0f);
+    for (int64_t n = 0; n < rows; n++) bias[n] = rng_float(&r);
+    int64_t ldy = rows + 2, tiles = (tokens + 7) / 8;
+    size_t ybytes = (size_t)(tokens * ldy) * 4;
+    float *y0 = malloc(ybytes), *y = malloc(ybytes);
+    float *xp0 = malloc((size_t)mvlm_gemm_float_packed_count(tokens, k) * 4), *xp = malloc((size_t)mvlm_gemm_float_packed_count(tokens, k) * 4);
+    const char *name = float_names[type];
+    int top = harness_top_level();
+    harness_use_level(0);
+    mvlm_gemm_float_pack(x, tokens, k, 0, tiles, xp0);
+    for (int64_t i = 0; i < tokens * ldy; i++) y0[i] = -7.0f;
+    mvlm_gemm_float(type, w, ldw, 0, rows, xp0, tokens, k, bias, y0, ldy);
+    long bad = 0;
+    for (int64_t n = 0; n < rows && bad < 3; n++)
+        for (int64_t t = 0; t < tokens; t++) {
+            double s = bias[n], mag = fabs(bias[n]);
+            for (int64_t j = 0; j < k; j++) {
+                double p = weight_at(type, w, ldw, n, j) * x[t * k + j];
+                s += p;
+                mag += fabs(p);
+            }
+            // One f32 FMA chain over k: at most (k + 1) · 2^-24 · Σ|w x| (a relative 2^-24 per term).
+            double bound = (double)(k + 1) * 0x1p-24 * mag, got = y0[t * ldy + n];
+            int ok = isnan(s) ? isnan(got) : isinf(s) ? got == s : fabs(got - s) <= bound;
+            if (!ok) bad++;
+            CHECK(ok, "gemm_float %s h%d %lldx%lldx%lld level 0: y[%lld,%lld] = %.9g, Double %.9g (bound %.3g)", name, hostile,
+                  (long long)tokens, (long long)rows, (long long)k, (long long)t, (long long)n, got, s, bound);
+        }
+    for (int level = 1; level <= top; level++) {
+        harness_use_level(level);
+        mvlm_gemm_float_pack(x, tokens, k, 0, tiles, xp);
+        CHECK(!memcmp(xp, xp0, (size_t)mvlm_gemm_float_packed_count(tokens, k) * 4), "gemm_float_pack level %d differs", level);
+        for (int64_t i = 0; i < tokens * ldy; i++) y[i] = -7.0f;
+        int64_t mid = rows / 3;
+        mvlm_gemm_float(type, w, ldw, 0, mid, xp, tokens, k, bias, y, ldy);
+        mvlm_gemm_float(type, w, ldw, mid, rows, xp, tokens, k, bias, y, ldy);
+        long diff = 0;
+        int64_t first = -1;
+        for (int64_t i = 0; i < tokens * ldy; i++)
+            if (!same_float(y[i], y0[i])) {
+                if (first < 0) first = i;
+                diff++;
+            }
+        CHECK(diff == 0, "gemm_float %s h%d %lldx%lldx%lld level %d: %ld outputs differ from level 0 (first %.9g vs %.9g)", name, hostile,
+              (long long)tokens, (long long)rows, (long long)k, level, diff, first >= 0 ? y[first] : 0.0, first >= 0 ? y0[first] : 0.0);
+    }
+    harness_use_level(-1);
+    free(w), free(x), free(bias), free(y0), free(y), free(xp0), free(xp);
+}
+
+static void suite_gemm_float(void) {
+    uint64_t seed = 100;
+    for (int type = 0; type < 4; type++) {
+        gemm_float_case(type, 0, 577, 40, 64, seed++);
+        gemm_float_case(type, 0, 1, 17, 300, seed++);
+        gemm_float_case(type, 0, 13, 33, 517, seed++);
+        gemm_float_case(type, 0, 8, 16, 0 + 3, seed++);
+        gemm_float_case(type, 1, 11, 24, 130, seed++);
+        gemm_float_case(type, 2, 9, 20, 70, seed++);
+    }
+}
+
+// ---- attention --------------------------------------------------------------------------------
+
+// One case for mvlm_attention and mvlm_attention_rows: heads x tokens (past + tokens keys), against
+// a Double reference. `spread` scales q so the scores span ±spread·√d (large: e^-100 underflows).
+static void attention_case(int64_t tokens, int64_t past, int64_t heads, int64_t kv_heads, int64_t d, int causal, float spread,
+                           uint64_t seed) {
+    rng_t r = {seed};
+    int64_t keys = past + tokens, qw = heads * d, kw = kv_heads * d;
+    float *q = malloc((size_t)(tokens * qw) * 4), *k = malloc((size_t)(keys * kw) * 4), *v = malloc((size_t)(keys * kw) * 4);
+    for (int64_t i = 0; i < tokens * qw; i++) q[i] = rng_normal(&r, spread);
+    for (int64_t i = 0; i < keys * kw; i++) k[i] = rng_normal(&r, 1.0f), v[i] = rng_normal(&r, 1.0f);
+    float scale = 1.0f / sqrtf((float)d);
+    float *out = malloc((size_t)(tokens * qw) * 4);
+    int64_t blocks = (tokens + 31) / 32;
+    float *scratch = malloc((size_t)mvlm_attention_scratch_count(tokens, past, d) * 4);
+    float *scratch_rows = malloc((size_t)mvlm_attention_rows_scratch_count(tokens, past) * 4);
+    double *ref = malloc((size_t)(tokens * qw) * 8), *bound = malloc((size_t)(tokens * qw) * 8), *p = malloc((size_t)keys * 8);
+    for (int64_t t = 0; t < tokens; t++)
+        for (int64_t h = 0; h < heads; h++) {
+            const float *qt = q + t * qw + h * d;
+            int64_t visible = causal ? past + t + 1 : keys, kv = h / (heads / kv_heads);
+            double m = -INFINITY, total = 0, qk = 0;
+            for (int64_t j = 0; j < visible; j++) {
+                double s = 0, a = 0;
+                for (int64_t c = 0; c < d; c++) s += (double)qt[c] * k[j * kw + kv * d + c], a += fabs((double)qt[c] * k[j * kw + kv * d + c]);
+                p[j] = s * scale;
+                m = p[j] > m ? p[j] : m;
+                qk = a > qk ? a : qk;
+            }
+            for (int64_t j = 0; j < visible; j++) total += p[j] = exp(p[j] - m);
+            for (int64_t c = 0; c < d; c++) {
+                double s = 0, e = 0;
+                for (int64_t j = 0; j < visible; j++) s += p[j] / total * v[j * kw + kv * d + c], e += p[j] / total * fabs(v[j * kw + kv * d + c]);
+                ref[t * qw + h * d + c] = s;
+                // f32 scores (d terms, then the scale), a few-ulp exp, the sums over keys and columns:
+                // 8 · (d + keys) · 2^-24 relative, the scores' error amplified by the exponential.
+                bound[t * qw + h * d + c] = e * 8 * (double)(d + visible) * 0x1p-24 * (1 + scale * qk) + 1e-30;
+            }
+        }
+    int top = harness_top_level();
+    for (int level = 0; level <= top; level++) {
+        harness_use_level(level);
+        for (int rows = 0; rows < 2; rows++) {
+            for (int64_t i = 0; i < tokens * qw; i++) out[i] = NAN;
+            if (rows)
+                mvlm_attention_rows(q, k, v, out, tokens, past, heads, kv_heads, d, scale, causal, 0, tokens * heads, scratch_rows);
+            else
+                mvlm_attention(q, k, v, out, tokens, past, heads, kv_heads, d, scale, causal, 0, heads * blocks, scratch);
+            long bad = 0;
+            int64_t first = -1;
+            for (int64_t i = 0; i < tokens * qw; i++)
+                if (!(fabs(out[i] - ref[i]) <= bound[i])) {
+                    if (first < 0) first = i;
+                    bad++;
+                }
+            CHECK(bad == 0, "attention%s %lld tokens past %lld d %lld causal %d spread %g level %d: %ld outputs off (first %.9g vs %.9g, bound %.3g)",
+                  rows ? "_rows" : "", (long long)tokens, (long long)past, (long long)d, causal, spread, level, bad,
+                  first >= 0 ? out[first] : 0.0, first >= 0 ? ref[first] : 0.0, first >= 0 ? bound[first] : 0.0);
+        }
+    }
+    harness_use_level(-1);
+    free(q), free(k), free(v), free(out), free(scratch), free(scratch_rows), free(ref), free(bound), free(p);
+}
+
+static void suite_attention(void) {
+    attention_case(577, 0, 2, 1, 64, 0, 1.0f, 200);  // the vision tower's tokens, grouped-query
+    attention_case(1, 37, 4, 2, 64, 1, 1.0f, 201);   // decode: one token after 37
+    attention_case(13, 5, 3, 3, 20, 1, 1.0f, 202);   // odd sizes, head_dim not a multiple of 8
+    attention_case(9, 0, 2, 2, 32, 1, 30.0f, 203);   // scores ±100s: exp underflows
+    attention_case(40, 3, 1, 1, 36, 0, 0.0f, 204);   // q = 0: uniform probabilities
+}
+
 void suite_prefill(void) {
     long before = harness_failed;
     suite_gemm_q8();
     printf("prefill: gemm_q8 %s\n", harness_failed == before ? "ok" : "FAILED");
+    before = harness_failed;
+    suite_gemm_float();
+    printf("prefill: gemm_float %s\n", harness_failed == before ? "ok" : "FAILED");
+    before = harness_failed;
+    suite_attention();
+    printf("prefill: attention %s\n", harness_failed == before ? "ok" : "FAILED");
 }

@@ -149,8 +149,14 @@ void mvlm_attention(const float *q, const float *k, const float *v, float *out, 
 uint64_t mvlm_read_sum(const void *bytes, int64_t count);
 
 /// out[i] = silu(g[i]) · u[i] = g[i] / (1 + e^-g[i]) · u[i] (SwiGLU), vectorized with a polynomial
-/// exp at the AVX2 and AVX-512 levels (within a few ulp of expf's result). `out` may be `g` or `u`.
+/// exp at the AVX2, AVX-512 and NEON levels (within a few ulp of expf's result). `out` may be `g` or `u`.
 void mvlm_silu_mul(const float *g, const float *u, float *out, int64_t n);
+
+/// out[i] = x[i] · sigmoid(1.702 · x[i]) = x[i] / (1 + e^(-1.702 x[i])) (CLIP's quick-GELU), with
+/// the polynomial exp of mvlm_silu_mul at the vector levels (x86 AVX2 / AVX-512, arm64 NEON; within
+/// a few ulp of the portable expf form, the tests bound it against a Double reference). `out` may
+/// be `x`.
+void mvlm_quick_gelu(const float *x, float *out, int64_t n);
 
 /// Floats of scratch one thread needs for mvlm_attention_rows.
 int64_t mvlm_attention_rows_scratch_count(int64_t tokens, int64_t past);
