@@ -21,6 +21,14 @@
         if (type == T_Q6_K) MVLM_MCA_##WHICH("gemm_q6_k_" LEVEL_NAME); \
     } while (0)
 
+// With markers, the accumulators are pinned before the end marker, so the compiler cannot sink a
+// sub-block's scaling past it (the region then holds exactly one sub-block's work).
+#ifdef MVLM_MCA_MARKERS
+#define MCA_PIN(v) __asm__ volatile("" : "+w"(v))
+#else
+#define MCA_PIN(v)
+#endif
+
 #if KIND == 0
 #define SDOT(acc, w, x, lane) sdot_emulated(acc, w, vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(x), lane)))
 #elif KIND == 1
@@ -48,6 +56,7 @@ TARGET MVLM_INLINE void FN(qtile)(int type, int hh, int lane0, const uint8_t *pa
             }
             int32x4_t mm[4][2];
             for (int rp = 0; rp < 4; rp++) mm[rp][0] = start[0], mm[rp][1] = start[1];
+#pragma clang loop unroll(full)
             for (int p = 0; p < groups / 2; p++) {
                 const uint8_t *xg = xb + (h * groups / 2 + p) * 64 + (lane0 / 2) * 16;
                 int8x16_t x0 = vld1q_s8((const int8_t *)xg), x1 = vld1q_s8((const int8_t *)(xg + 16));
@@ -70,6 +79,7 @@ TARGET MVLM_INLINE void FN(qtile)(int type, int hh, int lane0, const uint8_t *pa
                 int32x4_t v = shift >= 0 ? vdupq_n_s32(ns[i] * (1 << shift)) : vdupq_n_s32(0);
                 acc[i][0] = acc[i][1] = v;
             }
+#pragma clang loop unroll(full)
             for (int p = 0; p < groups / 2; p++) {
                 const uint8_t *xg = xb + (h * groups / 2 + p) * 64 + (lane0 / 2) * 16;
                 int8x16_t x0 = vld1q_s8((const int8_t *)xg), x1 = vld1q_s8((const int8_t *)(xg + 16));
@@ -109,6 +119,10 @@ TARGET MVLM_INLINE void FN(qtile)(int type, int hh, int lane0, const uint8_t *pa
     fa[i][1] = vfmsq_laneq_f32(fa[i][1], m1, ds, i);
                 MINS(0) MINS(1) MINS(2) MINS(3)
 #undef MINS
+            }
+            for (int i = 0; i < 4; i++) {
+                MCA_PIN(fa[i][0]);
+                MCA_PIN(fa[i][1]);
             }
             MCA_MARK(END);
         }
@@ -170,3 +184,4 @@ TARGET static void FN(gemm)(int type, const uint8_t *w, size_t row_bytes, int64_
 
 #undef SDOT
 #undef MCA_MARK
+#undef MCA_PIN
