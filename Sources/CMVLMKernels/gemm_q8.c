@@ -16,6 +16,13 @@
 // f32 scaling and summation round. Q4_K's min term (dmin · m · Σx) is applied in f32, as in the
 // decode kernels.
 //
+// On arm64 (gemm_q8_arm.h) a thread takes 16 rows and the same chunks; each micro-tile is 8 rows x
+// 4 tokens: per pair of 4-input groups 16 SDOTs by element (dotprod; NEON emulates each with SMULL,
+// SMULL2, ADDP, SADALP), or 8 SMMLAs (i8mm) on a panel whose rows are zipped into SMMLA's 2 x 8-byte
+// operand once per panel. Signed dot products need no weight offset beyond Q4_0's 8 and Q6_K's 32
+// (subtracted as on x86); Q8_0 stays signed. The f32 epilogue is the portable kernel's, so every
+// ARM level gives level 0's floats bit for bit.
+//
 // Activations are quantized exactly as mvlm_quantize_q8_0 (and the Q8_0 reference quantizer):
 // d = max|x| / 127 rounded to f16, q = round-half-away(x / d), so the result equals the dot
 // product of the dequantized weights with the Q8_0-dequantized activations up to f32 rounding.
@@ -24,7 +31,8 @@
 #include "mvlm_kernels.h"
 
 // Packed activations: tiles of 8 tokens; per tile and 32-input block, XB_BYTES bytes:
-//   q[8 groups][8 tokens][4] int8 (group g = inputs 4g..4g+3 of the block)
+//   q[8 groups][8 tokens][4] int8 (group g = inputs 4g..4g+3 of the block; on arm64 the same
+//                bytes in SMMLA's order, see xq_offset)
 //   d[8]         f32  each token's block scale (the f16 value as f32)
 //   dsum[8]      f32  d · Σq (Q4_K's min term)
 //   nsum[8]      i32  -Σq over the block
