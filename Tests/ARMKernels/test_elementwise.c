@@ -7,6 +7,7 @@
 // the vector code's e^-|x| = (e^-|x|/2)² keeps few bits where the result is an f32 subnormal). NaN where the reference is NaN (NaN input,
 // silu(-inf)), infinities where it is infinite.
 #include "harness.h"
+#include "internal.h"  // the vector exp (mvlm_pf_exp4 on arm64, exp_avx2 on x86-64)
 
 static int same_bits(float a, float b) { return !memcmp(&a, &b, 4); }
 
@@ -97,8 +98,56 @@ static void elementwise_case(int64_t n, uint64_t seed) {
     free(g), free(u), free(out), free(level0), free(level_out);
 }
 
+// ulps between two floats of the same sign (both finite, positive here).
+static int64_t ulps(float a, float b) {
+    int32_t ia, ib;
+    memcpy(&ia, &a, 4);
+    memcpy(&ib, &b, 4);
+    return ia > ib ? (int64_t)ia - ib : (int64_t)ib - ia;
+}
+
+#ifdef MVLM_X86
+MVLM_AVX2 static void exp8(const float *x, float *y) { _mm256_storeu_ps(y, exp_avx2(_mm256_loadu_ps(x))); }
+#endif
+
+// The vector e^x of softmax / SiLU / quick-GELU against expf (and a Double exp) over [-87.3, 0],
+// every 2^-12 step, plus both ends: within 2 ulp of the correctly rounded value where the result
+// is an f32 normal, as the header comment states.
+static void vector_exp(void) {
+    int64_t worst = 0;
+    float at = 0;
+    long count = 0, compared = 0;
+#if defined(MVLM_ARM) || defined(MVLM_X86)
+#ifdef MVLM_X86
+    if (harness_top_level() < 1) return;
+#endif
+    for (double x0 = -87.3; x0 <= 0; x0 += 4 * 0x1p-12) {
+        float x[8], y[8];
+        for (int i = 0; i < 8; i++) x[i] = (float)(x0 + i * 0x1p-12 > 0 ? 0 : x0 + i * 0x1p-12);
+#ifdef MVLM_ARM
+        for (int h = 0; h < 2; h++) vst1q_f32(y + 4 * h, mvlm_pf_exp4(vld1q_f32(x + 4 * h)));
+#else
+        exp8(x, y);
+#endif
+        for (int i = 0; i < 8; i++, count++) {
+            float want = (float)exp((double)x[i]);
+            if (want < 1.17549435e-38f) continue;  // subnormal results: few bits either way
+            compared++;
+            int64_t u = ulps(y[i], want);
+            if (u > worst) worst = u, at = x[i];
+        }
+    }
+    CHECK(worst <= 2 && compared > 100000, "vector exp: %lld ulp from the correctly rounded e^x at x = %.9g (%ld values)",
+          (long long)worst, at, compared);
+    if (harness_verbose) printf("vector exp: worst %lld ulp (x = %.9g) over %ld values\n", (long long)worst, at, compared);
+#endif
+    (void)ulps;
+    (void)count;
+}
+
 void suite_elementwise(void) {
     long before = harness_failed;
+    vector_exp();
     elementwise_case(1, 300);
     elementwise_case(3, 301);
     elementwise_case(17, 302);
