@@ -110,6 +110,7 @@ static void softmax_neon(float *row, int64_t visible, int64_t keys, float scale)
         float32x4_t e = mvlm_pf_exp4(vsubq_f32(vld1q_f32(row + j), m));
         vst1q_f32(row + j, e);
         sum = vaddq_f32(sum, e);
+        MVLM_PF_PIN(sum);
         MVLM_MCA_END("softmax_exp_neon");
     }
     float total = vaddvq_f32(sum);
@@ -294,6 +295,7 @@ static void attend_scores_neon(const float *q, const float *k, int64_t visible, 
             MVLM_MCA_BEGIN("attention_scores_neon");
             float32x4_t x = vld1q_f32(q + c);
             for (int r = 0; r < 4; r++) a[r] = vfmaq_f32(a[r], x, vld1q_f32(k0 + r * kv_width + c));
+            for (int r = 0; r < 4; r++) MVLM_PF_PIN(a[r]);
             MVLM_MCA_END("attention_scores_neon");
         }
         for (int r = 0; r < 4; r++) {
@@ -326,6 +328,7 @@ static void attend_values_neon(const float *v, float *out, int64_t visible, int6
                 float32x4_t p = vdupq_n_f32(scores[j]);
                 const float *vj = v + j * kv_width + c0;
                 for (int r = 0; r < 8; r++) acc[r] = vfmaq_f32(acc[r], p, vld1q_f32(vj + 4 * r));
+                for (int r = 0; r < 8; r++) MVLM_PF_PIN(acc[r]);
                 MVLM_MCA_END("attention_values_neon");
             }
         } else {

@@ -100,10 +100,8 @@ MVLM_INLINE float32x4_t sigmoid_neon(float32x4_t z) {
 static void silu_mul_neon(const float *g, const float *u, float *out, int64_t n) {
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) {
-        MVLM_MCA_BEGIN("silu_mul_neon");
         float32x4_t x = vld1q_f32(g + i), y = vld1q_f32(u + i);
         vst1q_f32(out + i, vmulq_f32(vmulq_f32(x, sigmoid_neon(x)), y));
-        MVLM_MCA_END("silu_mul_neon");
     }
     for (; i < n; i++) out[i] = g[i] / (1 + expf(-g[i])) * u[i];
 }
@@ -111,10 +109,8 @@ static void silu_mul_neon(const float *g, const float *u, float *out, int64_t n)
 static void quick_gelu_neon(const float *x, float *out, int64_t n) {
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) {
-        MVLM_MCA_BEGIN("quick_gelu_neon");
         float32x4_t v = vld1q_f32(x + i);
         vst1q_f32(out + i, vmulq_f32(v, sigmoid_neon(vmulq_f32(v, vdupq_n_f32(1.702f)))));
-        MVLM_MCA_END("quick_gelu_neon");
     }
     for (; i < n; i++) out[i] = x[i] / (1 + expf(-1.702f * x[i]));
 }

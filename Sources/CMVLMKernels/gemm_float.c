@@ -460,6 +460,10 @@ MVLM_INLINE void micro_neon(int mr, int nr, const float *p, int kc, const float 
         ROW(0, x0, 0) ROW(1, x0, 1) ROW(2, x0, 2) ROW(3, x0, 3)
         ROW(4, x1, 0) ROW(5, x1, 1) ROW(6, x1, 2) ROW(7, x1, 3)
 #undef ROW
+        for (int i = 0; i < TILE; i++) {
+            MVLM_PF_PIN(c[i][0]);
+            MVLM_PF_PIN(c[i][1]);
+        }
         MVLM_MCA_END("gemm_float_neon");
     }
     for (int i = 0; i < TILE; i++) vst1q_f32(tmp[i], c[i][0]), vst1q_f32(tmp[i] + 4, c[i][1]);

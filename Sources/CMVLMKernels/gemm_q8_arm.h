@@ -23,11 +23,7 @@
 
 // With markers, the accumulators are pinned before the end marker, so the compiler cannot sink a
 // sub-block's scaling past it (the region then holds exactly one sub-block's work).
-#ifdef MVLM_MCA_MARKERS
-#define MCA_PIN(v) __asm__ volatile("" : "+w"(v))
-#else
-#define MCA_PIN(v)
-#endif
+#define MCA_PIN(v) MVLM_PF_PIN(v)
 
 #if KIND == 0
 #define SDOT(acc, w, x, lane) sdot_emulated(acc, w, vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(x), lane)))

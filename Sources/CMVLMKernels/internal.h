@@ -293,6 +293,14 @@ MVLM_INLINE float32x4_t mvlm_pf_exp4(float32x4_t x) {
 #endif
 #endif
 
+// With markers, pins a register value before an end marker so that the compiler cannot sink the
+// region's work past it (nothing otherwise).
+#ifdef MVLM_MCA_MARKERS
+#define MVLM_PF_PIN(v) __asm__ volatile("" : "+w"(v))
+#else
+#define MVLM_PF_PIN(v)
+#endif
+
 #endif
 
 #endif

@@ -127,7 +127,12 @@ static int all_finite_neon(const float *x, int64_t n) {
     const uint32x4_t exponent = vdupq_n_u32(0x7F800000);
     uint32x4_t bad = vdupq_n_u32(0);
     int64_t i = 0;
-    for (; i + 4 <= n; i += 4) bad = vorrq_u32(bad, vceqq_u32(vandq_u32(vld1q_u32((const uint32_t *)(x + i)), exponent), exponent));
+    for (; i + 4 <= n; i += 4) {
+        MVLM_MCA_BEGIN("all_finite_neon");
+        bad = vorrq_u32(bad, vceqq_u32(vandq_u32(vld1q_u32((const uint32_t *)(x + i)), exponent), exponent));
+        MVLM_PF_PIN(bad);
+        MVLM_MCA_END("all_finite_neon");
+    }
     if (vmaxvq_u32(bad)) return 0;
     for (; i < n; i++)
         if (!isfinite(x[i])) return 0;
@@ -136,7 +141,11 @@ static int all_finite_neon(const float *x, int64_t n) {
 
 static void widen_f16_neon(const uint16_t *h, float *y, int64_t n) {
     int64_t i = 0;
-    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h + i))));
+    for (; i + 4 <= n; i += 4) {
+        MVLM_MCA_BEGIN("widen_f16_neon");
+        vst1q_f32(y + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h + i))));
+        MVLM_MCA_END("widen_f16_neon");
+    }
     for (; i < n; i++) y[i] = mvlm_half_to_float(h[i]);
 }
 #endif
