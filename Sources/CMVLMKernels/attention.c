@@ -2,7 +2,7 @@
 // scores S = Q Kᵀ (the keys are the "weights", rows kv_heads * d apart), a row softmax in place,
 // then O = P V (the values as input-major f32 weights). Every query of the block scores every key
 // up to the block's last visible one; keys a causal query may not see get probability 0.
-// The softmax is vectorized with a polynomial exp (Cephes' expf coefficients after reduction by
+// The softmax is vectorized (AVX2, AVX-512, NEON) with a polynomial exp (Cephes' expf coefficients after reduction by
 // ln 2; within 2 ulp of expf over the range softmax uses, values below e^-87 flush towards 0).
 
 #include "internal.h"
@@ -89,7 +89,50 @@ MVLM_AVX512 static void softmax_avx512(float *row, int64_t visible, int64_t keys
 }
 #endif
 
+#ifdef MVLM_ARM
+// softmax_portable in NEON (the sum of e^x in four lanes, then the lanes, then the tail).
+static void softmax_neon(float *row, int64_t visible, int64_t keys, float scale) {
+    float32x4_t vs = vdupq_n_f32(scale), vmax = vdupq_n_f32(-INFINITY);
+    int64_t j = 0;
+    for (; j + 4 <= visible; j += 4) {
+        float32x4_t v = vmulq_f32(vld1q_f32(row + j), vs);
+        vst1q_f32(row + j, v);
+        vmax = vmaxq_f32(vmax, v);
+    }
+    float maximum = vmaxvq_f32(vmax);
+    for (int64_t i = j; i < visible; i++) {
+        row[i] *= scale;
+        maximum = row[i] > maximum ? row[i] : maximum;
+    }
+    float32x4_t m = vdupq_n_f32(maximum), sum = vdupq_n_f32(0);
+    for (j = 0; j + 4 <= visible; j += 4) {
+        MVLM_MCA_BEGIN("softmax_exp_neon");
+        float32x4_t e = mvlm_pf_exp4(vsubq_f32(vld1q_f32(row + j), m));
+        vst1q_f32(row + j, e);
+        sum = vaddq_f32(sum, e);
+        MVLM_PF_PIN(sum);
+        MVLM_MCA_END("softmax_exp_neon");
+    }
+    float total = vaddvq_f32(sum);
+    for (int64_t i = j; i < visible; i++) {
+        float e = vgetq_lane_f32(mvlm_pf_exp4(vdupq_n_f32(row[i] - maximum)), 0);
+        row[i] = e;
+        total += e;
+    }
+    float32x4_t inverse = vdupq_n_f32(1 / total);
+    for (j = 0; j + 4 <= visible; j += 4) vst1q_f32(row + j, vmulq_f32(vld1q_f32(row + j), inverse));
+    for (; j < visible; j++) row[j] *= 1 / total;
+    for (; j < keys; j++) row[j] = 0;
+}
+#endif
+
 static void softmax(int level, float *row, int64_t visible, int64_t keys, float scale) {
+#ifdef MVLM_ARM
+    if (level >= 1) {
+        softmax_neon(row, visible, keys, scale);
+        return;
+    }
+#endif
 #ifdef MVLM_X86
     if (level == 2) {
         softmax_avx512(row, visible, keys, scale);
@@ -240,6 +283,71 @@ MVLM_AVX512 static void attend_values_avx512(const float *v, float *out, int64_t
 }
 #endif
 
+#ifdef MVLM_ARM
+// Four keys at a time, two accumulators each (d in steps of 8, then 4, then single columns).
+static void attend_scores_neon(const float *q, const float *k, int64_t visible, int64_t kv_width, int64_t d,
+                               float *scores) {
+    int64_t d4 = d / 4 * 4, j = 0;
+    for (; j + 4 <= visible; j += 4) {
+        const float *k0 = k + j * kv_width;
+        float32x4_t a[4] = {vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0)};
+        for (int64_t c = 0; c < d4; c += 4) {
+            MVLM_MCA_BEGIN("attention_scores_neon");
+            float32x4_t x = vld1q_f32(q + c);
+            for (int r = 0; r < 4; r++) a[r] = vfmaq_f32(a[r], x, vld1q_f32(k0 + r * kv_width + c));
+            for (int r = 0; r < 4; r++) MVLM_PF_PIN(a[r]);
+            MVLM_MCA_END("attention_scores_neon");
+        }
+        for (int r = 0; r < 4; r++) {
+            float s = vaddvq_f32(a[r]);
+            for (int64_t c = d4; c < d; c++) s += q[c] * k0[r * kv_width + c];
+            scores[j + r] = s;
+        }
+    }
+    for (; j < visible; j++) {
+        const float *kj = k + j * kv_width;
+        float32x4_t a = vdupq_n_f32(0);
+        for (int64_t c = 0; c < d4; c += 4) a = vfmaq_f32(a, vld1q_f32(q + c), vld1q_f32(kj + c));
+        float s = vaddvq_f32(a);
+        for (int64_t c = d4; c < d; c++) s += q[c] * kj[c];
+        scores[j] = s;
+    }
+}
+
+// Columns in runs of up to 32 (eight registers), the keys inner.
+static void attend_values_neon(const float *v, float *out, int64_t visible, int64_t kv_width, int64_t d,
+                               const float *scores) {
+    int64_t d4 = d / 4 * 4;
+    for (int64_t c0 = 0; c0 < d4; c0 += 32) {
+        int n = (int)((d4 - c0 < 32 ? d4 - c0 : 32) / 4);
+        float32x4_t acc[8];
+        for (int r = 0; r < 8; r++) acc[r] = vdupq_n_f32(0);
+        if (n == 8) {
+            for (int64_t j = 0; j < visible; j++) {
+                MVLM_MCA_BEGIN("attention_values_neon");
+                float32x4_t p = vdupq_n_f32(scores[j]);
+                const float *vj = v + j * kv_width + c0;
+                for (int r = 0; r < 8; r++) acc[r] = vfmaq_f32(acc[r], p, vld1q_f32(vj + 4 * r));
+                for (int r = 0; r < 8; r++) MVLM_PF_PIN(acc[r]);
+                MVLM_MCA_END("attention_values_neon");
+            }
+        } else {
+            for (int64_t j = 0; j < visible; j++) {
+                float32x4_t p = vdupq_n_f32(scores[j]);
+                const float *vj = v + j * kv_width + c0;
+                for (int r = 0; r < n; r++) acc[r] = vfmaq_f32(acc[r], p, vld1q_f32(vj + 4 * r));
+            }
+        }
+        for (int r = 0; r < n; r++) vst1q_f32(out + c0 + 4 * r, acc[r]);
+    }
+    for (int64_t c = d4; c < d; c++) {
+        float s = 0;
+        for (int64_t j = 0; j < visible; j++) s += scores[j] * v[j * kv_width + c];
+        out[c] = s;
+    }
+}
+#endif
+
 int64_t mvlm_attention_rows_scratch_count(int64_t tokens, int64_t past) { return past + tokens; }
 
 void mvlm_attention_rows(const float *q, const float *k, const float *v, float *out, int64_t tokens, int64_t past,
@@ -263,6 +371,14 @@ void mvlm_attention_rows(const float *q, const float *k, const float *v, float *
             attend_scores_avx2(qt, kh, visible, kv_width, d, scratch);
             softmax_avx2(scratch, visible, visible, scale);
             attend_values_avx2(vh, ot, visible, kv_width, d, scratch);
+            continue;
+        }
+#endif
+#ifdef MVLM_ARM
+        if (level >= 1) {
+            attend_scores_neon(qt, kh, visible, kv_width, d, scratch);
+            softmax_neon(scratch, visible, visible, scale);
+            attend_values_neon(vh, ot, visible, kv_width, d, scratch);
             continue;
         }
 #endif

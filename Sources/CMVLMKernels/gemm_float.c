@@ -42,11 +42,50 @@ static void pack_tiles_avx2(const float *x, int64_t ldx, int64_t tokens, int64_t
                             float *xp);
 #endif
 
+#ifdef MVLM_ARM
+// 4x4 transpose of f32 lanes.
+MVLM_INLINE void transpose4_neon(float32x4_t r[4]) {
+    float32x4_t t0 = vtrn1q_f32(r[0], r[1]), t1 = vtrn2q_f32(r[0], r[1]);
+    float32x4_t t2 = vtrn1q_f32(r[2], r[3]), t3 = vtrn2q_f32(r[2], r[3]);
+    r[0] = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
+    r[1] = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
+    r[2] = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
+    r[3] = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
+}
+
+// Activation tiles: 4 tokens x 4 inputs at a time through the transpose.
+static void pack_tiles_neon(const float *x, int64_t ldx, int64_t tokens, int64_t k, int64_t first_tile, int64_t last_tile,
+                            float *xp) {
+    int64_t k4 = k & ~(int64_t)3;
+    for (int64_t tile = first_tile; tile < last_tile; tile++) {
+        float *out = xp + tile * TILE * k;
+        int rows = (int)(tokens - tile * TILE < TILE ? tokens - tile * TILE : TILE);
+        const float *base = x + tile * TILE * ldx;
+        for (int64_t j = 0; j < k4; j += 4) {
+            for (int h = 0; h < 2; h++) {
+                float32x4_t v[4];
+                for (int i = 0; i < 4; i++) v[i] = 4 * h + i < rows ? vld1q_f32(base + (4 * h + i) * ldx + j) : vdupq_n_f32(0);
+                transpose4_neon(v);
+                for (int i = 0; i < 4; i++) vst1q_f32(out + (j + i) * TILE + 4 * h, v[i]);
+            }
+        }
+        for (int64_t j = k4; j < k; j++)
+            for (int i = 0; i < TILE; i++) out[j * TILE + i] = i < rows ? base[i * ldx + j] : 0.0f;
+    }
+}
+#endif
+
 void mvlm_gemm_float_pack_strided(const float *x, int64_t ldx, int64_t tokens, int64_t k, int64_t first_tile,
                                   int64_t last_tile, float *xp) {
 #ifdef MVLM_X86
     if (mvlm_kernels_level() >= 1) {
         pack_tiles_avx2(x, ldx, tokens, k, first_tile, last_tile, xp);
+        return;
+    }
+#endif
+#ifdef MVLM_ARM
+    if (mvlm_kernels_level() >= 1) {
+        pack_tiles_neon(x, ldx, tokens, k, first_tile, last_tile, xp);
         return;
     }
 #endif
@@ -349,6 +388,113 @@ MVLM_AVX512 static void gemm_float_avx512(int type, const void *w, int64_t ldw, 
 
 #endif  // MVLM_X86
 
+#ifdef MVLM_ARM
+
+// ---- NEON: 8 tokens x 8 outputs ----------------------------------------------------------------
+// The panel is 16 rows wide (two micro-tiles); each output is one f32 FMA chain over k from the
+// bias (or the previous slice's value), in input order: the portable kernel's operations, so every
+// level gives level 0's floats. f16 weights are widened with FCVTL (ARMv8.0); FP16 arithmetic
+// (FEAT_FP16) is not used: its f32-accumulating form (FMLAL, FEAT_FHM) would need the activations
+// rounded to f16 as well.
+
+enum { N_NR = 16, N_KC = 256 };
+
+// Four weights from element `index`, widened.
+MVLM_INLINE float32x4_t load4_weights(int type, const void *w, int64_t index) {
+    switch (type) {
+    case MVLM_WEIGHT_F16: return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16((const uint16_t *)w + index)));
+    case MVLM_WEIGHT_BF16: return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16((const uint16_t *)w + index), 16));
+    default: return vld1q_f32((const float *)w + index);
+    }
+}
+
+// panel[k * N_NR + r] = w[n0 + r, k0 + k] as f32 for r < nr (zero for nr <= r < N_NR).
+MVLM_INLINE void pack_neon(int type, const void *w, int64_t ldw, int64_t n0, int nr, int64_t k0, int kc, float *panel) {
+    if (type == MVLM_WEIGHT_F32_TRANSPOSED) {
+        const float *f = (const float *)w;
+        for (int j = 0; j < kc; j++) {
+            const float *src = f + (k0 + j) * ldw + n0;
+            float *dst = panel + j * N_NR;
+            int r = 0;
+            for (; r + 4 <= nr; r += 4) vst1q_f32(dst + r, vld1q_f32(src + r));
+            for (; r < nr; r++) dst[r] = src[r];
+            for (; r < N_NR; r++) dst[r] = 0;
+        }
+        return;
+    }
+    int k4 = kc & ~3;
+    for (int r0 = 0; r0 < N_NR; r0 += 4) {
+        int rows = nr - r0 < 4 ? (nr - r0 > 0 ? nr - r0 : 0) : 4;
+        if (rows == 0) {
+            for (int j = 0; j < kc; j++) vst1q_f32(panel + j * N_NR + r0, vdupq_n_f32(0));
+            continue;
+        }
+        for (int j = 0; j < k4; j += 4) {
+            float32x4_t v[4];
+            for (int r = 0; r < 4; r++) v[r] = r < rows ? load4_weights(type, w, (n0 + r0 + r) * ldw + k0 + j) : vdupq_n_f32(0);
+            transpose4_neon(v);
+            for (int i = 0; i < 4; i++) vst1q_f32(panel + (j + i) * N_NR + r0, v[i]);
+        }
+        for (int j = k4; j < kc; j++)
+            for (int r = 0; r < 4; r++)
+                panel[j * N_NR + r0 + r] = r < rows ? load_weight(type, w, (n0 + r0 + r) * ldw + k0 + j) : 0.0f;
+    }
+}
+
+// Tokens [0, 8) of the tile at xt (mr of them stored) x outputs [0, 8) of the panel at p (nr stored).
+MVLM_INLINE void micro_neon(int mr, int nr, const float *p, int kc, const float *xt, float *y, int64_t ldy, int first,
+                            const float *bias) {
+    float32x4_t c[TILE][2];
+    float tmp[TILE][8];
+    for (int i = 0; i < TILE; i++)
+        for (int j = 0; j < 8; j++)
+            tmp[i][j] = (i < mr && j < nr) ? (first ? (bias ? bias[j] : 0.0f) : y[i * ldy + j]) : 0.0f;
+    for (int i = 0; i < TILE; i++) c[i][0] = vld1q_f32(tmp[i]), c[i][1] = vld1q_f32(tmp[i] + 4);
+    for (int j = 0; j < kc; j++) {
+        MVLM_MCA_BEGIN("gemm_float_neon");
+        float32x4_t w0 = vld1q_f32(p + j * N_NR), w1 = vld1q_f32(p + j * N_NR + 4);
+        float32x4_t x0 = vld1q_f32(xt + j * TILE), x1 = vld1q_f32(xt + j * TILE + 4);
+#define ROW(i, X, L)                                  \
+    c[i][0] = vfmaq_laneq_f32(c[i][0], w0, X, L); \
+    c[i][1] = vfmaq_laneq_f32(c[i][1], w1, X, L);
+        ROW(0, x0, 0) ROW(1, x0, 1) ROW(2, x0, 2) ROW(3, x0, 3)
+        ROW(4, x1, 0) ROW(5, x1, 1) ROW(6, x1, 2) ROW(7, x1, 3)
+#undef ROW
+        for (int i = 0; i < TILE; i++) {
+            MVLM_PF_PIN(c[i][0]);
+            MVLM_PF_PIN(c[i][1]);
+        }
+        MVLM_MCA_END("gemm_float_neon");
+    }
+    for (int i = 0; i < TILE; i++) vst1q_f32(tmp[i], c[i][0]), vst1q_f32(tmp[i] + 4, c[i][1]);
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) y[i * ldy + j] = tmp[i][j];
+}
+
+static void gemm_float_neon(int type, const void *w, int64_t ldw, int64_t first, int64_t last, const float *xp,
+                            int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy) {
+    float panel[N_KC * N_NR] __attribute__((aligned(16)));
+    for (int64_t n0 = first; n0 < last; n0 += N_NR) {
+        int nr = (int)(last - n0 < N_NR ? last - n0 : N_NR);
+        for (int64_t k0 = 0; k0 < k || k0 == 0; k0 += N_KC) {
+            int kc = (int)(k - k0 < N_KC ? k - k0 : N_KC);
+            pack_neon(type, w, ldw, n0, nr, k0, kc, panel);
+            for (int64_t t0 = 0; t0 < tokens; t0 += TILE) {
+                int mr = (int)(tokens - t0 < TILE ? tokens - t0 : TILE);
+                const float *xt = xp + t0 * k + k0 * TILE;
+                for (int h = 0; h < 2 && 8 * h < nr; h++) {
+                    int n8 = nr - 8 * h < 8 ? nr - 8 * h : 8;
+                    micro_neon(mr, n8, panel + 8 * h, kc, xt, y + t0 * ldy + n0 + 8 * h, ldy, k0 == 0,
+                               bias ? bias + n0 + 8 * h : NULL);
+                }
+            }
+            if (k == 0) break;
+        }
+    }
+}
+
+#endif  // MVLM_ARM
+
 void mvlm_gemm_float(int type, const void *w, int64_t ldw, int64_t first, int64_t last, const float *xp, int64_t tokens,
                      int64_t k, const float *bias, float *y, int64_t ldy) {
     if (first >= last || tokens <= 0) return;
@@ -357,6 +503,12 @@ void mvlm_gemm_float(int type, const void *w, int64_t ldw, int64_t first, int64_
     case 2: gemm_float_avx512(type, w, ldw, first, last, xp, tokens, k, bias, y, ldy); return;
     case 1: gemm_float_avx2(type, w, ldw, first, last, xp, tokens, k, bias, y, ldy); return;
     default: break;
+    }
+#endif
+#ifdef MVLM_ARM
+    if (mvlm_kernels_level() >= 1) {
+        gemm_float_neon(type, w, ldw, first, last, xp, tokens, k, bias, y, ldy);
+        return;
     }
 #endif
     gemm_float_portable(type, w, ldw, first, last, xp, tokens, k, bias, y, ldy);

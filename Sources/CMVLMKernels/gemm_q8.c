@@ -16,6 +16,13 @@
 // f32 scaling and summation round. Q4_K's min term (dmin · m · Σx) is applied in f32, as in the
 // decode kernels.
 //
+// On arm64 (gemm_q8_arm.h) a thread takes 16 rows and the same chunks; each micro-tile is 8 rows x
+// 4 tokens: per pair of 4-input groups 16 SDOTs by element (dotprod; NEON emulates each with SMULL,
+// SMULL2, ADDP, SADALP), or 8 SMMLAs (i8mm) on a panel whose rows are zipped into SMMLA's 2 x 8-byte
+// operand once per panel. Signed dot products need no weight offset beyond Q4_0's 8 and Q6_K's 32
+// (subtracted as on x86); Q8_0 stays signed. The f32 epilogue is the portable kernel's, so every
+// ARM level gives level 0's floats bit for bit.
+//
 // Activations are quantized exactly as mvlm_quantize_q8_0 (and the Q8_0 reference quantizer):
 // d = max|x| / 127 rounded to f16, q = round-half-away(x / d), so the result equals the dot
 // product of the dequantized weights with the Q8_0-dequantized activations up to f32 rounding.
@@ -24,7 +31,8 @@
 #include "mvlm_kernels.h"
 
 // Packed activations: tiles of 8 tokens; per tile and 32-input block, XB_BYTES bytes:
-//   q[8 groups][8 tokens][4] int8 (group g = inputs 4g..4g+3 of the block)
+//   q[8 groups][8 tokens][4] int8 (group g = inputs 4g..4g+3 of the block; on arm64 the same
+//                bytes in SMMLA's order, see xq_offset)
 //   d[8]         f32  each token's block scale (the f16 value as f32)
 //   dsum[8]      f32  d · Σq (Q4_K's min term)
 //   nsum[8]      i32  -Σq over the block
@@ -32,6 +40,16 @@
 enum { QT = 8, XB_D = 256, XB_DSUM = 288, XB_NSUM = 320, XB_NSUM16 = 352, XB_BYTES = 416 };
 enum { T_Q4_0 = 0, T_Q8_0 = 1, T_Q4_K = 2, T_Q6_K = 3 };
 enum { CHUNK_BLOCKS = 16 };  // 32-input blocks decoded per panel (512 inputs)
+
+// Where token t's 4 activations of group g sit in a block's q field. x86: [8 groups][8 tokens][4].
+// ARM: pairs of groups and pairs of tokens, [4 group pairs][4 token pairs][2 tokens][8 bytes]: 16
+// bytes hold inputs 8p..8p+7 of tokens 2u and 2u+1, the operand SMMLA takes (two tokens x 8
+// bytes), and SDOT's by-element form reads the 4 bytes of (token, group) as one of 4 lanes.
+#ifdef MVLM_ARM
+static inline int xq_offset(int g, int t) { return (g >> 1) * 64 + (t >> 1) * 16 + (t & 1) * 8 + (g & 1) * 4; }
+#else
+static inline int xq_offset(int g, int t) { return g * 32 + t * 4; }
+#endif
 
 int64_t mvlm_gemm_q8_packed_bytes(int64_t tokens, int64_t k) { return (tokens + QT - 1) / QT * (k / 32) * XB_BYTES; }
 
@@ -53,7 +71,7 @@ static void pack_block_portable(const float *x, int64_t tokens, int64_t k, int64
             lo += q[j];
             hi += q[16 + j];
         }
-        for (int g = 0; g < 8; g++) memcpy(o + g * 32 + i * 4, q + 4 * g, 4);
+        for (int g = 0; g < 8; g++) memcpy(o + xq_offset(g, i), q + 4 * g, 4);
         float dsum = d * (float)(lo + hi);
         int32_t nsum = -(lo + hi), nlo = -lo, nhi = -hi;
         memcpy(o + XB_D + 4 * i, &d, 4);
@@ -120,10 +138,48 @@ MVLM_AVX2 static void pack_block_avx2(const float *x, int64_t tokens, int64_t k,
 }
 #endif
 
+#ifdef MVLM_ARM
+// pack_block_portable in NEON (mvlm_pf_q8_block repeats mvlm_q8_block's float operations): token
+// pairs' 8-byte chunks zipped into the ARM layout (xq_offset).
+static void pack_block_neon(const float *x, int64_t tokens, int64_t k, int64_t tile, int64_t b, uint8_t *o) {
+    int8x16_t lo[QT], hi[QT];
+    float d[QT];
+    int32_t slo[QT], shi[QT];
+    for (int i = 0; i < QT; i++) {
+        int64_t t = tile * QT + i;
+        if (t < tokens) {
+            d[i] = mvlm_half_to_float(mvlm_float_to_half(mvlm_pf_q8_block(x + t * k + b * 32, &lo[i], &hi[i])));
+        } else {
+            lo[i] = hi[i] = vdupq_n_s8(0);
+            d[i] = 0;
+        }
+        slo[i] = vaddlvq_s8(lo[i]);
+        shi[i] = vaddlvq_s8(hi[i]);
+    }
+    for (int u = 0; u < QT / 2; u++) {
+        int64x2_t a0 = vreinterpretq_s64_s8(lo[2 * u]), b0 = vreinterpretq_s64_s8(lo[2 * u + 1]);
+        int64x2_t a1 = vreinterpretq_s64_s8(hi[2 * u]), b1 = vreinterpretq_s64_s8(hi[2 * u + 1]);
+        vst1q_s64((int64_t *)(o + 0 * 64 + u * 16), vzip1q_s64(a0, b0));
+        vst1q_s64((int64_t *)(o + 1 * 64 + u * 16), vzip2q_s64(a0, b0));
+        vst1q_s64((int64_t *)(o + 2 * 64 + u * 16), vzip1q_s64(a1, b1));
+        vst1q_s64((int64_t *)(o + 3 * 64 + u * 16), vzip2q_s64(a1, b1));
+    }
+    for (int h = 0; h < 2; h++) {
+        int32x4_t l = vld1q_s32(slo + 4 * h), u = vld1q_s32(shi + 4 * h), s = vaddq_s32(l, u);
+        float32x4_t dv = vld1q_f32(d + 4 * h);
+        vst1q_f32((float *)(o + XB_D) + 4 * h, dv);
+        vst1q_f32((float *)(o + XB_DSUM) + 4 * h, vmulq_f32(dv, vcvtq_f32_s32(s)));
+        vst1q_s32((int32_t *)(o + XB_NSUM) + 4 * h, vnegq_s32(s));
+        vst1q_s32((int32_t *)(o + XB_NSUM16) + 4 * h, vnegq_s32(l));
+        vst1q_s32((int32_t *)(o + XB_NSUM16 + 32) + 4 * h, vnegq_s32(u));
+    }
+}
+#endif
+
 void mvlm_gemm_q8_pack(const float *x, int64_t tokens, int64_t k, int64_t first_tile, int64_t last_tile, void *xp) {
     int64_t blocks = k / 32;
     uint8_t *out = (uint8_t *)xp;
-#ifdef MVLM_X86
+#if defined(MVLM_X86) || defined(MVLM_ARM)
     int vector = mvlm_kernels_level() >= 1;
 #endif
     for (int64_t tile = first_tile; tile < last_tile; tile++) {
@@ -132,6 +188,12 @@ void mvlm_gemm_q8_pack(const float *x, int64_t tokens, int64_t k, int64_t first_
 #ifdef MVLM_X86
             if (vector) {
                 pack_block_avx2(x, tokens, k, tile, b, o);
+                continue;
+            }
+#endif
+#ifdef MVLM_ARM
+            if (vector) {
+                pack_block_neon(x, tokens, k, tile, b, o);
                 continue;
             }
 #endif
@@ -296,7 +358,7 @@ MVLM_INLINE void gemm_q8_portable_typed(int type, const uint8_t *w, size_t row_b
                                 int32_t dot = shift >= 0 ? nsum * (1 << shift) : 0;
                                 for (int g = 0; g < groups; g++) {
                                     const uint8_t *wq = ps + (g * P_LANES + r) * 4;
-                                    const int8_t *xq = (const int8_t *)(xb + (h * groups + g) * 32 + i * 4);
+                                    const int8_t *xq = (const int8_t *)(xb + xq_offset(h * groups + g, i));
                                     for (int j = 0; j < 4; j++) dot += (is_signed ? (int32_t)(int8_t)wq[j] : (int32_t)wq[j]) * xq[j];
                                 }
                                 const float *f = (const float *)(ps + groups * P_LANES * 4);
@@ -720,6 +782,187 @@ MVLM_AVX512 static void gemm_q8_avx512(int type, const uint8_t *w, size_t row_by
 
 #endif  // MVLM_X86
 
+#ifdef MVLM_ARM
+
+// ---- ARM: 16-row panels, 8 rows x 4 tokens per micro-tile --------------------------------------
+// The panel is decode_panel's with 16 lanes: per sub-block, q[groups][16 rows][4] then the 16 row
+// scales and 16 mins. For weights in the rows16 layout a panel line (one dword of 16 rows) is a
+// line of the file's record, so the decode below is loads and masks. For SMMLA the panel is then
+// zipped (zip_panel), once per panel and reused by every token tile.
+
+// SDOT by element without the extension: 16 products in two SMULLs, pair sums (ADDP: within ±2 ·
+// 128 · 127, no int16 overflow), then SADALP adds each row's two pairs into its int32 lane.
+MVLM_INLINE int32x4_t sdot_emulated(int32x4_t acc, int8x16_t w, int8x16_t x) {
+    int16x8_t lo = vmull_s8(vget_low_s8(w), vget_low_s8(x)), hi = vmull_high_s8(w, x);
+    return vpadalq_s16(acc, vpaddq_s16(lo, hi));
+}
+
+// 16 f16 at p as f32 (FCVTL: every arm64 CPU).
+MVLM_INLINE void halves16(const uint8_t *p, float *out) {
+    for (int i = 0; i < 4; i++) vst1q_f32(out + 4 * i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16((const uint16_t *)p + 4 * i))));
+}
+
+// The 64-byte line at p (dword c of 16 rows), masked / shifted, to q.
+MVLM_INLINE void line_nibbles(const uint8_t *p, uint8_t *lo, uint8_t *hi) {
+    const uint8x16_t nibble = vdupq_n_u8(0x0F);
+    for (int i = 0; i < 4; i++) {
+        uint8x16_t v = vld1q_u8(p + 16 * i);
+        if (lo) vst1q_u8(lo + 16 * i, vandq_u8(v, nibble));
+        if (hi) vst1q_u8(hi + 16 * i, vshrq_n_u8(v, 4));
+    }
+}
+
+// decode_panel (16 lanes, Q8_0 signed) for weights in the rows16 layout: `g` points at the group of
+// 16 rows (records as in Formats/mvlm.md, the AVX-512 decoder's twin).
+static void decode_panel_neon_rows16(int type, const uint8_t *g, int64_t b0, int nb, uint8_t *panel) {
+    int sb = sub_bytes(type, 16);
+    switch (type) {
+    case T_Q4_0:
+        for (int bi = 0; bi < nb; bi++) {
+            const uint8_t *rec = g + (size_t)(b0 + bi) * 288;
+            uint8_t *ps = panel + (size_t)bi * sb;
+            for (int c = 0; c < 4; c++) line_nibbles(rec + 32 + 64 * c, ps + c * 64, ps + (c + 4) * 64);
+            halves16(rec, (float *)(ps + 8 * 64));
+            memset(ps + 9 * 64, 0, 64);
+        }
+        break;
+    case T_Q8_0:
+        for (int bi = 0; bi < nb; bi++) {
+            const uint8_t *rec = g + (size_t)(b0 + bi) * 544;
+            uint8_t *ps = panel + (size_t)bi * sb;
+            memcpy(ps, rec + 32, 8 * 64);
+            halves16(rec, (float *)(ps + 8 * 64));
+            memset(ps + 9 * 64, 0, 64);
+        }
+        break;
+    case T_Q4_K:
+        for (int bi = 0; bi < nb; bi += 8) {
+            const uint8_t *rec = g + (size_t)((b0 + bi) / 8) * 2304;
+            float d[16], dmin[16];
+            halves16(rec, d);
+            halves16(rec + 32, dmin);
+            for (int q4 = 0; q4 < 4; q4++) {  // rows 4q4 .. 4q4 + 3
+                uint32x4_t q0 = vld1q_u32((const uint32_t *)(rec + 64) + 4 * q4);
+                uint32x4_t q1 = vld1q_u32((const uint32_t *)(rec + 128) + 4 * q4);
+                uint32x4_t q2 = vld1q_u32((const uint32_t *)(rec + 192) + 4 * q4);
+                float32x4_t dv = vld1q_f32(d + 4 * q4), mv = vld1q_f32(dmin + 4 * q4);
+                const uint32x4_t six = vdupq_n_u32(63), four = vdupq_n_u32(15), two = vdupq_n_u32(3);
+                for (int j = 0; j < 8; j++) {  // mvlm_scale_min_k4, four rows at once
+                    uint32x4_t sc, m;
+                    if (j < 4) {
+                        int32x4_t s = vdupq_n_s32(-8 * j);
+                        sc = vandq_u32(vshlq_u32(q0, s), six);
+                        m = vandq_u32(vshlq_u32(q1, s), six);
+                    } else {
+                        int b = 8 * (j - 4);
+                        sc = vorrq_u32(vandq_u32(vshlq_u32(q2, vdupq_n_s32(-b)), four),
+                                       vshlq_n_u32(vandq_u32(vshlq_u32(q0, vdupq_n_s32(-(b + 6))), two), 4));
+                        m = vorrq_u32(vandq_u32(vshlq_u32(q2, vdupq_n_s32(-(b + 4))), four),
+                                      vshlq_n_u32(vandq_u32(vshlq_u32(q1, vdupq_n_s32(-(b + 6))), two), 4));
+                    }
+                    float *f = (float *)(panel + (size_t)(bi + j) * sb + 8 * 64);
+                    vst1q_f32(f + 4 * q4, vmulq_f32(dv, vcvtq_f32_u32(sc)));
+                    vst1q_f32(f + 16 + 4 * q4, vmulq_f32(mv, vcvtq_f32_u32(m)));
+                }
+            }
+            for (int p = 0; p < 4; p++) {  // sub-blocks 2p (low nibbles) and 2p + 1 (high)
+                uint8_t *lo = panel + (size_t)(bi + 2 * p) * sb, *hi = lo + sb;
+                for (int c = 0; c < 8; c++) line_nibbles(rec + 256 + 64 * (8 * p + c), lo + c * 64, hi + c * 64);
+            }
+        }
+        break;
+    default:  // Q6_K: two sub-blocks of 16 per block
+        for (int bi = 0; bi < nb; bi += 8) {
+            const uint8_t *rec = g + (size_t)((b0 + bi) / 8) * 3360;
+            float d[16];
+            halves16(rec + 3328, d);
+            for (int q4 = 0; q4 < 4; q4++) {
+                float32x4_t dv = vld1q_f32(d + 4 * q4);
+                for (int quarter = 0; quarter < 4; quarter++) {
+                    int32x4_t sv = vld1q_s32((const int32_t *)(rec + 3072 + 64 * quarter) + 4 * q4);
+                    for (int i = 0; i < 4; i++) {
+                        int sub = 4 * quarter + i;
+                        int32x4_t sc = vshrq_n_s32(vshlq_s32(sv, vdupq_n_s32(24 - 8 * i)), 24);
+                        float *f = (float *)(panel + (size_t)(bi * 2 + sub) * sb + 4 * 64);
+                        vst1q_f32(f + 4 * q4, vmulq_f32(dv, vcvtq_f32_s32(sc)));
+                        vst1q_f32(f + 16 + 4 * q4, vdupq_n_f32(0));
+                    }
+                }
+            }
+            const uint8x16_t nibble = vdupq_n_u8(0x0F), three = vdupq_n_u8(3);
+            for (int kb = 0; kb < 8; kb++) {
+                int n = kb / 4, g4 = kb % 4;
+                int8x16_t shift = vdupq_n_s8((int8_t)(-2 * g4));
+                for (int c = 0; c < 8; c++) {
+                    const uint8_t *lp = rec + 64 * (16 * n + 8 * (g4 & 1) + c), *hp = rec + 2048 + 64 * (8 * n + c);
+                    uint8_t *out = panel + (size_t)((bi + kb) * 2 + c / 4) * sb + (c % 4) * 64;
+                    for (int i = 0; i < 4; i++) {
+                        uint8x16_t l = vld1q_u8(lp + 16 * i);
+                        l = g4 < 2 ? vandq_u8(l, nibble) : vshrq_n_u8(l, 4);
+                        uint8x16_t h = vandq_u8(vshlq_u8(vld1q_u8(hp + 16 * i), shift), three);
+                        vst1q_u8(out + 16 * i, vorrq_u8(l, vshlq_n_u8(h, 4)));
+                    }
+                }
+            }
+        }
+        break;
+    }
+}
+
+// The panel's q fields for SMMLA, in place: per pair of groups (2p, 2p + 1) and pair of rows
+// (2r, 2r + 1), 16 bytes [row 2r: 8 inputs | row 2r + 1: 8 inputs] (ZIP1 / ZIP2 of the two groups'
+// dwords), at p * 128 + r * 16 of the sub-block.
+static void zip_panel(int type, uint8_t *panel, int nb) {
+    int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, 16);
+    for (int s = 0; s < nb * sub; s++) {
+        uint8_t *ps = panel + (size_t)s * sb;
+        for (int p = 0; p < groups / 2; p++) {
+            uint8_t *at = ps + p * 128;
+            int32x4_t a[4], b[4];
+            for (int q4 = 0; q4 < 4; q4++) {
+                a[q4] = vld1q_s32((const int32_t *)(at + 16 * q4));
+                b[q4] = vld1q_s32((const int32_t *)(at + 64 + 16 * q4));
+            }
+            for (int q4 = 0; q4 < 4; q4++) {
+                vst1q_s32((int32_t *)(at + 32 * q4), vzip1q_s32(a[q4], b[q4]));
+                vst1q_s32((int32_t *)(at + 32 * q4 + 16), vzip2q_s32(a[q4], b[q4]));
+            }
+        }
+    }
+}
+
+#define TARGET MVLM_NEON
+#define FN(name) name##_neon
+#define KIND 0
+#define LEVEL_NAME "neon"
+#include "gemm_q8_arm.h"
+#undef TARGET
+#undef FN
+#undef KIND
+#undef LEVEL_NAME
+
+#define TARGET MVLM_DOTPROD
+#define FN(name) name##_dotprod
+#define KIND 1
+#define LEVEL_NAME "dotprod"
+#include "gemm_q8_arm.h"
+#undef TARGET
+#undef FN
+#undef KIND
+#undef LEVEL_NAME
+
+#define TARGET MVLM_I8MM
+#define FN(name) name##_i8mm
+#define KIND 2
+#define LEVEL_NAME "i8mm"
+#include "gemm_q8_arm.h"
+#undef TARGET
+#undef FN
+#undef KIND
+#undef LEVEL_NAME
+
+#endif  // MVLM_ARM
+
 static void gemm_q8_dispatch(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp,
                              int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy, int rows16) {
     if (first >= last || tokens <= 0) return;
@@ -728,6 +971,14 @@ static void gemm_q8_dispatch(int type, const void *w, size_t row_bytes, int64_t 
     switch (mvlm_kernels_level()) {
     case 2: gemm_q8_avx512(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy, rows16); return;
     case 1: gemm_q8_avx2(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy, rows16); return;
+    default: break;
+    }
+#endif
+#ifdef MVLM_ARM
+    switch (mvlm_kernels_level()) {
+    case 3: gemm_i8mm(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy, rows16); return;
+    case 2: gemm_dotprod(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy, rows16); return;
+    case 1: gemm_neon(type, wb, row_bytes, first, last, xb, tokens, k, bias, y, ldy, rows16); return;
     default: break;
     }
 #endif

@@ -305,6 +305,71 @@ MVLM_INLINE float mvlm_q8_block_neon(const float *v, int8_t *q) {
 
 // ---- ARM prefill / elementwise helpers (gemm_*.c, attention.c, elementwise.c, quantize.c) -----
 
+// Q8_0 of one block of 32 floats in NEON, the same float operations as mvlm_q8_block (so the
+// same bytes): max |v| (maxnm skips NaN as fmaxf does), d = max / 127, id = 1 / d (0 for d = 0),
+// q = round-half-away(v · id) (FRINTA is roundf), 0 where |v · id| is not below 128 (NaN too).
+// Returns d; q[0..15] in *lo, q[16..31] in *hi.
+MVLM_INLINE float mvlm_pf_q8_block(const float *v, int8x16_t *lo, int8x16_t *hi) {
+    float32x4_t x[8], m = vdupq_n_f32(0);
+    for (int i = 0; i < 8; i++) {
+        x[i] = vld1q_f32(v + 4 * i);
+        m = vmaxnmq_f32(m, vabsq_f32(x[i]));
+    }
+    float d = vmaxvq_f32(m) / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    float32x4_t vid = vdupq_n_f32(id), limit = vdupq_n_f32(128.0f);
+    int16x8_t h[4];
+    for (int i = 0; i < 4; i++) {
+        int32x4_t q2[2];
+        for (int j = 0; j < 2; j++) {
+            float32x4_t t = vmulq_f32(x[2 * i + j], vid);
+            uint32x4_t ok = vcaltq_f32(t, limit);
+            q2[j] = vandq_s32(vcvtq_s32_f32(vrndaq_f32(t)), vreinterpretq_s32_u32(ok));
+        }
+        h[i] = vcombine_s16(vmovn_s32(q2[0]), vmovn_s32(q2[1]));
+    }
+    *lo = vcombine_s8(vmovn_s16(h[0]), vmovn_s16(h[1]));
+    *hi = vcombine_s8(vmovn_s16(h[2]), vmovn_s16(h[3]));
+    return d;
+}
+
+// e^x for x <= 0 in NEON (softmax, SiLU, quick-GELU): Cephes' expf polynomial after reduction by
+// ln 2, the same operations as the x86 EXP_BODY (within 2 ulp of expf over [-87.3, 0]; lower x is
+// clamped there). NaN stays NaN (FMAXNM would drop it: the clamp uses FMAX, which keeps it).
+MVLM_INLINE float32x4_t mvlm_pf_exp4(float32x4_t x) {
+    x = vmaxq_f32(x, vdupq_n_f32(-87.3f));
+    float32x4_t n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
+    float32x4_t r = vfmaq_f32(x, n, vdupq_n_f32(-0.693359375f));
+    r = vfmaq_f32(r, n, vdupq_n_f32(2.12194440e-4f));
+    float32x4_t p = vdupq_n_f32(1.9875691500e-4f);
+    p = vfmaq_f32(vdupq_n_f32(1.3981999507e-3f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(8.3334519073e-3f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(4.1665795894e-2f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.6666665459e-1f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), p, r);
+    p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, vmulq_f32(r, r));
+    int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+    return vmulq_f32(p, vreinterpretq_f32_s32(e));
+}
+
+// Marks an inner loop for llvm-mca (built with -DMVLM_MCA_MARKERS; nothing otherwise).
+#ifndef MVLM_MCA_BEGIN
+#ifdef MVLM_MCA_MARKERS
+#define MVLM_MCA_BEGIN(name) __asm__ volatile("// LLVM-MCA-BEGIN " name)
+#define MVLM_MCA_END(name) __asm__ volatile("// LLVM-MCA-END " name)
+#else
+#define MVLM_MCA_BEGIN(name)
+#define MVLM_MCA_END(name)
+#endif
+#endif
+
+// With markers, pins a register value before an end marker so that the compiler cannot sink the
+// region's work past it (nothing otherwise).
+#ifdef MVLM_MCA_MARKERS
+#define MVLM_PF_PIN(v) __asm__ volatile("" : "+w"(v))
+#else
+#define MVLM_PF_PIN(v)
+#endif
+
 #endif
 
 #endif

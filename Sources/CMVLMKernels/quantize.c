@@ -6,7 +6,8 @@
 //
 // The search in both types runs on every sub-block independently, so the vector code puts one
 // sub-block in each lane (8 with AVX2, 16 with AVX-512: two Q4_K super-blocks or one whole Q6_K
-// super-block) and repeats the scalar operations in order. Contraction into FMA is turned off for
+// super-block; 8 and 16 on arm64 NEON, as two or four q registers) and repeats the scalar
+// operations in order. Contraction into FMA is turned off for
 // this file: a fused multiply-add rounds once where the reference rounds twice.
 #pragma clang fp contract(off)
 #pragma STDC FP_CONTRACT OFF
@@ -58,6 +59,95 @@ __attribute__((target("f16c"))) MVLM_INLINE uint16_t mvlm_f16_bits(float v) {
 #undef TARGET
 #undef FN
 
+#endif
+
+#ifdef MVLM_ARM
+// The same body in NEON: 8 lanes (two q registers per vector) and 16 lanes (four: two Q4_K
+// super-blocks or one whole Q6_K super-block per pass, independent chains interleaved). Every
+// arm64 CPU has NEON; the operations are IEEE f32 as on x86, so the bytes are the same.
+MVLM_INLINE int32_t mvlm_nearest_int(float v) {
+    float shifted = v + 12582912.0f;
+    int32_t bits;
+    memcpy(&bits, &shifted, 4);
+    return (bits & 0x007FFFFF) - 0x00400000;
+}
+
+MVLM_INLINE uint16_t mvlm_f16_bits(float v) { return mvlm_float_to_half(v); }
+
+#define LANES 8
+#define TARGET MVLM_NEON
+#define FN(name) name##_neon
+#include "quantize_body.h"
+#undef LANES
+#undef TARGET
+#undef FN
+
+#define LANES 16
+#define TARGET MVLM_NEON
+#define FN(name) name##_neonx4
+#include "quantize_body.h"
+#undef LANES
+#undef TARGET
+#undef FN
+
+// q4_0_block_avx2 in NEON (the same operations).
+static void q4_0_block_neon(const float *x, uint8_t *out) {
+    float32x4_t v[8], m = vdupq_n_f32(0);
+    for (int k = 0; k < 8; k++) {
+        v[k] = vld1q_f32(x + 4 * k);
+        m = vmaxq_f32(m, vabsq_f32(v[k]));
+    }
+    float amax = vmaxvq_f32(m), max = x[0];
+    for (int i = 0; i < 32; i++)
+        if (fabsf(x[i]) == amax) {
+            max = x[i];
+            break;
+        }
+    float d = max / -8.0f;
+    float id = d != 0 ? 1.0f / d : 0.0f;
+    uint16_t dh = mvlm_float_to_half(d);
+    memcpy(out, &dh, 2);
+    const float32x4_t vid = vdupq_n_f32(id), half = vdupq_n_f32(8.5f);
+    const float32x4_t low = vdupq_n_f32(-1.0f), high = vdupq_n_f32((float)(1 << 20));
+    uint32x4_t q[8];
+    for (int k = 0; k < 8; k++) {
+        float32x4_t shifted = vaddq_f32(vmulq_f32(v[k], vid), half);
+        // Finite, in range: truncate; NaN / infinite / huge (1/d overflowed) lanes: 0.
+        uint32x4_t valid = vandq_u32(vcltq_f32(low, shifted), vcltq_f32(shifted, high));
+        float32x4_t safe = vmaxq_f32(vreinterpretq_f32_u32(vandq_u32(valid, vreinterpretq_u32_f32(shifted))), vdupq_n_f32(0));
+        q[k] = vminq_u32(vreinterpretq_u32_s32(vcvtq_s32_f32(safe)), vdupq_n_u32(15));
+    }
+    // Byte j holds q[j] (low nibble) and q[j + 16] (high nibble).
+    uint16x8_t h0 = vcombine_u16(vmovn_u32(vorrq_u32(q[0], vshlq_n_u32(q[4], 4))), vmovn_u32(vorrq_u32(q[1], vshlq_n_u32(q[5], 4))));
+    uint16x8_t h1 = vcombine_u16(vmovn_u32(vorrq_u32(q[2], vshlq_n_u32(q[6], 4))), vmovn_u32(vorrq_u32(q[3], vshlq_n_u32(q[7], 4))));
+    vst1q_u8(out + 2, vcombine_u8(vmovn_u16(h0), vmovn_u16(h1)));
+}
+
+static int all_finite_neon(const float *x, int64_t n) {
+    const uint32x4_t exponent = vdupq_n_u32(0x7F800000);
+    uint32x4_t bad = vdupq_n_u32(0);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        MVLM_MCA_BEGIN("all_finite_neon");
+        bad = vorrq_u32(bad, vceqq_u32(vandq_u32(vld1q_u32((const uint32_t *)(x + i)), exponent), exponent));
+        MVLM_PF_PIN(bad);
+        MVLM_MCA_END("all_finite_neon");
+    }
+    if (vmaxvq_u32(bad)) return 0;
+    for (; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+static void widen_f16_neon(const uint16_t *h, float *y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        MVLM_MCA_BEGIN("widen_f16_neon");
+        vst1q_f32(y + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h + i))));
+        MVLM_MCA_END("widen_f16_neon");
+    }
+    for (; i < n; i++) y[i] = mvlm_half_to_float(h[i]);
+}
 #endif
 
 #ifdef MVLM_X86
@@ -129,6 +219,11 @@ int mvlm_quantize_q4_0(const float *x, int64_t blocks, void *out) {
     uint8_t *o = (uint8_t *)out;
     for (int64_t b = 0; b < blocks; b++) q4_0_block_avx2(x + b * 32, o + b * 18);
     return 1;
+#elif defined(MVLM_ARM)
+    if (mvlm_kernels_level() == 0) return 0;
+    uint8_t *o = (uint8_t *)out;
+    for (int64_t b = 0; b < blocks; b++) q4_0_block_neon(x + b * 32, o + b * 18);
+    return 1;
 #else
     (void)x; (void)blocks; (void)out;
     return 0;
@@ -139,6 +234,9 @@ int mvlm_all_finite(const float *x, int64_t n) {
 #ifdef MVLM_X86
     if (mvlm_kernels_level() >= 1) return all_finite_avx2(x, n);
 #endif
+#ifdef MVLM_ARM
+    if (mvlm_kernels_level() >= 1) return all_finite_neon(x, n);
+#endif
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(x[i])) return 0;
     return 1;
@@ -148,6 +246,12 @@ int mvlm_widen_f16(const void *h, float *y, int64_t n) {
 #ifdef MVLM_X86
     if (mvlm_kernels_level() >= 1) {
         widen_f16_avx2((const uint16_t *)h, y, n);
+        return 1;
+    }
+#endif
+#ifdef MVLM_ARM
+    if (mvlm_kernels_level() >= 1) {
+        widen_f16_neon((const uint16_t *)h, y, n);
         return 1;
     }
 #endif
@@ -168,6 +272,13 @@ int mvlm_quantize_q4_k(const float *x, int64_t blocks, void *out) {
     }
     for (; b < blocks; b++) q4k_blocks_avx2(x + b * 256, o + b * 144);
     return 1;
+#elif defined(MVLM_ARM)
+    uint8_t *o = (uint8_t *)out;
+    if (mvlm_kernels_level() == 0) return 0;
+    int64_t b = 0;
+    for (; b + 2 <= blocks; b += 2) q4k_blocks_neonx4(x + b * 256, o + b * 144);
+    for (; b < blocks; b++) q4k_blocks_neon(x + b * 256, o + b * 144);
+    return 1;
 #else
     (void)x; (void)blocks; (void)out;
     return 0;
@@ -184,6 +295,11 @@ int mvlm_quantize_q6_k(const float *x, int64_t blocks, void *out) {
     } else {
         for (int64_t b = 0; b < blocks; b++) q6k_block_avx2x2(x + b * 256, o + b * 210);
     }
+    return 1;
+#elif defined(MVLM_ARM)
+    uint8_t *o = (uint8_t *)out;
+    if (mvlm_kernels_level() == 0) return 0;
+    for (int64_t b = 0; b < blocks; b++) q6k_block_neonx4(x + b * 256, o + b * 210);
     return 1;
 #else
     (void)x; (void)blocks; (void)out;

@@ -1,5 +1,5 @@
 // The vector quantizers of quantize.c, written once over a vector width and included once per
-// target (8 lanes with AVX2, 16 with AVX-512). Not a public header.
+// target (8 lanes with AVX2, 16 with AVX-512, 8 and 16 with arm64 NEON). Not a public header.
 //
 // The including file defines:
 //   LANES      8 or 16

@@ -421,7 +421,13 @@ public struct Interpreter: Sendable {
             output.withUnsafeMutableBufferPointer { buffer in
                 let box = UncheckedSendable(buffer)
                 Kernels.elementwise(count: buffer.count, threads: threads) { range in
-                    VisionKernels.quickGelu(UnsafeMutableBufferPointer(rebasing: box.value[range]))
+                    let part = UnsafeMutableBufferPointer(rebasing: box.value[range])
+                    if NativeKernels.isEnabled, let base = part.baseAddress {
+                        // In C (vector exp at every level, NEON too); the Swift SIMD path is the reference.
+                        mvlm_quick_gelu(base, base, Int64(part.count))
+                    } else {
+                        VisionKernels.quickGelu(part)
+                    }
                 }
             }
             return Activation(shape: value(0).shape, values: output)

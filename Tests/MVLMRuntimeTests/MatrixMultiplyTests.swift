@@ -16,7 +16,7 @@ import Testing
 struct MatrixMultiplyTests {
     /// Kernel levels this CPU runs; each test forces them on its own thread only.
     static let levels: [Int32] = {
-        let top = mvlm_kernels_set_thread_level(2)
+        let top = mvlm_kernels_set_thread_level(mvlm_kernels_max_level())
         mvlm_kernels_set_thread_level(-1)
         return Array(0...top)
     }()
@@ -223,7 +223,7 @@ struct MatrixMultiplyTests {
         var rng = SeededRandom(seed: 21)
         let x = Self.activations(tokens: tokens, inputs: inputs, rng: &rng)
         // The packed layout of gemm_q8.c: per tile of 8 tokens and block of 32, 416 bytes holding
-        // q[group][token][4], then f32 d[8], f32 d·Σq[8], i32 -Σq[8], i32 -Σq per half [2][8].
+        // q[group][token][4] (x86; arm64 orders the same bytes for SMMLA), then f32 d[8], f32 d·Σq[8], i32 -Σq[8], i32 -Σq per half [2][8].
         let tileBytes = blocks * 416
         for level in Self.levels {
             try Self.atLevel(level) {
@@ -235,7 +235,12 @@ struct MatrixMultiplyTests {
                     let reference = try QuantizationScheme.q8_0.quantize(Array(x[(t * inputs)..<((t + 1) * inputs)]))
                     for b in 0..<blocks {
                         let block = (t / 8) * tileBytes + b * 416, lane = t % 8
+                        #if arch(arm64)
+                        // arm64: [group pair][token pair][2 tokens][8 bytes], SMMLA's operand.
+                        let q = (0..<32).map { packed[block + ($0 / 8) * 64 + (lane / 2) * 16 + (lane % 2) * 8 + $0 % 8] }
+                        #else
                         let q = (0..<32).map { packed[block + ($0 / 4) * 32 + lane * 4 + $0 % 4] }
+                        #endif
                         #expect(q == Array(reference[(b * 34 + 2)..<(b * 34 + 34)]), "level \(level) token \(t) block \(b)")
                         let d = packed.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: block + 256 + lane * 4, as: Float.self) }
                         let referenceD = HalfPrecision.float(fromFloat16Bits: UInt16(reference[b * 34]) | UInt16(reference[b * 34 + 1]) << 8)

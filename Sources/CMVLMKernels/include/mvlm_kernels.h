@@ -152,8 +152,14 @@ void mvlm_attention(const float *q, const float *k, const float *v, float *out, 
 uint64_t mvlm_read_sum(const void *bytes, int64_t count);
 
 /// out[i] = silu(g[i]) · u[i] = g[i] / (1 + e^-g[i]) · u[i] (SwiGLU), vectorized with a polynomial
-/// exp at the AVX2 and AVX-512 levels (within a few ulp of expf's result). `out` may be `g` or `u`.
+/// exp at the AVX2, AVX-512 and NEON levels (within a few ulp of expf's result). `out` may be `g` or `u`.
 void mvlm_silu_mul(const float *g, const float *u, float *out, int64_t n);
+
+/// out[i] = x[i] · sigmoid(1.702 · x[i]) = x[i] / (1 + e^(-1.702 x[i])) (CLIP's quick-GELU), with
+/// the polynomial exp of mvlm_silu_mul at the vector levels (x86 AVX2 / AVX-512, arm64 NEON; within
+/// a few ulp of the portable expf form, the tests bound it against a Double reference). `out` may
+/// be `x`.
+void mvlm_quick_gelu(const float *x, float *out, int64_t n);
 
 /// Floats of scratch one thread needs for mvlm_attention_rows.
 int64_t mvlm_attention_rows_scratch_count(int64_t tokens, int64_t past);
@@ -169,20 +175,20 @@ void mvlm_attention_rows(const float *q, const float *k, const float *v, float *
 
 /// Weight quantizers for conversion (quantize.c), byte-identical to llama.cpp's
 /// quantize_row_q4_K_ref / quantize_row_q6_K_ref: `blocks` super-blocks of 256 floats (finite) to
-/// 144-byte Q4_K or 210-byte Q6_K blocks. Vector code only (AVX2 or AVX-512): they return 0 and
-/// write nothing when the machine has neither, and the caller uses its portable path.
+/// 144-byte Q4_K or 210-byte Q6_K blocks. Vector code only (AVX2, AVX-512 or arm64 NEON): they
+/// return 0 and write nothing at level 0, and the caller uses its portable path.
 int mvlm_quantize_q4_k(const float *x, int64_t blocks, void *out);
 int mvlm_quantize_q6_k(const float *x, int64_t blocks, void *out);
 
 /// Q4_0 blocks byte-identical to gguf-python's quantizer: `blocks` blocks of 32 floats (finite) to
-/// 18 bytes each. AVX2 only; returns 0 and writes nothing without it.
+/// 18 bytes each. AVX2 or NEON; returns 0 and writes nothing at level 0.
 int mvlm_quantize_q4_0(const float *x, int64_t blocks, void *out);
 
 /// 1 when all `n` floats are finite (no NaN, no infinity), else 0. Any machine.
 int mvlm_all_finite(const float *x, int64_t n);
 
-/// Widens `n` f16 values (2-byte aligned) to f32, exactly (F16C). Returns 0 and writes nothing on a
-/// machine without F16C; the caller converts in software then.
+/// Widens `n` f16 values (2-byte aligned) to f32, exactly (F16C, or NEON's FCVTL). Returns 0 and
+/// writes nothing at level 0; the caller converts in software then.
 int mvlm_widen_f16(const void *h, float *y, int64_t n);
 
 #ifdef __cplusplus
