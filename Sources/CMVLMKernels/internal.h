@@ -351,20 +351,11 @@ MVLM_INLINE float32x4_t mvlm_pf_exp4(float32x4_t x) {
     return vmulq_f32(p, vreinterpretq_f32_s32(e));
 }
 
-// Marks an inner loop for llvm-mca (built with -DMVLM_MCA_MARKERS; nothing otherwise).
-#ifndef MVLM_MCA_BEGIN
-#ifdef MVLM_MCA_MARKERS
-#define MVLM_MCA_BEGIN(name) __asm__ volatile("// LLVM-MCA-BEGIN " name)
-#define MVLM_MCA_END(name) __asm__ volatile("// LLVM-MCA-END " name)
-#else
-#define MVLM_MCA_BEGIN(name)
-#define MVLM_MCA_END(name)
-#endif
-#endif
+// The llvm-mca region markers (MVLM_MCA_BEGIN / _END) are defined above, with the decode helpers.
 
 // With markers, pins a register value before an end marker so that the compiler cannot sink the
 // region's work past it (nothing otherwise).
-#ifdef MVLM_MCA_MARKERS
+#ifdef MVLM_MCA
 #define MVLM_PF_PIN(v) __asm__ volatile("" : "+w"(v))
 #else
 #define MVLM_PF_PIN(v)

@@ -70,13 +70,13 @@ inc=(-I"$ggml/include" -I"$ggml/src" -I"$ggml/src/ggml-cpu")
 "$clang_bin" --target=aarch64-linux-gnu -march=armv8.2-a+dotprod "$opt" -std=c11 -DNDEBUG "${inc[@]}" \
     -S "$ggml/src/ggml-cpu/arch/arm/quants.c" -o "$out/asm/llama-quants-dotprod.s"
 # Ours: the plain arm64 target (ARMv8.0); each level's functions carry their own target attribute.
-# -DMVLM_MCA / -DMVLM_MCA_MARKERS turn the MVLM_MCA_BEGIN / _END macros into asm comments.
+# -DMVLM_MCA turns the MVLM_MCA_BEGIN / _END macros into asm comments.
 n=0
 IFS=: read -r -a dirs <<<"$ours_src"
 for d in "${dirs[@]}"; do
     n=$((n + 1))
     for src in "$d"/*.c; do
-        "$clang_bin" --target=aarch64-linux-gnu "$opt" -std=gnu11 -DMVLM_MCA -DMVLM_MCA_MARKERS -I"$d/include" -I"$d" \
+        "$clang_bin" --target=aarch64-linux-gnu "$opt" -std=gnu11 -DMVLM_MCA -I"$d/include" -I"$d" \
             -Wno-unused-function -S "$src" -o "$out/asm/ours$n-$(basename "$src" .c).s"
     done
 done
