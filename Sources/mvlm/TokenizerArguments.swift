@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MVLMCheckpoint
 import MVLMCore
 import MVLMTokenizer
 
@@ -15,12 +16,20 @@ struct TokenizerArguments: ParsableArguments {
     var tokenizer: String?
 
     /// The tokenizer `mvlm run MODEL` would use.
-    /// - Throws: `MVLMError` when the path does not exist or holds no tokenizer.
+    /// - Throws: `MVLMError` when the path does not exist, cannot be read, or holds no tokenizer.
     func load() throws -> Tokenizer {
-        guard FileManager.default.fileExists(atPath: model) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) else {
             throw MVLMError(.notFound, "no such file or folder", file: model)
         }
-        return try TokenizerSource.load(model: model, explicit: tokenizer)
+        do {
+            return try TokenizerSource.load(model: model, explicit: tokenizer)
+        } catch let error as MVLMError where error.code == .notFound && tokenizer == nil && !isDirectory.boolValue {
+            // The search skips files it cannot open; say why this one could not be read, if it
+            // could not (a truncated GGUF), rather than only that no tokenizer was found.
+            _ = try Checkpoint.open(model)
+            throw error
+        }
     }
 }
 

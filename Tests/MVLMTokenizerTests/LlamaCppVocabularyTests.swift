@@ -159,8 +159,10 @@ struct LlamaCppVocabularyTests {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             #expect(object["ids"] as? [Int] == vector.ids, "\(vector.text.debugDescription)")
             #expect((object["tokens"] as? [[String: Any]])?.count == vector.ids.count)
-            let plain = try CommandLineTool.run(["tokenize", path, "--file", file.path, "--no-bos", "--no-parse-special"])
-            #expect(plain.stdout == vector.ids.map(String.init).joined(separator: " ") + "\n")
+            if index == 0 {
+                let plain = try CommandLineTool.run(["tokenize", path, "--file", file.path, "--no-bos", "--no-parse-special"])
+                #expect(plain.stdout == vector.ids.map(String.init).joined(separator: " ") + "\n")
+            }
         }
         let ids = picked[1].ids
         let decoded = try CommandLineTool.run(["detokenize", path, "--ids", ids.map(String.init).joined(separator: ","), "--json"])
