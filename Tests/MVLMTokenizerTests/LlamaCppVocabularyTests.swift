@@ -141,7 +141,7 @@ struct LlamaCppVocabularyTests {
 
     /// `mvlm tokenize` and `mvlm detokenize` through the built CLI give the same ids on real
     /// vectors (one invocation per text: each loads the vocabulary).
-    @Test(.enabled(if: folder != nil, "set MVLM_LLAMACPP_VOCABS to the folder .ci/tokenizer-vectors fills"), arguments: ["llama-spm", "qwen2"])
+    @Test(.enabled(if: folder != nil, "set MVLM_LLAMACPP_VOCABS to the folder .ci/tokenizer-vectors fills"), arguments: ["llama-spm", "deepseek-coder"])
     func commandLine(vocabulary: String) throws {
         let path = "\(Self.folder!)/ggml-vocab-\(vocabulary).gguf"
         let vectors = try Self.vectors(vocabulary)
