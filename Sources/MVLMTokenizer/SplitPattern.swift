@@ -244,7 +244,9 @@ extension SplitPattern {
             then next: (Int) -> Bool
         ) -> Bool {
             let mayStop = count >= minimum
-            let mayContinue = maximum.map { count < $0 } ?? true
+            // Each iteration of a repetition that is not a single class costs a few stack frames,
+            // so such a repetition stops after `iterationLimit` iterations (a word then ends there).
+            let mayContinue = (maximum.map { count < $0 } ?? true) && count < SplitPattern.iterationLimit
             // An iteration that matches nothing ends the repetition once the minimum is reached
             // (otherwise `(a*)*` would loop forever).
             func iterate() -> Bool {
@@ -260,6 +262,11 @@ extension SplitPattern {
             return iterate() || (mayStop && next(position))
         }
     }
+
+    /// The most iterations a repetition of a group (not a single class) makes in one match: 1,000
+    /// (exaone-moe's `(?:\p{L}\p{M}*…)+` iterates once per letter, superbpe's `(\d{3})+` once per
+    /// three digits). Longer runs are split there instead of overflowing the stack.
+    static let iterationLimit = 1_000
 
     /// `\w`: letters, marks, decimal numbers and connector punctuation (Oniguruma's Unicode `\w`).
     static let wordSet = ScalarSet.categories(

@@ -106,6 +106,17 @@ struct SplitPatternTests {
         #expect(try whole(#"\p{L}+"#, String(repeating: "é", count: 200_000)))
     }
 
+    /// A repetition of a group stops after `iterationLimit` iterations instead of overflowing the
+    /// stack: exaone-moe's letter pattern on a 200,000-letter word makes words of 1,000 letters.
+    @Test func longRepetitionsOfGroupsAreCapped() throws {
+        let type = try #require(LlamaCppVocabularyType(pre: "exaone-moe"))
+        let word = Array(String(repeating: "a", count: 200_000).unicodeScalars)
+        let pieces = type.preTokenizer.split(word)
+        #expect(pieces.count == 200 && pieces.allSatisfy { $0.count == SplitPattern.iterationLimit })
+        let short = Array("abc def".unicodeScalars)
+        #expect(type.preTokenizer.split(short).map(\.count) == [7])  // `(?: \p{L}…)*` takes the space
+    }
+
     @Test(arguments: [
         (#"\p{Han}+"#, MVLMError.Code.unsupported, "Han"),
         (#"(?<=a)b"#, .unsupported, "lookbehind"),
