@@ -81,13 +81,32 @@ extension Tokenizer {
                     "pre-tokenizer '\(pre)' is not supported (llama.cpp's types that are: \(LlamaCppVocabularyType.knownNames.joined(separator: ", ")))",
                     file: context, subject: key("pre"))
             }
-            let merges = try strings("merges").enumerated().map { index, merge in
-                // llama.cpp splits at the first space after the first character.
-                let utf8 = Array(merge.utf8)
-                guard utf8.count >= 3, let space = utf8[1...].firstIndex(of: 0x20) else {
+            guard let mergeValues = metadata[key("merges")]?.arrayValue else {
+                throw MVLMError(.notFound, "missing key (a BPE vocabulary needs its merges)", file: context, subject: key("merges"))
+            }
+            var merges: [([UInt8], [UInt8])] = []
+            merges.reserveCapacity(mergeValues.count)
+            for index in mergeValues.indices {
+                guard let merge = mergeValues[index].stringValue else {
+                    throw MVLMError(.malformed, "element \(index) is not a string", file: context, subject: key("merges"))
+                }
+                // llama.cpp splits at the first space after the first byte.
+                var left: [UInt8] = []
+                var right: [UInt8] = []
+                var inRight = false
+                for byte in merge.utf8 {
+                    if inRight {
+                        right.append(byte)
+                    } else if byte == 0x20 && !left.isEmpty {
+                        inRight = true
+                    } else {
+                        left.append(byte)
+                    }
+                }
+                guard !right.isEmpty else {
                     throw MVLMError(.malformed, "merge \(index) '\(merge)' is not 'left right'", file: context, subject: key("merges"))
                 }
-                return (Array(utf8[..<space]), Array(utf8[(space + 1)...]))
+                merges.append((left, right))
             }
             model = .byteLevelBPE(try ByteLevelBPE(
                 tokens: tokens, mergeSpellings: merges, preTokenizer: type.preTokenizer, ignoreMerges: type.ignoreMerges,
