@@ -143,7 +143,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "MVLMTokenizerTests",
-            dependencies: ["MVLMTokenizer", "MVLMGGUF", "MVLMTestSupport"]),
+            dependencies: ["MVLMTokenizer", "MVLMGGUF", "mvlm", "MVLMTestSupport"]),
         .testTarget(name: "MVLMImageTests", dependencies: ["MVLMImage", "MVLMCore", "MVLMCompression", "MVLMTestSupport"]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "CMVLMKernels", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),

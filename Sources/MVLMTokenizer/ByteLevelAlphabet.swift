@@ -17,6 +17,9 @@ enum ByteLevelAlphabet {
         return table
     }()
 
+    /// The UTF-8 of each byte's character (how a vocabulary spells the byte).
+    static let spellings: [[UInt8]] = scalars.map { Array(String($0).utf8) }
+
     /// The byte of each character of the alphabet, indexed by scalar value (0..<324).
     static let bytes: [Int16] = {
         var table = [Int16](repeating: -1, count: 324)

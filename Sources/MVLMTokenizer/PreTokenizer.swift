@@ -13,6 +13,8 @@ public struct PreTokenizer: Sendable, Hashable {
         /// Llama 3: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
         /// ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
         case llama3
+        /// Any other regex, run by `SplitPattern` (matches and the runs between them are words).
+        case regex(SplitPattern)
     }
 
     public var steps: [Step]
@@ -24,26 +26,17 @@ public struct PreTokenizer: Sendable, Hashable {
         self.addPrefixSpace = addPrefixSpace
     }
 
-    /// The pre-tokenizer llama.cpp uses for a `tokenizer.ggml.pre` value, or nil if unknown.
-    /// (`llama-vocab.cpp`: "smollm" and the starcoder family isolate each digit, then run GPT-2's
-    /// regex; the llama3 family runs the Llama 3 regex; "gpt2"/"default" the GPT-2 regex.)
+    /// The pre-tokenizer llama.cpp uses for a `tokenizer.ggml.pre` value, or nil if unknown
+    /// (`LlamaCppVocabularyType` has the whole table).
     public static func llamaCpp(pre: String) -> PreTokenizer? {
-        switch pre {
-        case "default", "gpt2", "gpt-2", "mpt", "olmo", "jais", "trillion":
-            PreTokenizer(steps: [.gpt2])
-        case "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva":
-            PreTokenizer(steps: [.isolateNumbers(individually: true), .gpt2])
-        case "llama3", "llama-v3", "llama-bpe", "falcon3":
-            PreTokenizer(steps: [.llama3])
-        default:
-            nil
-        }
+        LlamaCppVocabularyType(pre: pre)?.preTokenizer
     }
 
     /// The words of `scalars`, as ranges of indices into it.
     public func split(_ scalars: [Unicode.Scalar]) -> [Range<Int>] {
         var pieces = scalars.isEmpty ? [] : [0..<scalars.count]
         let classes = scalars.map(CharacterClass.init)
+        var text: SplitPattern.Text?
         for step in steps {
             var next: [Range<Int>] = []
             next.reserveCapacity(pieces.count * 2)
@@ -55,6 +48,9 @@ public struct PreTokenizer: Sendable, Hashable {
                     Self.splitGPT2(scalars, classes, piece, into: &next)
                 case .llama3:
                     Self.splitLlama3(scalars, classes, piece, into: &next)
+                case .regex(let pattern):
+                    if text == nil { text = SplitPattern.Text(scalars) }
+                    pattern.split(text!, piece, into: &next)
                 }
             }
             pieces = next

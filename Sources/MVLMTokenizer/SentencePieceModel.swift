@@ -69,11 +69,14 @@ public struct SentencePieceModel: Sendable {
 
     /// A model from its pieces and options.
     ///
+    /// - Parameter requiresUnknownPiece: `unknownID` must be an UNKNOWN piece (sentencepiece's rule).
+    ///   GGUF vocabularies need not have one (Phi-3's `<unk>` is a CONTROL token): llama.cpp only
+    ///   uses the id.
     /// - Throws: `MVLMError.malformed` when there is no UNKNOWN piece, a BYTE piece is not `<0xNN>`,
     ///   or a special id is out of range.
     public init(
         algorithm: Algorithm, pieces: [Piece], options: Options, unknownID: Int, bosID: Int?, eosID: Int?,
-        padID: Int?, context: String = "SentencePiece model"
+        padID: Int?, requiresUnknownPiece: Bool = true, context: String = "SentencePiece model"
     ) throws {
         self.algorithm = algorithm
         self.pieces = pieces
@@ -83,7 +86,7 @@ public struct SentencePieceModel: Sendable {
                 throw MVLMError(.malformed, "\(name) \(id) is outside the \(pieces.count) pieces", file: context)
             }
         }
-        guard pieces.indices.contains(unknownID), pieces[unknownID].type == .unknown else {
+        guard pieces.indices.contains(unknownID), pieces[unknownID].type == .unknown || !requiresUnknownPiece else {
             throw MVLMError(
                 .malformed, "unk_id \(unknownID) is not an UNKNOWN piece; the model needs exactly one", file: context)
         }

@@ -63,7 +63,7 @@ extension Tokenizer {
                 types[index] = type
             }
         }
-        let bos = try integer("bos_token_id")
+        var bos = try integer("bos_token_id")
         let eos = try integer("eos_token_id")
         let unknown = try integer("unknown_token_id")
         let padding = try integer("padding_token_id")
@@ -72,27 +72,48 @@ extension Tokenizer {
         let model: Model
         let defaultAddBOS: Bool
         switch modelName {
-        case "gpt2":
-            let pre = metadata[key("pre")]?.stringValue ?? "default"
-            guard let preTokenizer = PreTokenizer.llamaCpp(pre: pre) else {
+        case "gpt2", "gemma4":
+            // llama.cpp reads Gemma 4's vocabulary as BPE with its own pre-tokenizer type.
+            let pre = modelName == "gemma4" ? "gemma4" : metadata[key("pre")]?.stringValue ?? "default"
+            guard let type = LlamaCppVocabularyType(pre: pre) else {
                 throw MVLMError(
                     .unsupported,
-                    "pre-tokenizer '\(pre)' is not supported (supported: default, gpt2, smollm, starcoder, refact, command-r, codeshell, exaone, minerva, llama3, llama-bpe, falcon3)",
+                    "pre-tokenizer '\(pre)' is not supported (llama.cpp's types that are: \(LlamaCppVocabularyType.knownNames.joined(separator: ", ")))",
                     file: context, subject: key("pre"))
             }
-            let merges = try strings("merges").enumerated().map { index, merge in
-                // llama.cpp splits at the first space after the first character.
-                let utf8 = Array(merge.utf8)
-                guard utf8.count >= 3, let space = utf8[1...].firstIndex(of: 0x20) else {
+            guard let mergeValues = metadata[key("merges")]?.arrayValue else {
+                throw MVLMError(.notFound, "missing key (a BPE vocabulary needs its merges)", file: context, subject: key("merges"))
+            }
+            var merges: [([UInt8], [UInt8])] = []
+            merges.reserveCapacity(mergeValues.count)
+            for index in mergeValues.indices {
+                guard let merge = mergeValues[index].stringValue else {
+                    throw MVLMError(.malformed, "element \(index) is not a string", file: context, subject: key("merges"))
+                }
+                // llama.cpp splits at the first space after the first byte.
+                var left: [UInt8] = []
+                var right: [UInt8] = []
+                var inRight = false
+                for byte in merge.utf8 {
+                    if inRight {
+                        right.append(byte)
+                    } else if byte == 0x20 && !left.isEmpty {
+                        inRight = true
+                    } else {
+                        left.append(byte)
+                    }
+                }
+                guard !right.isEmpty else {
                     throw MVLMError(.malformed, "merge \(index) '\(merge)' is not 'left right'", file: context, subject: key("merges"))
                 }
-                return (String(decoding: utf8[..<space], as: UTF8.self), String(decoding: utf8[(space + 1)...], as: UTF8.self))
+                merges.append((left, right))
             }
-            let ignoreMerges = preTokenizer.steps == [.llama3]
             model = .byteLevelBPE(try ByteLevelBPE(
-                tokens: tokens, merges: merges, preTokenizer: preTokenizer, ignoreMerges: ignoreMerges,
-                unknownID: unknown, context: context))
-            defaultAddBOS = false
+                tokens: tokens, mergeSpellings: merges, preTokenizer: type.preTokenizer, ignoreMerges: type.ignoreMerges,
+                unknownID: type.isSentencePieceStyle ? nil : unknown, isSentencePieceStyle: type.isSentencePieceStyle,
+                emitsNewlineRunsWhole: type.emitsNewlineRunsWhole, context: context))
+            defaultAddBOS = type.addsBOS
+            if type.hasNoBOS { bos = nil }
         case "llama":
             guard let scoreValues = metadata[key("scores")]?.arrayValue, scoreValues.count == tokens.count else {
                 throw MVLMError(.malformed, "expected \(tokens.count) scores (one per token)", file: context, subject: key("scores"))
@@ -113,18 +134,20 @@ extension Tokenizer {
             let unknownID = unknown ?? pieces.firstIndex { $0.type == .unknown } ?? 0
             model = .sentencePiece(try SentencePieceModel(
                 algorithm: .bpe, pieces: pieces, options: options, unknownID: unknownID, bosID: bos, eosID: eos,
-                padID: padding, context: context))
+                padID: padding, requiresUnknownPiece: false, context: context))
             defaultAddBOS = true
         default:
             throw MVLMError(
-                .unsupported, "tokenizer model '\(modelName)' is not supported (supported: gpt2, llama)", file: context,
+                .unsupported, "tokenizer model '\(modelName)' is not supported (supported: gpt2 and gemma4 (BPE), llama (SentencePiece); not bert (WordPiece), t5 (Unigram), rwkv, plamo2)", file: context,
                 subject: key("model"))
         }
         var added: [AddedToken] = []
         for (id, type) in types.enumerated() {
-            if type == .control || (type == .unknown && modelName == "gpt2") {
+            // llama.cpp matches CONTROL and UNKNOWN tokens in text (with parse_special) for every
+            // vocabulary type; USER_DEFINED ones always, which a SentencePiece model does itself.
+            if type == .control || type == .unknown {
                 added.append(AddedToken(content: tokens[id], id: id, isSpecial: true))
-            } else if type == .userDefined && modelName == "gpt2" {
+            } else if type == .userDefined && modelName != "llama" {
                 added.append(AddedToken(content: tokens[id], id: id, isSpecial: false))
             }
         }
