@@ -17,6 +17,10 @@
 // for Q8_0 (|w| <= 128, |x| <= 127 from mvlm_quantize_q8_0): no overflow.
 //
 //   acc_t a = ACC_START(off); ACC_DOT(a, w, x, lane); ...; int32x4_t rows = ACC_END(a, off);
+//
+// Q4_0, Q8_0 and Q6_K's group functions are kept out of `groups` (noinline): inlined together,
+// the constants Q4_K's loop keeps in registers were hoisted over all four loops, and the register
+// pressure cost Q4_0's and Q6_K's loops cycles (llvm-mca, docs/arm.md).
 
 #if ARM_DOT
 #define ARM_ATTR MVLM_DOTPROD
@@ -65,7 +69,7 @@ typedef struct {
 // chain of 8 SDOTs per quad starting at -8 · Σx (4 independent chains per record), scaled by d
 // (4 rows' f16) · dx. Per 16 rows x 32 weights: 16 LDR, 16 AND / USHR, 32 SDOT, 4 FCVTL, 4 FMUL,
 // 4 SCVTF, 4 FMLA.
-ARM_ATTR static void ARM_NAME(group_q4_0)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
+ARM_ATTR __attribute__((noinline)) static void ARM_NAME(group_q4_0)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
                                           const int32_t *xsum16, float *y) {
     const uint8x16_t nib = vdupq_n_u8(0x0F);
     float32x4_t acc[4];
@@ -97,7 +101,7 @@ ARM_ATTR static void ARM_NAME(group_q4_0)(const uint8_t *rec, int64_t records, c
 
 // Q8_0: per record and quad, 8 lines of signed weights: one chain of 8 SDOTs per quad (NEON: four
 // chains of two, the int16 limit for |w| up to 128).
-ARM_ATTR static void ARM_NAME(group_q8_0)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
+ARM_ATTR __attribute__((noinline)) static void ARM_NAME(group_q8_0)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
                                           const int32_t *xsum16, float *y) {
     const int32x4_t zero = vdupq_n_s32(0);
     float32x4_t acc[4];
@@ -257,7 +261,7 @@ ARM_ATTR static void ARM_NAME(group_q4_K)(const uint8_t *rec, int64_t records, c
 // mvlm_q6_weights: four chains (2 blocks x 2 halves of 16) of 4 SDOTs, each chain starting at
 // -32 · Σx of its 16 activations. A block's two halves times their int8 scales (MUL / MLA .4s,
 // exact) are one FMA by dx.
-ARM_ATTR static void ARM_NAME(group_q6_K)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
+ARM_ATTR __attribute__((noinline)) static void ARM_NAME(group_q6_K)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
                                           const int32_t *xsum16, float *y) {
     float32x4_t acc[4];
     for (int q = 0; q < 4; q++) acc[q] = vdupq_n_f32(0);
