@@ -17,6 +17,10 @@
 // for Q8_0 (|w| <= 128, |x| <= 127 from mvlm_quantize_q8_0): no overflow.
 //
 //   acc_t a = ACC_START(off); ACC_DOT(a, w, x, lane); ...; int32x4_t rows = ACC_END(a, off);
+//
+// Q4_0, Q8_0 and Q6_K's group functions are kept out of `groups` (noinline): inlined together,
+// the constants Q4_K's loop keeps in registers were hoisted over all four loops, and the register
+// pressure cost Q4_0's and Q6_K's loops cycles (llvm-mca, docs/arm.md).
 
 #if ARM_DOT
 #define ARM_ATTR MVLM_DOTPROD
@@ -65,7 +69,7 @@ typedef struct {
 // chain of 8 SDOTs per quad starting at -8 · Σx (4 independent chains per record), scaled by d
 // (4 rows' f16) · dx. Per 16 rows x 32 weights: 16 LDR, 16 AND / USHR, 32 SDOT, 4 FCVTL, 4 FMUL,
 // 4 SCVTF, 4 FMLA.
-ARM_ATTR static void ARM_NAME(group_q4_0)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
+ARM_ATTR __attribute__((noinline)) static void ARM_NAME(group_q4_0)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
                                           const int32_t *xsum16, float *y) {
     const uint8x16_t nib = vdupq_n_u8(0x0F);
     float32x4_t acc[4];
@@ -97,7 +101,7 @@ ARM_ATTR static void ARM_NAME(group_q4_0)(const uint8_t *rec, int64_t records, c
 
 // Q8_0: per record and quad, 8 lines of signed weights: one chain of 8 SDOTs per quad (NEON: four
 // chains of two, the int16 limit for |w| up to 128).
-ARM_ATTR static void ARM_NAME(group_q8_0)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
+ARM_ATTR __attribute__((noinline)) static void ARM_NAME(group_q8_0)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
                                           const int32_t *xsum16, float *y) {
     const int32x4_t zero = vdupq_n_s32(0);
     float32x4_t acc[4];
@@ -143,80 +147,113 @@ ARM_ATTR static void ARM_NAME(group_q8_0)(const uint8_t *rec, int64_t records, c
 #define BYTE_LANE(v, k) mvlm_byte_lane((v), (k))
 
 // Q4_K: per record and quad, the 8 six-bit scales and mins of each row as bytes of s03 / s47 and
-// m03 / m47 (llama.cpp's get_scale_min_k4 with byte shifts and BSL), then per pair of sub-blocks
-// 8 lines whose low nibbles are sub-block 2p and high nibbles 2p + 1 (four chains of 4 SDOTs);
-// each sub-block's dot times its scale (MUL .4s, exact) is one FMA by dx, and its min one FMA by
-// dx · Σx.
+// m03 / m47 (llama.cpp's get_scale_min_k4 with byte shifts and BSL), each taken to int32 lanes by
+// one instruction (AND, USHR or TBL), then per pair of sub-blocks 8 lines whose low nibbles are
+// sub-block 2p and high nibbles 2p + 1 (SDOT: one chain of 8 per sub-block, 8 per quad). Each
+// sub-block's dot times its scale (MUL .4s, exact) is one FMA by dx, its min one FMA by dx · Σx;
+// dx and dx · Σx of the 8 sub-blocks are computed once per record as four vectors and used by
+// lane. Even and odd sub-blocks go to separate f32 chains (the in-order A55 waits on a chain of
+// dependent FMAs), the first FMA of each a multiply.
 ARM_ATTR static void ARM_NAME(group_q4_K)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
                                           const int32_t *xsum16, float *y) {
     const uint8x16_t nib = vdupq_n_u8(0x0F), six = vdupq_n_u8(0x3F);
+    // TBL indices of byte 1 / byte 2 of each dword into byte 0 (the other bytes out of range: 0).
+    static const uint8_t byte_index[2][16] = {{1, 255, 255, 255, 5, 255, 255, 255, 9, 255, 255, 255, 13, 255, 255, 255},
+                                              {2, 255, 255, 255, 6, 255, 255, 255, 10, 255, 255, 255, 14, 255, 255, 255}};
+    const uint8x16_t tbl1 = vld1q_u8(byte_index[0]), tbl2 = vld1q_u8(byte_index[1]);
     const int32x4_t zero = vdupq_n_s32(0);
-    float32x4_t acc[4], macc[4];
-    for (int q = 0; q < 4; q++) acc[q] = macc[q] = vdupq_n_f32(0);
+    float32x4_t acc[4];
+    for (int q = 0; q < 4; q++) acc[q] = vdupq_n_f32(0);
     for (int64_t s = 0; s < records; s++, rec += 2304) {
         const uint8_t *xs = x + s * 8 * 34 + 2;
-        const float *ds = xd + s * 8;
         const int32_t *sums = xsum16 + s * 16;
-        float mf[8];
-        for (int j = 0; j < 8; j++) mf[j] = ds[j] * (float)(sums[2 * j] + sums[2 * j + 1]);
+        float32x4_t dx03 = vld1q_f32(xd + s * 8), dx47 = vld1q_f32(xd + s * 8 + 4);
+        float32x4_t mf03 = vmulq_f32(dx03, vcvtq_f32_s32(vpaddq_s32(vld1q_s32(sums), vld1q_s32(sums + 4))));
+        float32x4_t mf47 = vmulq_f32(dx47, vcvtq_f32_s32(vpaddq_s32(vld1q_s32(sums + 8), vld1q_s32(sums + 12))));
         for (int q = 0; q < 4; q++) {
             MVLM_MCA_BEGIN(ARM_MCA("decode_q4_K_rows16"));
             uint8x16_t q0 = LOADW(rec + 64 + 16 * q), q1 = LOADW(rec + 128 + 16 * q), q2 = LOADW(rec + 192 + 16 * q);
-            uint32x4_t s03 = vreinterpretq_u32_u8(vandq_u8(q0, six)), m03 = vreinterpretq_u32_u8(vandq_u8(q1, six));
-            uint32x4_t s47 = vreinterpretq_u32_u8(vbslq_u8(nib, q2, vshrq_n_u8(q0, 2)));
-            uint32x4_t m47 = vreinterpretq_u32_u8(vbslq_u8(nib, vshrq_n_u8(q2, 4), vshrq_n_u8(q1, 2)));
-            float32x4_t local = vdupq_n_f32(0), mins = vdupq_n_f32(0);
-#define Q4K_PAIR(P, SC, MN, KA, KB)                                                                    \
-    {                                                                                                  \
-        X_HALVES(xa0, xa1, xs + (2 * P) * 34)                                                          \
-        X_HALVES(xc0, xc1, xs + (2 * P + 1) * 34)                                                      \
-        const uint8_t *l = rec + 256 + 64 * 8 * P + 16 * q;                                            \
-        Q4K_CHAINS                                                                                     \
-        int32x4_t sa = vreinterpretq_s32_u32(BYTE_LANE(SC, KA)), sb = vreinterpretq_s32_u32(BYTE_LANE(SC, KB)); \
-        local = vfmaq_n_f32(local, vcvtq_f32_s32(vmulq_s32(da, sa)), ds[2 * P]);                       \
-        local = vfmaq_n_f32(local, vcvtq_f32_s32(vmulq_s32(db, sb)), ds[2 * P + 1]);                   \
-        mins = vfmaq_n_f32(mins, vcvtq_f32_u32(BYTE_LANE(MN, KA)), mf[2 * P]);                         \
-        mins = vfmaq_n_f32(mins, vcvtq_f32_u32(BYTE_LANE(MN, KB)), mf[2 * P + 1]);                     \
+            uint8x16_t s03 = vandq_u8(q0, six), m03 = vandq_u8(q1, six);
+            uint8x16_t s47 = vbslq_u8(nib, q2, vshrq_n_u8(q0, 2));
+            uint8x16_t m47 = vbslq_u8(nib, vshrq_n_u8(q2, 4), vshrq_n_u8(q1, 2));
+            float32x4_t la, lb, ma, mb;
+#define Q4K_LANE(V, K) mvlm_byte_lane_tbl(vreinterpretq_u32_u8(V), (K), tbl1, tbl2)
+// Scale and min of sub-blocks 2P, 2P + 1 (int32 dots DA, DB) into the f32 chains.
+#define Q4K_SCALE(P, SC, MN, DX, MF, FIRST, DA, DB)                                                      \
+    {                                                                                                     \
+        float32x4_t ta = vcvtq_f32_s32(vmulq_s32(DA, vreinterpretq_s32_u32(Q4K_LANE(SC, (2 * (P)) % 4))));     \
+        float32x4_t tb = vcvtq_f32_s32(vmulq_s32(DB, vreinterpretq_s32_u32(Q4K_LANE(SC, (2 * (P)) % 4 + 1)))); \
+        float32x4_t ua = vcvtq_f32_u32(Q4K_LANE(MN, (2 * (P)) % 4)), ub = vcvtq_f32_u32(Q4K_LANE(MN, (2 * (P)) % 4 + 1)); \
+        if (FIRST) {                                                                                      \
+            la = vmulq_laneq_f32(ta, DX, (2 * (P)) % 4), lb = vmulq_laneq_f32(tb, DX, (2 * (P)) % 4 + 1);     \
+            ma = vmulq_laneq_f32(ua, MF, (2 * (P)) % 4), mb = vmulq_laneq_f32(ub, MF, (2 * (P)) % 4 + 1);     \
+        } else {                                                                                          \
+            la = vfmaq_laneq_f32(la, ta, DX, (2 * (P)) % 4), lb = vfmaq_laneq_f32(lb, tb, DX, (2 * (P)) % 4 + 1); \
+            ma = vfmaq_laneq_f32(ma, ua, MF, (2 * (P)) % 4), mb = vfmaq_laneq_f32(mb, ub, MF, (2 * (P)) % 4 + 1); \
+        }                                                                                                 \
     }
-// SDOT: one chain of 8 per sub-block (the 4 pairs of a quad are 8 independent chains); NEON: two
-// chains of 4 per sub-block (the int16 limit).
-#if ARM_DOT
-#define Q4K_CHAINS                                                                                     \
-    acc_t a0 = ACC_START(zero), b0 = ACC_START(zero);                                                  \
-    Q4K_LINE(0, a0, b0, xa0, xc0) Q4K_LINE(1, a0, b0, xa0, xc0)                                        \
-    Q4K_LINE(2, a0, b0, xa0, xc0) Q4K_LINE(3, a0, b0, xa0, xc0)                                        \
-    Q4K_LINE(4, a0, b0, xa1, xc1) Q4K_LINE(5, a0, b0, xa1, xc1)                                        \
-    Q4K_LINE(6, a0, b0, xa1, xc1) Q4K_LINE(7, a0, b0, xa1, xc1)                                        \
-    int32x4_t da = a0, db = b0;
-#else
-#define Q4K_CHAINS                                                                                     \
-    acc_t a0 = ACC_START(zero), a1 = ACC_START(zero), b0 = ACC_START(zero), b1 = ACC_START(zero);      \
-    Q4K_LINE(0, a0, b0, xa0, xc0) Q4K_LINE(4, a1, b1, xa1, xc1)                                        \
-    Q4K_LINE(1, a0, b0, xa0, xc0) Q4K_LINE(5, a1, b1, xa1, xc1)                                        \
-    Q4K_LINE(2, a0, b0, xa0, xc0) Q4K_LINE(6, a1, b1, xa1, xc1)                                        \
-    Q4K_LINE(3, a0, b0, xa0, xc0) Q4K_LINE(7, a1, b1, xa1, xc1)                                        \
-    int32x4_t da = vaddq_s32(ACC_END(a0, zero), ACC_END(a1, zero));                                    \
-    int32x4_t db = vaddq_s32(ACC_END(b0, zero), ACC_END(b1, zero));
-#endif
-#define Q4K_LINE(C, A, B, XA, XB)                                                                      \
+#define Q4K_LINE(L, C, A, B, XA, XB)                                                                   \
     {                                                                                                  \
-        uint8x16_t v = LOADW(l + 64 * C);                                                              \
+        uint8x16_t v = LOADW(L + 64 * C);                                                              \
         ACC_DOT(A, S8(vandq_u8(v, nib)), XA, (C & 3));                                                 \
         ACC_DOT(B, S8(vshrq_n_u8(v, 4)), XB, (C & 3));                                                 \
     }
-            Q4K_PAIR(0, s03, m03, 0, 1)
-            Q4K_PAIR(1, s03, m03, 2, 3)
-            Q4K_PAIR(2, s47, m47, 0, 1)
-            Q4K_PAIR(3, s47, m47, 2, 3)
-#undef Q4K_LINE
-#undef Q4K_CHAINS
+#if ARM_DOT
+// SDOT: pairs P and P + 1 (4 sub-blocks) side by side, one chain of 8 per sub-block: 4 chains in
+// flight, which the in-order A55 (SDOT latency 4) needs.
+#define Q4K_PAIRS(P, SC, MN, DX, MF, FIRST)                                                               \
+    {                                                                                                     \
+        X_HALVES(xa0, xa1, xs + (2 * P) * 34)                                                             \
+        X_HALVES(xc0, xc1, xs + (2 * P + 1) * 34)                                                         \
+        X_HALVES(xe0, xe1, xs + (2 * P + 2) * 34)                                                         \
+        X_HALVES(xg0, xg1, xs + (2 * P + 3) * 34)                                                         \
+        const uint8_t *l = rec + 256 + 64 * 8 * P + 16 * q, *l2 = l + 64 * 8;                             \
+        int32x4_t a0 = zero, b0 = zero, a1 = zero, b1 = zero;                                             \
+        Q4K_LINE(l, 0, a0, b0, xa0, xc0) Q4K_LINE(l2, 0, a1, b1, xe0, xg0)                                \
+        Q4K_LINE(l, 1, a0, b0, xa0, xc0) Q4K_LINE(l2, 1, a1, b1, xe0, xg0)                                \
+        Q4K_LINE(l, 2, a0, b0, xa0, xc0) Q4K_LINE(l2, 2, a1, b1, xe0, xg0)                                \
+        Q4K_LINE(l, 3, a0, b0, xa0, xc0) Q4K_LINE(l2, 3, a1, b1, xe0, xg0)                                \
+        Q4K_LINE(l, 4, a0, b0, xa1, xc1) Q4K_LINE(l2, 4, a1, b1, xe1, xg1)                                \
+        Q4K_LINE(l, 5, a0, b0, xa1, xc1) Q4K_LINE(l2, 5, a1, b1, xe1, xg1)                                \
+        Q4K_LINE(l, 6, a0, b0, xa1, xc1) Q4K_LINE(l2, 6, a1, b1, xe1, xg1)                                \
+        Q4K_LINE(l, 7, a0, b0, xa1, xc1) Q4K_LINE(l2, 7, a1, b1, xe1, xg1)                                \
+        Q4K_SCALE(P, SC, MN, DX, MF, FIRST, a0, b0)                                                       \
+        Q4K_SCALE(P + 1, SC, MN, DX, MF, 0, a1, b1)                                                       \
+    }
+            Q4K_PAIRS(0, s03, m03, dx03, mf03, 1)
+            Q4K_PAIRS(2, s47, m47, dx47, mf47, 0)
+#else
+// NEON: one pair at a time, two chains of 4 per sub-block (the int16 limit).
+#define Q4K_PAIR(P, SC, MN, DX, MF, FIRST)                                                                \
+    {                                                                                                     \
+        X_HALVES(xa0, xa1, xs + (2 * P) * 34)                                                             \
+        X_HALVES(xc0, xc1, xs + (2 * P + 1) * 34)                                                         \
+        const uint8_t *l = rec + 256 + 64 * 8 * P + 16 * q;                                               \
+        acc_t a0 = ACC_START(zero), a1 = ACC_START(zero), b0 = ACC_START(zero), b1 = ACC_START(zero);     \
+        Q4K_LINE(l, 0, a0, b0, xa0, xc0) Q4K_LINE(l, 4, a1, b1, xa1, xc1)                                 \
+        Q4K_LINE(l, 1, a0, b0, xa0, xc0) Q4K_LINE(l, 5, a1, b1, xa1, xc1)                                 \
+        Q4K_LINE(l, 2, a0, b0, xa0, xc0) Q4K_LINE(l, 6, a1, b1, xa1, xc1)                                 \
+        Q4K_LINE(l, 3, a0, b0, xa0, xc0) Q4K_LINE(l, 7, a1, b1, xa1, xc1)                                 \
+        int32x4_t da = vaddq_s32(ACC_END(a0, zero), ACC_END(a1, zero));                                   \
+        int32x4_t db = vaddq_s32(ACC_END(b0, zero), ACC_END(b1, zero));                                   \
+        Q4K_SCALE(P, SC, MN, DX, MF, FIRST, da, db)                                                       \
+    }
+            Q4K_PAIR(0, s03, m03, dx03, mf03, 1)
+            Q4K_PAIR(1, s03, m03, dx03, mf03, 0)
+            Q4K_PAIR(2, s47, m47, dx47, mf47, 0)
+            Q4K_PAIR(3, s47, m47, dx47, mf47, 0)
 #undef Q4K_PAIR
-            acc[q] = vfmaq_f32(acc[q], mvlm_arm_f16x4(rec + 8 * q), local);
-            macc[q] = vfmaq_f32(macc[q], mvlm_arm_f16x4(rec + 32 + 8 * q), mins);
+#endif
+#undef Q4K_PAIRS
+#undef Q4K_SCALE
+#undef Q4K_LINE
+#undef Q4K_LANE
+            float32x4_t a = vfmaq_f32(acc[q], mvlm_arm_f16x4(rec + 8 * q), vaddq_f32(la, lb));
+            acc[q] = vfmsq_f32(a, mvlm_arm_f16x4(rec + 32 + 8 * q), vaddq_f32(ma, mb));
             MVLM_MCA_END(ARM_MCA("decode_q4_K_rows16"));
         }
     }
-    for (int q = 0; q < 4; q++) vst1q_f32(y + 4 * q, vsubq_f32(acc[q], macc[q]));
+    for (int q = 0; q < 4; q++) vst1q_f32(y + 4 * q, acc[q]);
 }
 
 // Q6_K: per record, quad and half n, the ql / qh line pairs c = 0..7 of quarters g and g + 2 (the
@@ -224,7 +261,7 @@ ARM_ATTR static void ARM_NAME(group_q4_K)(const uint8_t *rec, int64_t records, c
 // mvlm_q6_weights: four chains (2 blocks x 2 halves of 16) of 4 SDOTs, each chain starting at
 // -32 · Σx of its 16 activations. A block's two halves times their int8 scales (MUL / MLA .4s,
 // exact) are one FMA by dx.
-ARM_ATTR static void ARM_NAME(group_q6_K)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
+ARM_ATTR __attribute__((noinline)) static void ARM_NAME(group_q6_K)(const uint8_t *rec, int64_t records, const uint8_t *x, const float *xd,
                                           const int32_t *xsum16, float *y) {
     float32x4_t acc[4];
     for (int q = 0; q < 4; q++) acc[q] = vdupq_n_f32(0);
