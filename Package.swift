@@ -119,6 +119,7 @@ let package = Package(
             dependencies: [
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
                 "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMImage",
+                "MVLMHDF5",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -130,7 +131,8 @@ let package = Package(
         .testTarget(name: "MVLMSafetensorsTests", dependencies: ["MVLMSafetensors", "MVLMTestSupport"]),
         .testTarget(name: "MVLMPyTorchTests", dependencies: ["MVLMPyTorch", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGGUFTests", dependencies: ["MVLMGGUF", "MVLMTestSupport"]),
-        .testTarget(name: "MVLMHDF5Tests", dependencies: ["MVLMHDF5", "MVLMTestSupport"]),
+        // "mvlm": the HDF5 reader runs libhdf5 in `mvlm __hdf5-worker` child processes.
+        .testTarget(name: "MVLMHDF5Tests", dependencies: ["MVLMHDF5", "mvlm", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMCheckpointTests",
             dependencies: ["MVLMCheckpoint", "MVLMSynthetic", "MVLMSafetensors", "mvlm", "MVLMTestSupport"]),
