@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "mvlm", targets: ["mvlm"]),
         .library(name: "MVLMCore", targets: ["MVLMCore"]),
         .library(name: "MVLMCheckpoint", targets: ["MVLMCheckpoint"]),
+        .executable(name: "mvlm-fuzz", targets: ["mvlm-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -123,6 +124,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Fuzzing (docs/reliability.md): every reader and parser as a target (MVLMFuzzing, tested in
+        // the normal suite), and the libFuzzer executable that .ci/fuzz builds with -sanitize=fuzzer.
+        .target(
+            name: "MVLMFuzzing",
+            dependencies: [
+                "MVLMCore", "MVLMGGUF", "MVLMHDF5", "MVLMImage", "MVLMModelFile", "MVLMModels", "MVLMPyTorch",
+                "MVLMSafetensors", "MVLMTokenizer",
+            ]),
+        .executableTarget(name: "mvlm-fuzz", dependencies: ["MVLMFuzzing", "MVLMHDF5"]),
+
         // Tests.
         .target(name: "MVLMTestSupport", dependencies: ["MVLMCore"], path: "Tests/MVLMTestSupport"),
         .testTarget(name: "MVLMCoreTests", dependencies: ["MVLMCore", "MVLMTestSupport"]),
@@ -159,6 +170,7 @@ let package = Package(
                 "MVLMVerify", "MVLMModels", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMCompression", "MVLMSynthetic",
                 "MVLMRuntime", "mvlm", "MVLMTestSupport",
             ]),
+        .testTarget(name: "MVLMFuzzingTests", dependencies: ["MVLMFuzzing", "mvlm", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMRealFileTests",
             dependencies: ["MVLMCheckpoint", "MVLMCompression", "MVLMModelFile", "mvlm", "MVLMTestSupport"]),

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
 import Foundation
 
 /// Every temporary file an `AtomicFileWriter` has not yet committed or discarded, removed when the
@@ -13,7 +12,7 @@ public enum TemporaryFiles {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var paths: Set<String> = []
     nonisolated(unsafe) private static var installed = false
-    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    nonisolated(unsafe) private static var handlingSignals = false
 
     static func add(_ path: String) {
         lock.lock()
@@ -47,23 +46,40 @@ public enum TemporaryFiles {
     }
 
     /// Makes SIGINT, SIGTERM and SIGHUP remove the registered temporary files and then end the
-    /// process with the same signal (so the shell sees "killed by SIGINT"). The signals are
-    /// handled on a dispatch queue, not in a signal handler, so the removal may take the lock the
-    /// writers use. Call once, early in `main` (the `mvlm` binary does).
+    /// process with the same signal (so the shell sees "killed by SIGINT").
+    ///
+    /// The three signals are blocked in the calling thread (and so in every thread it creates
+    /// later) and taken by a dedicated thread with `sigwait`, so the removal runs as ordinary code
+    /// (it may take the lock the writers use) and works whatever signal mask the process was
+    /// started with. Call once, first thing in `main`, before other threads exist (the `mvlm`
+    /// binary does). Child processes get the signals back unblocked (`HDF5WorkerProcess`).
     public static func removeOnSignals() {
         lock.lock()
         defer { lock.unlock() }
-        guard sources.isEmpty else { return }
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                removeAll()
-                signal(signalNumber, SIG_DFL)
-                kill(getpid(), signalNumber)
-            }
-            source.resume()
-            sources.append(source)
+        guard !handlingSignals else { return }
+        handlingSignals = true
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signalNumber in handledSignals { sigaddset(&signals, signalNumber) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let waited = signals
+        let waiter = Thread {
+            var received: Int32 = 0
+            var waited = waited
+            while sigwait(&waited, &received) != 0 {}
+            removeAll()
+            // Die of the same signal: default action, unblocked in this thread, sent to it.
+            signal(received, SIG_DFL)
+            var only = sigset_t()
+            sigemptyset(&only)
+            sigaddset(&only, received)
+            pthread_sigmask(SIG_UNBLOCK, &only, nil)
+            pthread_kill(pthread_self(), received)
         }
+        waiter.name = "mvlm.signals"
+        waiter.start()
     }
+
+    /// The signals `removeOnSignals()` handles.
+    public static let handledSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 }

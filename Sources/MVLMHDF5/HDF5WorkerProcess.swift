@@ -17,10 +17,10 @@ import MVLMCore
 ///
 /// The child's standard input is `/dev/null`; standard output and standard error are pipes read
 /// concurrently. It is killed (SIGKILL) when it writes nothing for `inactivityTimeout` seconds
-/// (`MVLM_HDF5_WORKER_TIMEOUT` overrides the default of 120), or when its output exceeds what
+/// (`MVLM_HDF5_WORKER_TIMEOUT` overrides the default of 60), or when its output exceeds what
 /// the caller expects.
 enum HDF5WorkerProcess {
-    static let defaultInactivityTimeout = 120.0
+    static let defaultInactivityTimeout = 60.0
 
     /// How the worker ended.
     enum Outcome {
@@ -88,9 +88,29 @@ enum HDF5WorkerProcess {
         let argv = [executable, HDF5Worker.commandName] + arguments
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
+        // A crash is expected and reported by the parent: no Swift backtrace (it takes time).
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in cEnvironment { free(pointer) } }
+        // Signals the parent blocks or ignores (mvlm takes SIGINT/SIGTERM/SIGHUP with sigwait) get
+        // their default action and an empty mask in the worker, so Ctrl-C ends it too.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, signalNumber) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
-        let spawned = cArguments.withUnsafeMutableBufferPointer { buffer in
-            posix_spawn(&pid, executable, &actions, nil, buffer.baseAddress!, environ)
+        let spawned = cArguments.withUnsafeMutableBufferPointer { arguments in
+            cEnvironment.withUnsafeMutableBufferPointer { environment in
+                posix_spawn(&pid, executable, &actions, &attributes, arguments.baseAddress!, environment.baseAddress!)
+            }
         }
         close(outPipe[1])
         close(errPipe[1])

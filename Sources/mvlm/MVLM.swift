@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MVLMFileIO
 import MVLMHDF5
 
 @main
@@ -25,6 +26,8 @@ struct MVLM: ParsableCommand {
             Foundation.exit(HDF5Worker.run(Array(arguments.dropFirst(2))))
         }
         HDF5Reader.workerExecutable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        // Ctrl-C, kill and a closed terminal remove the temporary output files (`.NAME.tmp-XXXXXX`).
+        TemporaryFiles.removeOnSignals()
         Self.main(nil)
     }
 }
