@@ -55,10 +55,10 @@ public struct HDF5Reader: TensorReader {
             }
             json += chunk
         }
-        guard case .exited(0) = outcome,
-            let message = try? JSONDecoder().decode(HDF5WorkerMessage.self, from: Data(json))
-        else {
-            throw HDF5WorkerProcess.failure(outcome, file: path)
+        guard case .exited(0) = outcome else { throw HDF5WorkerProcess.failure(outcome, file: path) }
+        guard let message = try? JSONDecoder().decode(HDF5WorkerMessage.self, from: Data(json)) else {
+            throw context.error(
+                .malformed, "the HDF5 worker's catalogue cannot be read (\(json.count) bytes; is MVLM_HDF5_WORKER an mvlm binary?)")
         }
         if let error = message.error { throw error.error(file: path) }
         guard let layoutName = message.layout, let layout = HDF5Layout(rawValue: layoutName),

@@ -89,6 +89,13 @@ struct ReliabilityTests {
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
+    @Test("a worker that answers nonsense is a clean error")
+    func hdf5WorkerNonsense() throws {
+        let file = Fixtures.path("hdf5/compact.h5")
+        let result = try Self.run(["inspect", file], environment: ["MVLM_HDF5_WORKER": "/bin/echo"])
+        #expect(result.status == 1 && result.stderr.contains("\(file): the HDF5 worker's catalogue cannot be read"), "\(result.stderr)")
+    }
+
     @Test("a worker that stalls is killed after MVLM_HDF5_WORKER_TIMEOUT seconds")
     func hdf5WorkerTimeout() throws {
         let folder = try Fixtures.temporaryDirectory()
