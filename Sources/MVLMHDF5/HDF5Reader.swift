@@ -145,7 +145,9 @@ public struct HDF5Reader: TensorReader {
         var outcome = HDF5WorkerProcess.Outcome.exited(0)
         var standardError: [UInt8] = []
         let storage = try TensorStorage(byteCount: byteCount) { buffer in
-            (outcome, standardError) = try HDF5WorkerProcess.run(["read", path, request], file: path) {
+            (outcome, standardError) = try HDF5WorkerProcess.run(
+                ["read", path, request], file: path, extraSeconds: Double(byteCount >> 24)
+            ) {
                 chunk in
                 guard chunk.count <= byteCount - received else {
                     throw MVLMError(

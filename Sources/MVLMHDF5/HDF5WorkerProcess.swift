@@ -17,10 +17,11 @@ import MVLMCore
 ///
 /// The child's standard input is `/dev/null`; standard output and standard error are pipes read
 /// concurrently. It is killed (SIGKILL) when it writes nothing for `inactivityTimeout` seconds
-/// (`MVLM_HDF5_WORKER_TIMEOUT` overrides the default of 60), or when its output exceeds what
-/// the caller expects.
+/// (`MVLM_HDF5_WORKER_TIMEOUT` overrides the default of 30) plus, for a data read, one second per
+/// 16 MiB it must decode (`H5Dread` finishes before the first byte is written), or when its
+/// output exceeds what the caller expects.
 enum HDF5WorkerProcess {
-    static let defaultInactivityTimeout = 60.0
+    static let defaultInactivityTimeout = 30.0
 
     /// How the worker ended.
     enum Outcome {
@@ -66,7 +67,8 @@ enum HDF5WorkerProcess {
     /// - Throws: `MVLMError` naming `file` when the worker cannot start, falls silent for longer
     ///   than the timeout (it is killed), or when `output` throws (it is killed).
     static func run(
-        _ arguments: [String], file: String, output: (UnsafeRawBufferPointer) throws -> Void
+        _ arguments: [String], file: String, extraSeconds: Double = 0,
+        output: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> (outcome: Outcome, standardError: [UInt8]) {
         let executable = try executable(file: file)
         var outPipe: [Int32] = [-1, -1]
@@ -128,6 +130,7 @@ enum HDF5WorkerProcess {
         do {
             try pump(
                 output: outPipe[0], error: errPipe[0], pid: pid, file: file,
+                timeout: inactivityTimeout + extraSeconds,
                 onOutput: output, standardError: &standardError)
         } catch {
             kill(pid, SIGKILL)
@@ -139,10 +142,9 @@ enum HDF5WorkerProcess {
 
     /// Reads both pipes until both close; a silence longer than the timeout is an error.
     private static func pump(
-        output: Int32, error: Int32, pid: pid_t, file: String,
+        output: Int32, error: Int32, pid: pid_t, file: String, timeout: Double,
         onOutput: (UnsafeRawBufferPointer) throws -> Void, standardError: inout [UInt8]
     ) throws {
-        let timeout = inactivityTimeout
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var open = [output, error]
         while !open.isEmpty {
