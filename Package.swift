@@ -18,6 +18,7 @@ import PackageDescription
 //   MVLMVerify ── float source vs .mvlm file, calibration (MVLMModels, MVLMConvert, MVLMModelFile)
 //   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
 //                                                   └─ MVLMGraph (graph IR, no I/O)
+//   MVLMFuzzing ── every reader as a fuzz target; mvlm-fuzz, its libFuzzer executable (.ci/fuzz)
 //   everything above ── MVLMCore: dtypes, shapes, tensors, f16/bf16 conversion (no I/O, no C)
 
 let package = Package(
