@@ -18,6 +18,7 @@ import PackageDescription
 //   MVLMVerify ── float source vs .mvlm file, calibration (MVLMModels, MVLMConvert, MVLMModelFile)
 //   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
 //                                                   └─ MVLMGraph (graph IR, no I/O)
+//   MVLMFuzzing ── every reader as a fuzz target; mvlm-fuzz, its libFuzzer executable (.ci/fuzz)
 //   everything above ── MVLMCore: dtypes, shapes, tensors, f16/bf16 conversion (no I/O, no C)
 
 let package = Package(
@@ -27,6 +28,7 @@ let package = Package(
         .executable(name: "mvlm", targets: ["mvlm"]),
         .library(name: "MVLMCore", targets: ["MVLMCore"]),
         .library(name: "MVLMCheckpoint", targets: ["MVLMCheckpoint"]),
+        .executable(name: "mvlm-fuzz", targets: ["mvlm-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -119,8 +121,19 @@ let package = Package(
             dependencies: [
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
                 "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMImage",
+                "MVLMHDF5",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+
+        // Fuzzing (docs/reliability.md): every reader and parser as a target (MVLMFuzzing, tested in
+        // the normal suite), and the libFuzzer executable that .ci/fuzz builds with -sanitize=fuzzer.
+        .target(
+            name: "MVLMFuzzing",
+            dependencies: [
+                "MVLMCore", "MVLMGGUF", "MVLMHDF5", "MVLMImage", "MVLMModelFile", "MVLMModels", "MVLMPyTorch",
+                "MVLMSafetensors", "MVLMTokenizer",
+            ]),
+        .executableTarget(name: "mvlm-fuzz", dependencies: ["MVLMFuzzing", "MVLMHDF5"]),
 
         // Tests.
         .target(name: "MVLMTestSupport", dependencies: ["MVLMCore"], path: "Tests/MVLMTestSupport"),
@@ -130,7 +143,8 @@ let package = Package(
         .testTarget(name: "MVLMSafetensorsTests", dependencies: ["MVLMSafetensors", "MVLMTestSupport"]),
         .testTarget(name: "MVLMPyTorchTests", dependencies: ["MVLMPyTorch", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGGUFTests", dependencies: ["MVLMGGUF", "MVLMTestSupport"]),
-        .testTarget(name: "MVLMHDF5Tests", dependencies: ["MVLMHDF5", "MVLMTestSupport"]),
+        // "mvlm": the HDF5 reader runs libhdf5 in `mvlm __hdf5-worker` child processes.
+        .testTarget(name: "MVLMHDF5Tests", dependencies: ["MVLMHDF5", "mvlm", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMCheckpointTests",
             dependencies: ["MVLMCheckpoint", "MVLMSynthetic", "MVLMSafetensors", "mvlm", "MVLMTestSupport"]),
@@ -157,6 +171,7 @@ let package = Package(
                 "MVLMVerify", "MVLMModels", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMCompression", "MVLMSynthetic",
                 "MVLMRuntime", "mvlm", "MVLMTestSupport",
             ]),
+        .testTarget(name: "MVLMFuzzingTests", dependencies: ["MVLMFuzzing", "mvlm", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMRealFileTests",
             dependencies: ["MVLMCheckpoint", "MVLMCompression", "MVLMModelFile", "mvlm", "MVLMTestSupport"]),

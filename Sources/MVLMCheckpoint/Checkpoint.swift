@@ -1,5 +1,6 @@
 import Foundation
 import MVLMCore
+import MVLMFileIO
 import MVLMModelFile
 
 /// A checkpoint as a user has it: one weights file, or a Hugging Face-style folder (config.json plus
@@ -95,8 +96,8 @@ public struct Checkpoint: Sendable {
     /// Reads a JSON object file (config.json) into metadata values.
     /// - Throws: `MVLMError` (`.malformed`) naming the file when it is not a JSON object.
     public static func readConfig(_ path: String) throws -> [String: MetadataValue] {
+        let data = Data(try RegularFile.read(path))
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
             return try JSONDecoder().decode([String: MetadataValue].self, from: data)
         } catch {
             throw MVLMError(.malformed, "not a JSON object: \(error)", file: path)

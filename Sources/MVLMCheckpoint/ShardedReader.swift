@@ -1,5 +1,6 @@
 import Foundation
 import MVLMCore
+import MVLMFileIO
 
 /// A checkpoint split over several files by a Hugging Face index (`model.safetensors.index.json`,
 /// `pytorch_model.bin.index.json`): `{"metadata": {...}, "weight_map": {tensor: shard file}}`.
@@ -36,12 +37,7 @@ public struct ShardedReader: TensorReader {
     ///   missing or invalid, or the index and the shards disagree.
     public init(indexPath: String) throws {
         self.indexPath = indexPath
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: indexPath))
-        } catch {
-            throw MVLMError(.io, "cannot read the index: \(error.localizedDescription)", file: indexPath)
-        }
+        let data = Data(try RegularFile.read(indexPath))
         let index: Index
         do {
             index = try JSONDecoder().decode(Index.self, from: data)

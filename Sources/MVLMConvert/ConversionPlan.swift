@@ -41,7 +41,7 @@ public struct ConversionPlan: Sendable, Codable {
 
     /// Plans the conversion of `checkpoint` with `preset` and `overrides` (first match wins).
     /// - Throws: `MVLMError` when an override forces a type that cannot hold a tensor's shape, or a
-    ///   tensor's dtype cannot be converted.
+    ///   tensor's dtype cannot be converted; `.invalidArgument` when an override matches no tensor.
     /// - Parameter repack: write the kernels' rows16 layout where it applies (`LayoutPass`; .mvlm
     ///   output only, GGUF is always row-major); the same as `target` `.x86AVX512` (true) or
     ///   `.generic` (false), for callers that name no target.
@@ -63,6 +63,12 @@ public struct ConversionPlan: Sendable, Codable {
         for info in infos {
             let (role, layer) = TensorRole.classify(info.name, rank: info.shape.count)
             if let layer { layerCounts[role] = max(layerCounts[role] ?? 0, layer + 1) }
+        }
+        // An override that matches nothing is a typo ('[=Q8_0', a wrong layer name): say so.
+        for override in overrides where !infos.contains(where: { override.matches($0.name) }) {
+            throw MVLMError(
+                .invalidArgument,
+                "--override \(override) matches no tensor of the checkpoint (\(infos.count) tensors, e.g. '\(infos.first?.name ?? "")'); patterns are globs over tensor names (* and ?)")
         }
         var decisions: [TensorDecision] = []
         var dropped: [Dropped] = []

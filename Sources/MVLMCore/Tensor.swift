@@ -18,9 +18,16 @@ public struct Tensor: Sendable {
     /// Number of elements.
     public let elementCount: Int
 
+    /// How many bytes more than its storage holds a view may describe (a broadcast, stride-0 or
+    /// overlapping view repeats elements): 64 MiB. `contiguous()` materializes such a view, so
+    /// this bounds the memory a file's shape and strides can make us allocate.
+    public static let viewExpansionAllowance = 64 << 20
+
     /// Creates a view and checks it lies within `storage`.
-    /// - Throws: `MVLMError` (`.outOfBounds`) when the shape overflows, a stride is negative, or an
-    ///   addressable element lies outside the storage; `.invalidArgument` for a strided block tensor.
+    /// - Throws: `MVLMError` (`.outOfBounds`) when the shape overflows, a stride is negative, an
+    ///   addressable element lies outside the storage, or the view describes more than
+    ///   `viewExpansionAllowance` bytes beyond its storage; `.invalidArgument` for a strided block
+    ///   tensor.
     public init(
         storage: TensorStorage, dtype: DType, shape: [Int], strides: [Int]? = nil,
         byteOffset: Int = 0, layout: TensorLayout = .rowMajor
@@ -74,6 +81,14 @@ public struct Tensor: Sendable {
                     "shape \(Shape.describe(shape)) is not a whole number of \(dtype.name) blocks")
             }
             span = bytes
+        }
+        if let elementSize = dtype.scalarByteSize {
+            let (logical, overflow) = count.multipliedReportingOverflow(by: elementSize)
+            guard !overflow, logical <= storage.count &+ Tensor.viewExpansionAllowance else {
+                throw MVLMError(
+                    .outOfBounds,
+                    "view \(Shape.describe(shape)) with strides \(Shape.describe(strides)) describes \(overflow ? Int.max : logical) bytes over a \(storage.count)-byte storage (a repeating view may exceed its storage by at most \(Tensor.viewExpansionAllowance >> 20) MiB)")
+            }
         }
         let (end, o4) = byteOffset.addingReportingOverflow(span)
         guard !o4, end <= storage.count else {
@@ -129,7 +144,8 @@ public struct Tensor: Sendable {
         if isContiguous { return self }
         if layout == .rows16, case .block(let type) = dtype {
             let length = byteCount, rowBytes = length / shape[0]
-            let storage = TensorStorage(byteCount: length) { destination in
+            // A row-major copy of bytes that exist: only an out-of-memory system fails this.
+            let storage = try! TensorStorage(byteCount: length) { destination in
                 self.storage.withUnsafeBytes { all in
                     RowInterleave.deinterleave(
                         type, rows: shape[0], rowBytes: rowBytes,
@@ -139,7 +155,8 @@ public struct Tensor: Sendable {
             return try! Tensor(storage: storage, dtype: dtype, shape: shape)
         }
         let elementSize = dtype.scalarByteSize!  // block tensors are always contiguous
-        let storage = TensorStorage(byteCount: elementCount * elementSize) { destination in
+        // At most viewExpansionAllowance more than the storage (checked when the view was made).
+        let storage = try! TensorStorage(byteCount: elementCount * elementSize) { destination in
             self.storage.withUnsafeBytes { source in
                 Tensor.gather(
                     from: source, offset: byteOffset, shape: shape, strides: strides,

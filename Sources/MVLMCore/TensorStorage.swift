@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Bytes that hold tensor data: a range inside a memory-mapped file, or memory this storage owns.
 ///
 /// A mapped storage keeps its `owner` (the mapping) alive, so the pointer stays valid for the
@@ -33,10 +39,15 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     /// Storage of `byteCount` bytes that `initializer` fills.
+    /// - Throws: `MVLMError` (`.outOfBounds`) when `byteCount` is negative or the memory cannot be
+    ///   allocated (sizes come from files: a failed allocation is an error, never a trap), or
+    ///   what `initializer` throws.
     public init(
         byteCount: Int, initializingWith initializer: (UnsafeMutableRawBufferPointer) throws -> Void
-    ) rethrows {
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+    ) throws {
+        guard byteCount >= 0, let memory = TensorStorage.allocate(byteCount: byteCount) else {
+            throw MVLMError(.outOfBounds, "cannot allocate \(byteCount) bytes for tensor data")
+        }
         do {
             try initializer(UnsafeMutableRawBufferPointer(start: memory, count: byteCount))
         } catch {
@@ -51,6 +62,13 @@ public final class TensorStorage: @unchecked Sendable {
 
     deinit {
         if ownsMemory, let base { UnsafeMutableRawPointer(mutating: base).deallocate() }
+    }
+
+    /// 64-byte aligned memory from `posix_memalign` (which `deallocate()` frees), or nil.
+    private static func allocate(byteCount: Int) -> UnsafeMutableRawPointer? {
+        var memory: UnsafeMutableRawPointer?
+        guard posix_memalign(&memory, 64, max(byteCount, 1)) == 0 else { return nil }
+        return memory
     }
 
     /// True when the bytes live in memory owned by another object (a file mapping).

@@ -9,7 +9,17 @@ import MVLMCore
 /// content, never a partial file: data goes to a temporary file in the same directory, which is
 /// fsynced and then renamed over the destination (and the directory fsynced).
 ///
-/// Call `commit()` to publish; a writer that is discarded without `commit()` removes its temporary.
+/// Call `commit()` to publish; a writer that is discarded without `commit()` removes its temporary,
+/// as does `discard()`, the process's exit, and (with `TemporaryFiles.removeOnSignals()`) SIGINT,
+/// SIGTERM and SIGHUP.
+///
+/// What it refuses to replace (checked when created and again just before the rename):
+/// - an existing destination that is not a regular file (a directory, device node, FIFO or
+///   socket): renaming over `/dev/null` would replace the device node with a regular file;
+/// - a destination that is one of this process's inputs (`InputFiles`: same device and inode,
+///   whatever path, symlink or hard link reaches it).
+/// A destination that is a symlink is followed: the file it points to is replaced (the temporary
+/// file is made next to that file), and the link stays a link. A dangling symlink is refused.
 public final class AtomicFileWriter {
     public let destination: String
     public let temporaryPath: String
@@ -22,13 +32,15 @@ public final class AtomicFileWriter {
     /// - Throws: `MVLMError` (`.io`) when it cannot be created.
     public init(destination: String) throws {
         self.destination = destination
+        let target = try AtomicFileWriter.resolveTarget(destination)
+        self.target = target
         let directory: String
-        if let slash = destination.lastIndex(of: "/") {
-            directory = String(destination[..<slash]).isEmpty ? "/" : String(destination[..<slash])
+        if let slash = target.lastIndex(of: "/") {
+            directory = String(target[..<slash]).isEmpty ? "/" : String(target[..<slash])
         } else {
             directory = "."
         }
-        let name = destination.split(separator: "/").last.map(String.init) ?? destination
+        let name = target.split(separator: "/").last.map(String.init) ?? target
         var template = Array("\(directory)/.\(name).tmp-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
@@ -38,13 +50,61 @@ public final class AtomicFileWriter {
         }
         self.descriptor = fd
         self.temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        TemporaryFiles.add(temporaryPath)
         fchmod(fd, 0o644)
     }
 
+    /// The path actually replaced: `destination`, or the file a symlinked destination points to.
+    public let target: String
+
     deinit {
-        if !committed {
-            if descriptor >= 0 { close(descriptor) }
-            unlink(temporaryPath)
+        if !committed { discard() }
+    }
+
+    /// Removes the temporary file now (instead of at `deinit`); the writer cannot be used after.
+    public func discard() {
+        guard !committed else { return }
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+        unlink(temporaryPath)
+        TemporaryFiles.remove(temporaryPath)
+    }
+
+    /// The path to replace for `destination` (following a symlink), after checking that it is not
+    /// an input and, if it exists, is a regular file.
+    static func resolveTarget(_ destination: String) throws -> String {
+        var target = destination
+        var status = stat()
+        if lstat(destination, &status) == 0, status.st_mode & S_IFMT == S_IFLNK {
+            guard let resolved = realpath(destination, nil) else {
+                throw MVLMError(
+                    .invalidArgument,
+                    "is a symbolic link to a missing file or folder; refusing to write through it",
+                    file: destination)
+            }
+            target = String(cString: resolved)
+            free(resolved)
+        }
+        try checkReplaceable(target, as: destination)
+        return target
+    }
+
+    /// Throws when `target` exists and is not a regular file, or is one of the process's inputs.
+    static func checkReplaceable(_ target: String, as destination: String) throws {
+        var status = stat()
+        guard stat(target, &status) == 0 else { return }  // nothing there yet
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw MVLMError(
+                .invalidArgument,
+                "is \(FileIdentity.kindName(mode: status.st_mode)), not a regular file; refusing to replace it",
+                file: destination)
+        }
+        if let input = InputFiles.input(matching: FileIdentity(status)) {
+            throw MVLMError(
+                .invalidArgument,
+                "is an input of this command (the same file as \(input)); refusing to overwrite it, "
+                    + "choose another output path",
+                file: destination)
         }
     }
 
@@ -132,11 +192,14 @@ public final class AtomicFileWriter {
         }
         close(descriptor)
         descriptor = -1
-        guard rename(temporaryPath, destination) == 0 else {
+        // The destination may have changed since `init` (an input registered later, a FIFO made).
+        try AtomicFileWriter.checkReplaceable(target, as: destination)
+        guard rename(temporaryPath, target) == 0 else {
             throw MVLMError(.io, "cannot rename the temporary file into place: \(MappedFile.errnoText())", file: destination)
         }
         committed = true
-        let directory = destination.lastIndex(of: "/").map { String(destination[..<$0]) } ?? "."
+        TemporaryFiles.remove(temporaryPath)
+        let directory = target.lastIndex(of: "/").map { String(target[..<$0]) } ?? "."
         let directoryDescriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY)
         if directoryDescriptor >= 0 {
             fsync(directoryDescriptor)

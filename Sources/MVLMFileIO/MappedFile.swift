@@ -16,13 +16,16 @@ public final class MappedFile: @unchecked Sendable {
     /// The file's size in bytes.
     public let count: Int
     private let base: UnsafeRawPointer?
+    /// The mapped file's device and inode, an input (`InputFiles`) while this mapping lives.
+    private let identity: FileIdentity
 
     /// Maps the file at `path` read-only.
     /// - Throws: `MVLMError` (`.io`) when the file cannot be opened, is not a regular file, or
     ///   cannot be mapped.
     public init(path: String) throws {
         self.path = path
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             throw MVLMError(.io, "cannot open: \(MappedFile.errnoText())", file: path)
         }
@@ -32,12 +35,16 @@ public final class MappedFile: @unchecked Sendable {
             throw MVLMError(.io, "cannot stat: \(MappedFile.errnoText())", file: path)
         }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
-            throw MVLMError(.io, "not a regular file", file: path)
+            throw MVLMError(
+                .io, "is \(FileIdentity.kindName(mode: status.st_mode)), not a regular file", file: path)
         }
+        let identity = FileIdentity(status)
+        self.identity = identity
         let size = Int(status.st_size)
         self.count = size
         if size == 0 {
             self.base = nil
+            InputFiles.retain(identity, path)
             return
         }
         let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
@@ -45,9 +52,11 @@ public final class MappedFile: @unchecked Sendable {
             throw MVLMError(.io, "cannot map \(size) bytes: \(MappedFile.errnoText())", file: path)
         }
         self.base = UnsafeRawPointer(address)
+        InputFiles.retain(identity, path)
     }
 
     deinit {
+        InputFiles.release(identity)
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
     }
 

@@ -2,9 +2,9 @@ import CMVLMHDF5
 import MVLMCore
 
 /// What listing learns about a dataset from its metadata alone (type, dataspace, layout).
-struct HDF5DatasetDescription: Sendable {
+struct HDF5DatasetDescription: Sendable, Codable {
     /// Where a tensor's bytes come from.
-    enum Storage: Sendable, Equatable {
+    enum Storage: Sendable, Equatable, Codable {
         /// Contiguous, unfiltered, allocated, little-endian: a view into the file mapping at this
         /// byte offset (already relative to the start of the file, user block included).
         case mapped(offset: Int)

@@ -21,7 +21,7 @@ struct HDF5ElementType: Sendable, Hashable {
     var isStoredLittleEndian: Bool
     /// True for floats and integers, whose memory type is the file type with little-endian
     /// order; enum and opaque types are read as stored.
-    private var convertsByteOrder: Bool
+    var convertsByteOrder: Bool
 
     /// Classifies a datatype.
     /// - Parameters:

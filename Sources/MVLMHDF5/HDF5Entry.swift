@@ -1,5 +1,5 @@
 /// A tensor the reader lists: its name, how to reach its dataset, and what listing learned.
-struct HDF5Entry: Sendable {
+struct HDF5Entry: Sendable, Codable {
     /// The tensor name (layout-dependent; see `HDF5Layout`).
     var name: String
     /// Link paths opened one after another from the root group to reach the dataset. Keras

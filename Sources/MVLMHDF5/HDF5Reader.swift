@@ -1,21 +1,23 @@
-import CMVLMHDF5
+import Foundation
 import MVLMCore
 import MVLMFileIO
 
 /// Reads tensors from an HDF5 file through libhdf5: Keras 3 `.weights.h5`, Keras 2 / Hugging
 /// Face `tf_model.h5` (and `model.save` `.h5`), or any HDF5 file with numeric datasets.
 ///
-/// Opening detects the layout (`HDF5Layout`), lists every tensor from metadata alone (links,
-/// attributes, datatypes, dataspaces, storage layout) and collects the root attributes as
-/// `metadata`, plus `layout` and, for Keras files, `optimizer_tensor_count`. Tensor data is read
-/// only by `tensor(named:)`: a contiguous, unfiltered, allocated little-endian dataset comes back
-/// as a view into a read-only mapping of the file (no copy); anything else (chunked,
-/// compressed, compact, big-endian) is read with `H5Dread` into memory the tensor owns.
-///
-/// Keras optimizer state is listed, not skipped: `optimizer/vars/<i>` (Keras 3) and
-/// `optimizer_weights/<weight name>` (legacy). Every libhdf5 call is serialized through one
-/// process-wide lock (libhdf5 is not thread-safe unless built so), so readers may be used from
-/// any thread, and libhdf5 never prints its error stacks. See Formats/hdf5.md for the rules.
+/// libhdf5 runs in a child process, never in the caller's (`HDF5Worker`, found as
+/// `HDF5WorkerProcess` describes): a corrupted file can crash libhdf5, and that must end only
+/// the worker. Opening checks the signature, maps the file, and asks the worker for the
+/// catalogue: the layout (`HDF5Layout`), every tensor from metadata alone (links, attributes,
+/// datatypes, dataspaces, storage layout), the root attributes as `metadata`, plus `layout` and,
+/// for Keras files, `optimizer_tensor_count`. Tensor data is read only by `tensor(named:)`: a
+/// contiguous, unfiltered, allocated little-endian dataset comes back as a view into this
+/// process's read-only mapping of the file (bounds-checked here, no copy, no worker); anything
+/// else (chunked, compressed, compact, big-endian) is decoded by a worker with `H5Dread` and
+/// streamed into memory the tensor owns, no more than the listed size. A worker that crashes
+/// or stalls is a clean `MVLMError` naming the file. Keras optimizer state is listed, not
+/// skipped: `optimizer/vars/<i>` (Keras 3) and `optimizer_weights/<weight name>` (legacy). See
+/// Formats/hdf5.md for the rules and docs/reliability.md for the isolation and its cost.
 public struct HDF5Reader: TensorReader {
     /// Always `"hdf5"`.
     public var formatName: String { "hdf5" }
@@ -29,7 +31,6 @@ public struct HDF5Reader: TensorReader {
     /// generic files with datasets that cannot be tensors `unsupported_datasets` (path: reason).
     public let metadata: [String: MetadataValue]
 
-    private let file: HDF5Handle
     private let mapping: MappedFile
     private let entries: [HDF5Entry]
     private let positions: [String: Int]
@@ -45,30 +46,50 @@ public struct HDF5Reader: TensorReader {
         let context = HDF5ErrorContext(file: path)
         let mapping = try MappedFile(path: path)
         try HDF5Reader.checkSignature(mapping, context: context)
-        let (file, catalog) = try HDF5Library.withLock {
-            let fileAccess = try HDF5Library.fileAccess()
-            let file = try context.handle(
-                H5Fopen(path, cmvlm_h5f_acc_rdonly(), fileAccess), .file, .malformed,
-                "libhdf5 cannot open the file")
-            return (file, try HDF5Catalog(file: file, context: context))
+        var json: [UInt8] = []
+        let (outcome, _) = try HDF5WorkerProcess.run(["catalog", path], file: path) { chunk in
+            guard json.count + chunk.count <= HDF5Reader.maximumCatalogBytes else {
+                throw context.error(
+                    .outOfBounds,
+                    "the HDF5 catalogue exceeds \(HDF5Reader.maximumCatalogBytes) bytes of JSON")
+            }
+            json += chunk
+        }
+        guard case .exited(0) = outcome else { throw HDF5WorkerProcess.failure(outcome, file: path) }
+        guard let message = try? JSONDecoder().decode(HDF5WorkerMessage.self, from: Data(json)) else {
+            throw context.error(
+                .malformed, "the HDF5 worker's catalogue cannot be read (\(json.count) bytes; is MVLM_HDF5_WORKER an mvlm binary?)")
+        }
+        if let error = message.error { throw error.error(file: path) }
+        guard let layoutName = message.layout, let layout = HDF5Layout(rawValue: layoutName),
+            let entries = message.entries
+        else {
+            throw context.error(.malformed, "the HDF5 worker returned an incomplete catalogue")
         }
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         self.path = path
-        self.file = file
         self.mapping = mapping
-        self.layout = catalog.layout
-        self.metadata = catalog.metadata
-        self.entries = catalog.entries
-        self.refused = catalog.refused
-        self.tensorInfos = catalog.entries.map {
+        self.layout = layout
+        self.metadata = (message.metadata ?? [:]).mapValues(\.value)
+        self.entries = entries
+        self.refused = (message.refused ?? [:]).mapValues { $0.error(file: path) }
+        self.tensorInfos = entries.map {
             TensorInfo(
                 name: $0.name, dtype: $0.description.element.dtype, shape: $0.description.shape,
                 byteCount: $0.description.byteCount, file: fileName)
         }
         self.positions = Dictionary(
-            catalog.entries.enumerated().map { ($0.element.name, $0.offset) },
+            entries.enumerated().map { ($0.element.name, $0.offset) },
             uniquingKeysWith: { first, _ in first })
     }
+
+    /// The catalogue a worker may hand back, at most (JSON bytes).
+    static let maximumCatalogBytes = 1 << 30
+
+    /// The worker executable set by the program (the `mvlm` binary sets itself), consulted
+    /// after the `MVLM_HDF5_WORKER` environment variable and before searching next to the running
+    /// executable (see `HDF5WorkerProcess`). Set it once at start-up, before opening files.
+    public nonisolated(unsafe) static var workerExecutable: String?
 
     /// The tensor's data: a view into the file mapping when the dataset is stored contiguously,
     /// unfiltered and little-endian, otherwise a copy read with `H5Dread`.
@@ -110,10 +131,52 @@ public struct HDF5Reader: TensorReader {
                         + "\(storedBytes) in the file; refusing to expand it",
                     subject: name)
             }
-            let storage = try HDF5Library.withLock {
-                try read(entry, context: context)
-            }
+            let storage = try readThroughWorker(entry)
             return try makeTensor(storage, description, name: name)
+        }
+    }
+
+    /// Has a worker decode the dataset and streams exactly its listed size into owned memory.
+    private func readThroughWorker(_ entry: HDF5Entry) throws -> TensorStorage {
+        let name = entry.name
+        let byteCount = entry.description.byteCount
+        let request = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
+        var received = 0
+        var outcome = HDF5WorkerProcess.Outcome.exited(0)
+        var standardError: [UInt8] = []
+        let storage = try TensorStorage(byteCount: byteCount) { buffer in
+            (outcome, standardError) = try HDF5WorkerProcess.run(
+                ["read", path, request], file: path, extraSeconds: Double(byteCount >> 24)
+            ) {
+                chunk in
+                guard chunk.count <= byteCount - received else {
+                    throw MVLMError(
+                        .malformed, "the HDF5 worker sent more than the listed \(byteCount) bytes",
+                        file: path, subject: name)
+                }
+                buffer.baseAddress!.advanced(by: received).copyMemory(
+                    from: chunk.baseAddress!, byteCount: chunk.count)
+                received += chunk.count
+            }
+        }
+        switch outcome {
+        case .exited(0) where received == byteCount:
+            return storage
+        case .exited(0):
+            throw MVLMError(
+                .malformed, "the HDF5 worker sent \(received) of \(byteCount) bytes", file: path,
+                subject: name)
+        case .exited(1):
+            if let message = try? JSONDecoder().decode(HDF5WorkerMessage.self, from: Data(standardError)),
+                let error = message.error
+            {
+                var error = error.error(file: path)
+                error.subject = error.subject ?? name
+                throw error
+            }
+            throw HDF5WorkerProcess.failure(outcome, file: path, subject: name)
+        default:
+            throw HDF5WorkerProcess.failure(outcome, file: path, subject: name)
         }
     }
 
@@ -126,51 +189,6 @@ public struct HDF5Reader: TensorReader {
         } catch var error as MVLMError {
             error.subject = error.subject ?? name
             throw error.inFile(path)
-        }
-    }
-
-    /// Reads a dataset with `H5Dread` into owned memory. Call inside `HDF5Library.withLock`.
-    private func read(_ entry: HDF5Entry, context: HDF5ErrorContext) throws -> TensorStorage {
-        let name = entry.name
-        let description = entry.description
-        var opened: [HDF5Handle] = []
-        var parent = file.id
-        for step in entry.location {
-            let object = try context.openObject(
-                parent, step, .malformed, "cannot open", subject: name)
-            opened.append(object)
-            parent = object.id
-        }
-        guard let dataset = opened.last, H5Iget_type(dataset.id) == H5I_DATASET else {
-            throw context.error(.malformed, "is no longer a dataset", subject: name)
-        }
-        // H5Dread writes every element of the dataspace: check it still matches the buffer.
-        let space = try context.handle(
-            H5Dget_space(dataset.id), .dataspace, .malformed, "cannot read the dataspace",
-            subject: name)
-        let points = H5Sget_simple_extent_npoints(space.id)
-        guard let count = Shape.elementCount(description.shape), points == count else {
-            throw context.error(
-                .malformed,
-                "dataspace has \(points) elements, listed with shape "
-                    + Shape.describe(description.shape), subject: name)
-        }
-        let fileType = try context.handle(
-            H5Dget_type(dataset.id), .datatype, .malformed, "cannot read the datatype",
-            subject: name)
-        let memoryType = try description.element.memoryType(
-            fileType: fileType.id, context: context, subject: name)
-        guard H5Tget_size(memoryType.id) == description.element.dtype.scalarByteSize else {
-            throw context.error(.malformed, "element size changed since listing", subject: name)
-        }
-        return try TensorStorage(byteCount: description.byteCount) { buffer in
-            guard description.byteCount > 0 else { return }
-            try context.check(
-                H5Dread(
-                    dataset.id, memoryType.id, cmvlm_h5s_all(), cmvlm_h5s_all(),
-                    cmvlm_h5p_default(),
-                    buffer.baseAddress),
-                .malformed, "libhdf5 cannot read the data", subject: name)
         }
     }
 

@@ -5,9 +5,17 @@ import MVLMFileIO
 /// The zstd-compressed distribution form of an `.mvlm` file (`.mvlm.zst`): one standard zstd frame
 /// whose content is the exact mappable file, so `zstd -d` unpacks it too.
 public enum ModelFilePacking {
-    /// Compresses `source` (an .mvlm file, checked first) into `destination`, streaming.
+    /// Compresses `source` (an .mvlm file, checked first: header, manifest, padding and every
+    /// tensor's CRC-32, so a damaged file is never packed into one that verifies) into
+    /// `destination`, streaming.
     public static func pack(_ source: String, to destination: String, level: Int32 = 9) throws {
-        _ = try ModelFileReader(path: source)
+        let failures = try ModelFileReader(path: source).verifyIntegrity()
+        guard failures.isEmpty else {
+            throw MVLMError(
+                .malformed,
+                "\(failures.count) tensor(s) fail their CRC-32 (\(failures.prefix(3).joined(separator: ", "))): refusing to pack a corrupt file",
+                file: source)
+        }
         let input = try MappedFile(path: source)
         let output = try AtomicFileWriter(destination: destination)
         try input.withUnsafeBytes { bytes in

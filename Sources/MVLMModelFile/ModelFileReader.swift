@@ -5,6 +5,12 @@ import MVLMFileIO
 
 /// Reads an `.mvlm` file: checks the header and manifest, then gives zero-copy views of tensors
 /// straight from the memory map (the file is used in place, never repacked at load).
+///
+/// Corruption is never passed on: opening checks that the padding between tensors (and before the
+/// manifest) is zero, and `tensor(named:)` checks a tensor's CRC-32 the first time it is asked for
+/// (once per reader), unless `verifiesChecksums` is off (`mvlm run --no-verify-checksums`). So
+/// `convert`, `pack`, `run` and `dump` of a damaged file fail naming the tensor instead of writing
+/// or using bad bytes.
 public struct ModelFileReader: TensorReader {
     public let formatName = "mvlm"
     public let path: String
@@ -13,6 +19,15 @@ public struct ModelFileReader: TensorReader {
     public let tensorInfos: [TensorInfo]
     private let file: MappedFile
     private let entries: [String: (entry: ModelManifest.TensorEntry, dtype: DType, layout: TensorLayout)]
+    /// Names of the tensors whose CRC-32 has already been checked.
+    private let verified = VerifiedNames()
+
+    /// Whether `tensor(named:)` checks each tensor's CRC-32 on first use (default: `verifiesChecksumsByDefault`).
+    public var verifiesChecksums = ModelFileReader.verifiesChecksumsByDefault
+
+    /// The default of `verifiesChecksums` for readers opened from now on (`true`; `mvlm run
+    /// --no-verify-checksums` turns it off for the process). Set it before opening files.
+    public nonisolated(unsafe) static var verifiesChecksumsByDefault = true
 
     /// Format-level metadata: the manifest's `metadata` plus `format_version`, the quantization
     /// recipe without its per-tensor decisions (`quantization`), and the `convert --verify`
@@ -88,10 +103,14 @@ public struct ModelFileReader: TensorReader {
                     file: path, subject: subject)
             }
             let layout = try Self.layout(of: entry, dtype: dtype, path: path)
+            try Self.checkZeroPadding(file, previousEnd..<entry.offset, path: path, before: subject)
             previousEnd = end
             entries[entry.name] = (entry, dtype, layout)
             infos.append(TensorInfo(name: entry.name, dtype: dtype, shape: entry.shape, byteCount: entry.bytes, file: displayName))
         }
+        try Self.checkZeroPadding(file, ModelFileHeader.size..<dataRange.lowerBound, path: path, before: "the data section")
+        try Self.checkZeroPadding(file, previousEnd..<dataRange.upperBound, path: path, before: "the end of the data section")
+        try Self.checkZeroPadding(file, dataRange.upperBound..<Int(header.manifestOffset), path: path, before: "the manifest")
         self.path = path
         self.file = file
         self.header = header
@@ -100,7 +119,20 @@ public struct ModelFileReader: TensorReader {
         self.tensorInfos = infos
     }
 
+    /// The tensor: a view into the mapping, its CRC-32 checked on first use unless
+    /// `verifiesChecksums` is off.
+    /// - Throws: `MVLMError` naming the file and tensor: `.notFound`, or `.malformed` when its
+    ///   bytes fail their checksum.
     public func tensor(named name: String) throws -> Tensor {
+        let tensor = try unverifiedTensor(named: name)
+        if verifiesChecksums, !verified.contains(name) {
+            try check(entries[name]!.entry, tensor)
+            verified.insert(name)
+        }
+        return tensor
+    }
+
+    private func unverifiedTensor(named name: String) throws -> Tensor {
         guard let (entry, dtype, layout) = entries[name] else {
             throw MVLMError(.notFound, "no tensor named '\(name)'", file: path)
         }
@@ -109,12 +141,27 @@ public struct ModelFileReader: TensorReader {
             layout: layout)
     }
 
-    /// The tensor, after checking its bytes against the manifest's CRC-32 (for commands that read
-    /// a tensor in full anyway).
+    /// The tensor, after checking its bytes against the manifest's CRC-32, whatever
+    /// `verifiesChecksums` says.
     public func verifiedTensor(named name: String) throws -> Tensor {
-        let tensor = try tensor(named: name)
+        let tensor = try unverifiedTensor(named: name)
         try check(entries[name]!.entry, tensor)
+        verified.insert(name)
         return tensor
+    }
+
+    /// Throws unless every byte of `range` (padding between tensors, or before the manifest) is zero.
+    static func checkZeroPadding(_ file: MappedFile, _ range: Range<Int>, path: String, before: String) throws {
+        guard !range.isEmpty else { return }
+        let nonzero = file.withUnsafeBytes { bytes in
+            bytes[range].firstIndex { $0 != 0 }
+        }
+        if let nonzero {
+            throw MVLMError(
+                .malformed,
+                "padding byte \(nonzero) (in \(range.lowerBound)..<\(range.upperBound), before \(before)) is not zero: the file is corrupt",
+                file: path)
+        }
     }
 
     /// Checks every tensor's CRC-32; returns the names of the tensors that fail (empty when intact).
@@ -122,7 +169,7 @@ public struct ModelFileReader: TensorReader {
         var failures: [String] = []
         for (index, info) in tensorInfos.enumerated() {
             do {
-                try check(entries[info.name]!.entry, try tensor(named: info.name))
+                try check(entries[info.name]!.entry, try unverifiedTensor(named: info.name))
             } catch {
                 failures.append(info.name)
             }
@@ -158,5 +205,23 @@ public struct ModelFileReader: TensorReader {
                 .malformed, "checksum mismatch (stored \(hex(entry.crc32)), computed \(hex(crc))): the tensor's bytes are corrupt",
                 file: path, subject: "tensor '\(entry.name)'")
         }
+    }
+}
+
+/// The names of tensors already checked, shared by copies of a reader.
+private final class VerifiedNames: @unchecked Sendable {
+    private let lock = NSLock()
+    private var names: Set<String> = []
+
+    func contains(_ name: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return names.contains(name)
+    }
+
+    func insert(_ name: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        names.insert(name)
     }
 }

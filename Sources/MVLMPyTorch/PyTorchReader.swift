@@ -224,6 +224,12 @@ public struct PyTorchReader: TensorReader {
                     .outOfBounds,
                     "view (offset \(tensor.storageOffset), size \(Shape.describe(tensor.shape)), stride \(Shape.describe(tensor.strides))) reaches element \(last) of a \(storageElements)-element storage \(PyTorchText.quoted(storage.key))")
             }
+            // A broadcast (stride-0) or overlapping view is materialized by contiguous(): bound it.
+            guard byteCount <= storage.byteCount + Tensor.viewExpansionAllowance else {
+                throw MVLMError(
+                    .outOfBounds,
+                    "view of size \(Shape.describe(tensor.shape)), stride \(Shape.describe(tensor.strides)) describes \(byteCount) bytes over a \(storage.byteCount)-byte storage \(PyTorchText.quoted(storage.key)) (a repeating view may exceed its storage by at most \(Tensor.viewExpansionAllowance >> 20) MiB)")
+            }
         }
         let record = Record(
             dtype: dtype, shape: tensor.shape, strides: tensor.strides,

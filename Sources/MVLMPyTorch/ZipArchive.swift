@@ -320,9 +320,16 @@ struct ZipArchive: Sendable {
         return start..<end
     }
 
-    /// Largest expansion accepted for a deflate entry (deflate's own limit is about 1032:1), so a
-    /// "zip bomb" cannot make us allocate without bound.
-    static func maximumInflatedSize(compressed: Int) -> Int { compressed &* 1100 &+ (1 << 20) }
+    /// Largest declared size accepted for a deflate entry: 64 times its compressed size plus
+    /// 64 MiB. Deflate itself can expand about 1032:1, but weights do not compress like that, so
+    /// a "zip bomb" cannot make us allocate more than this; the output also grows only as zlib
+    /// produces it (`Inflate.raw`).
+    static let maximumInflationRatio = 64
+    static let inflationAllowance = 64 << 20
+    static func maximumInflatedSize(compressed: Int) -> Int {
+        compressed.multipliedReportingOverflow(by: maximumInflationRatio).overflow
+            ? Int.max : (compressed &* maximumInflationRatio).addingReportingOverflow(inflationAllowance).partialValue
+    }
 
     /// An entry's bytes: a view borrowing the mapping for stored entries; for deflate entries (which
     /// torch.save never writes, but re-zipped checkpoints have) an owned copy inflated through zlib
@@ -338,7 +345,7 @@ struct ZipArchive: Sendable {
         guard entry.uncompressedSize <= Self.maximumInflatedSize(compressed: entry.compressedSize) else {
             throw MVLMError(
                 .outOfBounds,
-                "zip entry \(quotedName) claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) compressed (more than deflate can expand)",
+                "zip entry \(quotedName) claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) compressed (refused: more than \(Self.maximumInflationRatio)x plus 64 MiB)",
                 file: path)
         }
         let inflated: [UInt8]

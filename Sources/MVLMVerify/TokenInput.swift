@@ -1,5 +1,6 @@
 import Foundation
 import MVLMCore
+import MVLMFileIO
 import MVLMModels
 
 /// Token ids given on the command line: a list (`1,450,4996`), a text file of ids separated by
@@ -22,7 +23,7 @@ public enum TokenInput {
                     return Int32(value)
                 }
             }
-            let data = try Data(contentsOf: URL(fileURLWithPath: argument))
+            let data = try RegularFile.read(argument)
             do {
                 return try parse(String(decoding: data, as: UTF8.self))
             } catch let error as MVLMError {
@@ -32,14 +33,22 @@ public enum TokenInput {
         return try parse(argument)
     }
 
-    /// Parses ids separated by commas and/or white space.
+    /// Parses ids separated by commas and/or white space. A comma with no id before or after it
+    /// (`1,,2`, `1,2,`) is refused: it is a typo, not an id.
     public static func parse(_ text: String) throws -> [Int32] {
         var ids: [Int32] = []
-        for field in text.split(whereSeparator: { $0 == "," || $0.isWhitespace }) {
-            guard let id = Int32(field), id >= 0 else {
-                throw MVLMError(.invalidArgument, "'\(field.prefix(40))' is not a token id (ids are integers >= 0, separated by commas or spaces)")
+        let commaFields = text.split(separator: ",", omittingEmptySubsequences: false)
+        for commaField in commaFields {
+            let fields = commaField.split(whereSeparator: \.isWhitespace)
+            if fields.isEmpty, commaFields.count > 1 {
+                throw MVLMError(.invalidArgument, "an empty field between commas in '\(text.prefix(40))' (ids are integers >= 0, separated by commas or spaces)")
             }
-            ids.append(id)
+            for field in fields {
+                guard let id = Int32(field), id >= 0 else {
+                    throw MVLMError(.invalidArgument, "'\(field.prefix(40))' is not a token id (ids are integers >= 0, separated by commas or spaces)")
+                }
+                ids.append(id)
+            }
         }
         guard !ids.isEmpty else { throw MVLMError(.invalidArgument, "no token ids given") }
         return ids

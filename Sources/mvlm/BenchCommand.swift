@@ -34,19 +34,19 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "An .mvlm file, a checkpoint folder or a weights file.")
     var model: String
 
-    @Option(help: "Kernel threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "Kernel threads (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Prompt length for the prefill timing.")
+    @Option(parsing: .unconditional, help: "Prompt length for the prefill timing.")
     var promptTokens: Int = 128
 
-    @Option(help: "Decode steps timed (starting from --decode-context cached positions).")
+    @Option(parsing: .unconditional, help: "Decode steps timed (starting from --decode-context cached positions).")
     var genTokens: Int = 32
 
-    @Option(help: "Positions in the key/value cache when the decode timing starts (0: empty, as llama-bench's tg).")
+    @Option(parsing: .unconditional, help: "Positions in the key/value cache when the decode timing starts (0: empty, as llama-bench's tg).")
     var decodeContext: Int = 0
 
-    @Option(help: "Prefill timings (after one warm-up); the median is reported.")
+    @Option(parsing: .unconditional, help: "Prefill timings (after one warm-up); the median is reported.")
     var repetitions: Int = 3
 
     @Flag(help: "Print one JSON object.")
@@ -61,6 +61,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        try InputPaths.check([model])
         let threadCount = threads ?? Interpreter.processorCount
         let opened = GreedyGenerator.now()
         let checkpoint = try Checkpoint.open(model)

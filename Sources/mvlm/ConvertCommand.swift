@@ -3,6 +3,7 @@ import Foundation
 import MVLMCheckpoint
 import MVLMConvert
 import MVLMCore
+import MVLMFileIO
 import MVLMImage
 import MVLMModelFile
 import MVLMModels
@@ -112,10 +113,10 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The CLIP folder (config.json, optional preprocessor_config.json) that configures a MobileVLM checkpoint's vision tower, when its mm_vision_tower is neither a folder nor a known tower; stored in the output.", valueName: "DIR"))
     var visionTower: String?
 
-    @Option(help: "Window length in tokens for --calibrate and --verify.")
+    @Option(parsing: .unconditional, help: "Window length in tokens for --calibrate and --verify.")
     var ctx: Int = 512
 
-    @Option(help: "Threads for --calibrate and --verify (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads for --calibrate and --verify (default: all cores).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("Output format: mvlm, or gguf for llama.cpp (default: from the output's extension).", valueName: "FORMAT"))
@@ -143,6 +144,7 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
+        try InputPaths.check([source, calibrate, tokenizer, verifyTokens, image, imageTensor, visionTower])
         let checkpoint = try Checkpoint.open(source)
         let parsed = try overrides.map { try TensorOverride(parsing: $0) }
         // The config the engine builds from: a GGUF's metadata as config (GGUFLlama), and a
@@ -291,7 +293,7 @@ struct ConvertCommand: ParsableCommand {
     static func calibrationIDs(_ argument: String, source: String, tokenizer: String?) throws -> [Int32] {
         if let ids = try? TokenInput.read(argument) { return ids }
         guard FileManager.default.fileExists(atPath: argument) else { return try TokenInput.read(argument) }
-        let text = try String(contentsOfFile: argument, encoding: .utf8)
+        let text = try RegularFile.readText(argument)
         let ids = try TokenizerSource.load(model: source, explicit: tokenizer).encode(text).map { Int32($0) }
         guard ids.count >= 2 else { throw MVLMError(.invalidArgument, "the calibration text gives \(ids.count) tokens", file: argument) }
         return ids

@@ -35,6 +35,7 @@ struct DumpCommand: ParsableCommand {
     var output: String
 
     func run() throws {
+        try InputPaths.check([model])
         let checkpoint = try Checkpoint.open(model)
         let (name, rows) = try Self.resolve(tensor, in: checkpoint)
         var value: Tensor

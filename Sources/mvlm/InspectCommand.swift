@@ -35,6 +35,7 @@ struct InspectCommand: ParsableCommand {
     var visionTower: String?
 
     func run() throws {
+        try InputPaths.check([path, visionTower])
         let checkpoint = try Checkpoint.open(path)
         if graph {
             let model = try LanguageModel.load(checkpoint, visionTower: visionTower)

@@ -19,7 +19,7 @@ struct PackCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .long], help: "The .mvlm.zst file to write.")
     var output: String
 
-    @Option(help: "zstd level, 1 (fast) to 19 (small).")
+    @Option(parsing: .unconditional, help: "zstd level, 1 (fast) to 19 (small).")
     var level: Int32 = 9
 
     func validate() throws {
@@ -27,6 +27,7 @@ struct PackCommand: ParsableCommand {
     }
 
     func run() throws {
+        try InputPaths.check([input])
         try ModelFilePacking.pack(input, to: output, level: level)
     }
 }

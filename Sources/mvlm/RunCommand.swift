@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MVLMCheckpoint
 import MVLMCore
+import MVLMModelFile
 import MVLMModels
 import MVLMRuntime
 import MVLMTokenizer
@@ -54,13 +55,16 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The CLIP folder (config.json, optional preprocessor_config.json) that configures a MobileVLM checkpoint's vision tower when its mm_vision_tower is not a known tower.", valueName: "DIR"))
     var visionTower: String?
 
-    @Option(help: "Number of tokens to generate.")
+    @Option(parsing: .unconditional, help: "Number of tokens to generate (capped at what fits in the model's context).")
     var maxNewTokens: Int = 16
+
+    @Flag(help: "Skip the CRC-32 check of an .mvlm file's tensors at load (measured cost in docs/reliability.md).")
+    var noVerifyChecksums = false
 
     @Option(help: "Write the logits at every prompt position to this float32 .npy file ([prompt length, vocabulary]).")
     var logitsOut: String?
 
-    @Option(help: "Kernel threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "Kernel threads (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Print the result as JSON.")
@@ -80,9 +84,10 @@ struct RunCommand: ParsableCommand {
 
     /// Parses `1,2,3` (spaces allowed) into token ids.
     static func parseTokens(_ text: String) throws -> [Int32] {
-        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !parts.isEmpty else { throw ValidationError("--tokens is empty") }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts != [""] else { throw ValidationError("--tokens is empty") }
         return try parts.map { part in
+            guard !part.isEmpty else { throw ValidationError("--tokens: an empty field between commas in '\(text.prefix(40))'") }
             guard let id = Int32(part), id >= 0 || id == LanguageModel.imageTokenID else {
                 throw ValidationError("--tokens: '\(part)' is not a token id (a non-negative integer, or -200 where the image goes)")
             }
@@ -91,14 +96,14 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        try InputPaths.check([model, tokens, tokenizer, image, imageTensor, visionTower])
+        if noVerifyChecksums { ModelFileReader.verifiesChecksumsByDefault = false }
         if let text = self.prompt { return try runText(text) }
         var prompt = try Self.parseTokens(tokens!)
         let checkpoint = try Checkpoint.open(model)
         let languageModel = try LanguageModel.load(checkpoint, visionTower: visionTower)
         let imageRows = try encodeImage(languageModel, prompt: &prompt)
-        if prompt.count + maxNewTokens > languageModel.maxPositionEmbeddings {
-            printError("warning: \(prompt.count + maxNewTokens) positions exceed max_position_embeddings \(languageModel.maxPositionEmbeddings)")
-        }
+        let maxNewTokens = try newTokenBudget(languageModel, promptLength: prompt.count)
         if !languageModel.unusedTensors.isEmpty && !json {
             printError(Self.unusedSummary(languageModel.unusedTensors))
         }
@@ -149,6 +154,7 @@ struct RunCommand: ParsableCommand {
         let checkpoint = try Checkpoint.open(model)
         let languageModel = try LanguageModel.load(checkpoint, visionTower: visionTower)
         let imageRows = try encodeImage(languageModel, prompt: &ids)
+        let maxNewTokens = try newTokenBudget(languageModel, promptLength: ids.count)
         if tokenizer.vocabularySize > languageModel.vocabularySize {
             throw MVLMError(
                 .invalidArgument,
@@ -187,6 +193,16 @@ struct RunCommand: ParsableCommand {
         printError(String(
             format: "%d prompt tokens in %.3f s; %d new tokens, %.2f tokens/s; threads: %d", ids.count, result.prefillSeconds,
             result.tokens.count, rate, generator.interpreter.threads))
+    }
+
+    /// `--max-new-tokens`, capped at what fits in the model's context (said on stderr when it
+    /// does); a prompt longer than the context is an error.
+    func newTokenBudget(_ model: LanguageModel, promptLength: Int) throws -> Int {
+        let budget = try model.newTokenBudget(promptLength: promptLength, requested: maxNewTokens)
+        if budget < maxNewTokens {
+            printError("note: generating at most \(budget) tokens: the prompt's \(promptLength) positions and the answer must fit in max_position_embeddings \(model.maxPositionEmbeddings)")
+        }
+        return budget
     }
 
     func makeGenerator(_ model: LanguageModel, multimodal: Bool) throws -> GreedyGenerator {

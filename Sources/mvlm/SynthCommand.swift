@@ -33,7 +33,7 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Weights file format: safetensors or bin (default: the real checkpoint's, pytorch_model.bin for MobileVLM).")
     var format: String?
 
-    @Option(help: "Random seed.")
+    @Option(parsing: .unconditional, help: "Random seed.")
     var seed: UInt64 = 0
 
     func validate() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import MVLMCheckpoint
 import MVLMCore
+import MVLMFileIO
 import MVLMModelFile
 import MVLMTokenizer
 
@@ -104,7 +105,7 @@ enum TokenizerSource {
         for name in Tokenizer.fileNames {
             let path = folder + "/" + name
             guard FileManager.default.fileExists(atPath: path) else { continue }
-            found[name] = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            found[name] = try RegularFile.read(path)
         }
         return found
     }

@@ -20,6 +20,7 @@ struct UnpackCommand: ParsableCommand {
     var output: String
 
     func run() throws {
+        try InputPaths.check([input])
         try ModelFilePacking.unpack(input, to: output)
     }
 }

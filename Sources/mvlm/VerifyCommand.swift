@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MVLMCheckpoint
 import MVLMCore
+import MVLMFileIO
 import MVLMModelFile
 import MVLMModels
 import MVLMRuntime
@@ -67,16 +68,16 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The source's CLIP folder, when its vision tower is not known otherwise (default: the tower configuration stored in the file).", valueName: "DIR"))
     var visionTower: String?
 
-    @Option(help: "Window length in tokens for long inputs.")
+    @Option(parsing: .unconditional, help: "Window length in tokens for long inputs.")
     var ctx: Int = 512
 
-    @Option(help: "Kernel threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "Kernel threads (default: all cores).")
     var threads: Int?
 
-    @Option(help: ArgumentHelp("Fail (exit 3) when the mean KL divergence exceeds X nats.", valueName: "X"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Fail (exit 3) when the mean KL divergence exceeds X nats.", valueName: "X"))
     var maxKld: Double?
 
-    @Option(help: ArgumentHelp("Fail (exit 3) when top-1 agreement is below Y (a fraction, 0 to 1).", valueName: "Y"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Fail (exit 3) when top-1 agreement is below Y (a fraction, 0 to 1).", valueName: "Y"))
     var minTop1: Double?
 
     @Flag(help: "Skip the per-tensor weight-reconstruction SNR (saves one read of both files).")
@@ -101,6 +102,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        try InputPaths.check([model, against, tokens, text, tokenizer, image, imageTensor, visionTower])
         if integrity { return try runIntegrity() }
         let source = try Checkpoint.open(against!)
         var pixels: [Float]?
@@ -114,7 +116,7 @@ struct VerifyCommand: ParsableCommand {
         let ids: [Int32]?  // nil: the built-in input
         if let text {
             let tokenizer = try TokenizerSource.load(model: against!, explicit: self.tokenizer)
-            let contents = try String(contentsOfFile: text, encoding: .utf8)
+            let contents = try RegularFile.readText(text)
             ids = tokenizer.encode(contents).map { Int32($0) }
         } else {
             ids = try tokens.map(TokenInput.read)

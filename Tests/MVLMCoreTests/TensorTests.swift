@@ -28,7 +28,7 @@ struct TensorTests {
         let count = #expect(throws: MVLMError.self) { try filter.reshaped([5, 2]) }
         #expect(count?.description.contains("[2, 3, 2, 1] as [5, 2]") == true)
         let blocks = try Tensor(
-            storage: TensorStorage(byteCount: 68) { $0.initializeMemory(as: UInt8.self, repeating: 0) },
+            storage: try TensorStorage(byteCount: 68) { $0.initializeMemory(as: UInt8.self, repeating: 0) },
             dtype: .block(.q8_0), shape: [2, 32])
         #expect(try blocks.reshaped([1, 2, 32]).shape == [1, 2, 32])  // rows kept
         let regrouped = #expect(throws: MVLMError.self) { try blocks.reshaped([4, 16]) }
@@ -63,7 +63,7 @@ struct TensorTests {
 
     @Test("block tensors must hold whole blocks")
     func blocks() throws {
-        let base = TensorStorage(byteCount: 36) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        let base = try TensorStorage(byteCount: 36) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
         let q8 = try Tensor(storage: base, dtype: .block(.q8_0), shape: [1, 32])
         #expect(q8.byteCount == 34)
         #expect(throws: MVLMError.self) { try Tensor(storage: base, dtype: .block(.q8_0), shape: [1, 31]) }
@@ -93,7 +93,7 @@ struct TensorTests {
         #expect(pc.byteCount(elementCount: 15) == nil)
         #expect(pc.byteCount(shape: [Int.max / 4, 8]) == nil)
         #expect(DType.block(.q4_0).byteCount(shape: [2, 64]) == 72)
-        let storage = TensorStorage(byteCount: 27) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        let storage = try TensorStorage(byteCount: 27) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
         #expect(try Tensor(storage: storage, dtype: pc, shape: [3, 5]).byteCount == 27)
         #expect(throws: MVLMError.self) { try Tensor(storage: storage, dtype: pc, shape: [4, 5]) }
     }

@@ -11,7 +11,7 @@ struct PyTorchWriterTests {
     static func randomTensor(_ dtype: DType, _ shape: [Int], seed: UInt64) throws -> Tensor {
         var random = SeededRandom(seed: seed)
         let count = Shape.elementCount(shape)! * dtype.scalarByteSize!
-        let storage = TensorStorage(byteCount: count) { bytes in
+        let storage = try TensorStorage(byteCount: count) { bytes in
             for index in 0..<count {
                 bytes[index] = dtype == .bool ? UInt8(random.next() & 1) : UInt8(truncatingIfNeeded: random.next())
             }
