@@ -11,6 +11,7 @@ import PackageDescription
 //          ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5), MVLMFileIO
 //          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
 //   MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression)
+//   MVLMTemplate ── chat templates: a sandboxed Jinja subset (MVLMCore only, no I/O)
 //   MVLMTokenizer ── SentencePiece and byte-level BPE tokenizers (MVLMFileIO for reading files)
 //   MVLMImage ── PNG/JPEG decoding, Pillow-exact resampling, CLIP preprocessing (MVLMFileIO,
 //                CMVLMPNG (libpng), CMVLMJPEG (libjpeg-turbo))
@@ -95,6 +96,9 @@ let package = Package(
                 "MVLMCore", "MVLMFileIO", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMModels", "MVLMRuntime",
             ]),
 
+        // Chat templates: a sandboxed Jinja engine for the subset chat templates use (no I/O).
+        .target(name: "MVLMTemplate", dependencies: ["MVLMCore"]),
+
         // Tokenizers: SentencePiece (tokenizer.model) and byte-level BPE (tokenizer.json, GGUF metadata).
         .target(name: "MVLMTokenizer", dependencies: ["MVLMCore", "MVLMFileIO"]),
 
@@ -141,6 +145,7 @@ let package = Package(
                 "MVLMConvert", "MVLMCheckpoint", "MVLMCompression", "MVLMModelFile", "MVLMModels", "MVLMSynthetic", "mvlm",
                 "MVLMTestSupport",
             ]),
+        .testTarget(name: "MVLMTemplateTests", dependencies: ["MVLMTemplate", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMTokenizerTests",
             dependencies: ["MVLMTokenizer", "MVLMGGUF", "MVLMTestSupport"]),
