@@ -15,7 +15,7 @@ public struct ChatTemplate: Sendable {
         /// Largest output, and largest string any operation may build, in UTF-8 bytes.
         public var maximumOutputBytes = 8 << 20
         /// Total loop iterations, macro calls and filter-internal element visits.
-        public var maximumSteps = 2_000_000
+        public var maximumSteps = 250_000
         /// Macro calls nested in one another.
         public var maximumCallDepth = 64
         /// Longest `range()`, and longest list any operation may build.

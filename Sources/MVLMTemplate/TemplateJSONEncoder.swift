@@ -43,7 +43,7 @@ struct TemplateJSONEncoder {
         case .double(let number):
             if number.isNaN { try append("NaN") } else if number.isInfinite { try append(number < 0 ? "-Infinity" : "Infinity") } else { try append(TemplateValue.pythonFloat(number)) }
         case .string(let text): try append(quote(text))
-        case .list(let items):
+        case .list(let items), .tuple(let items):
             guard !items.isEmpty else { return try append("[]") }
             try append("[")
             for (position, item) in items.enumerated() {

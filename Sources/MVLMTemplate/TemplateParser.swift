@@ -71,7 +71,7 @@ struct TemplateParser {
     /// Parses the whole template.
     mutating func parseTemplate() throws -> [TemplateNode] {
         let (nodes, end) = try parseNodes(until: [])
-        if let end { throw error("unexpected '{% \(end) %}' with no block to close") }
+        _ = end  // parseNodes(until: []) never returns an end tag
         return nodes
     }
 
@@ -100,6 +100,10 @@ struct TemplateParser {
                 if enders.contains(keyword) {
                     index += 1
                     return (nodes, keyword)
+                }
+                if keyword.hasPrefix("end") || keyword == "elif" || keyword == "else" {
+                    let wanted = enders.isEmpty ? "no block is open" : "expected " + enders.sorted().map { "'\($0)'" }.joined(separator: " or ")
+                    throw error("unexpected '{% \(keyword) %}' (\(wanted))")
                 }
                 index += 1
                 nodes.append(try parseStatement(keyword, line: token.line))

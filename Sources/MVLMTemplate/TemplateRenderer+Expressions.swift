@@ -7,8 +7,10 @@ extension TemplateRenderer {
             return value
         case .name(let variable):
             return lookup(variable)
-        case .list(let items), .tuple(let items):
+        case .list(let items):
             return .list(try items.map { try evaluate($0) })
+        case .tuple(let items):
+            return .tuple(try items.map { try evaluate($0) })
         case .dict(let pairs):
             var dict = TemplateDict()
             for (keyExpression, valueExpression) in pairs {
@@ -83,7 +85,7 @@ extension TemplateRenderer {
             return dict[attribute] ?? .undefined(attribute)
         case .string:
             return Self.stringMethods.contains(attribute) ? bound(base, attribute) : .undefined(attribute)
-        case .list:
+        case .list, .tuple:
             return Self.listMethods.contains(attribute) ? bound(base, attribute) : .undefined(attribute)
         case .namespace(let namespace):
             return namespace.attributes[attribute] ?? .undefined(attribute)
@@ -105,7 +107,7 @@ extension TemplateRenderer {
             if let hashable = TemplateDict.Key(key), let value = dict[hashable] { return value }
             if case .string(let text) = key { return try attributeValue(base, text) }
             return .undefined("item")
-        case (.list(let items), _):
+        case (.list(let items), _), (.tuple(let items), _):
             guard let position = key.integerValue else {
                 if case .string(let text) = key { return try attributeValue(base, text) }
                 return .undefined("item")
@@ -155,6 +157,8 @@ extension TemplateRenderer {
         switch base {
         case .list(let items):
             return .list(try indices(items.count).map { items[$0] })
+        case .tuple(let items):
+            return .tuple(try indices(items.count).map { items[$0] })
         case .string(let text):
             let scalars = Array(text.unicodeScalars)
             var out = ""
@@ -180,6 +184,8 @@ extension TemplateRenderer {
         case "+":
             switch (left, right) {
             case (.string(let a), .string(let b)): return .string(try checkSize(a + b))
+            case (.tuple(let a), .tuple(let b)):
+                return .tuple(a + b)
             case (.list(let a), .list(let b)):
                 guard a.count + b.count <= limits.maximumListLength else { throw error("a list longer than \(limits.maximumListLength) items", code: .outOfBounds) }
                 return .list(a + b)
@@ -259,7 +265,7 @@ extension TemplateRenderer {
     /// `"%s and %d" % values` for the `%s %d %i %r %%` conversions.
     func percentFormat(_ format: String, _ values: TemplateValue) throws -> String {
         var arguments: [TemplateValue]
-        if case .list(let items) = values { arguments = items } else { arguments = [values] }
+        if case .tuple(let items) = values { arguments = items } else { arguments = [values] }
         var out = ""
         var iterator = format.makeIterator()
         while let character = iterator.next() {
@@ -312,7 +318,7 @@ extension TemplateRenderer {
                 throw error("'in <string>' requires string as left operand, not \(element.typeName)")
             }
             return part.isEmpty || text.unicodeScalars.firstRange(of: part.unicodeScalars) != nil
-        case .list(let items): return items.contains { Self.equal($0, element) }
+        case .list(let items), .tuple(let items): return items.contains { Self.equal($0, element) }
         case .dict(let dict):
             guard let key = TemplateDict.Key(element) else { return false }
             return dict[key] != nil
@@ -329,7 +335,7 @@ extension TemplateRenderer {
         switch (left, right) {
         case (.undefined, .undefined), (.none, .none): return true
         case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
-        case (.list(let a), .list(let b)): return a.count == b.count && zip(a, b).allSatisfy { equal($0, $1) }
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)): return a.count == b.count && zip(a, b).allSatisfy { equal($0, $1) }
         case (.dict(let a), .dict(let b)):
             return a.count == b.count && a.entries.allSatisfy { entry in b[entry.key].map { equal(entry.value, $0) } ?? false }
         case (.namespace(let a), .namespace(let b)): return a === b
@@ -353,7 +359,7 @@ extension TemplateRenderer {
                 case (let x?, let y?): if x != y { return x.value < y.value ? -1 : 1 }
                 }
             }
-        case (.list(let a), .list(let b)):
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
             for (x, y) in zip(a, b) where !equal(x, y) { return order(x, y) }
             return a.count == b.count ? 0 : a.count < b.count ? -1 : 1
         default:

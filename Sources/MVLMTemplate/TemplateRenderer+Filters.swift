@@ -46,7 +46,7 @@ extension TemplateRenderer {
         case "length", "count":
             switch value {
             case .string(let text): return .int(text.unicodeScalars.count)
-            case .list(let items): return .int(items.count)
+            case .list(let items), .tuple(let items): return .int(items.count)
             case .dict(let dict): return .int(dict.count)
             case .undefined: return .int(0)
             case .namespace(let namespace): return .int(namespace.attributes.count)
@@ -102,7 +102,7 @@ extension TemplateRenderer {
             return .list(try iterate(value).reversed())
         case "items":
             switch value {
-            case .dict(let dict): return .list(dict.entries.map { .list([$0.key.value, $0.value]) })
+            case .dict(let dict): return .list(dict.entries.map { .tuple([$0.key.value, $0.value]) })
             case .undefined: return .list([])
             default: throw error("filter 'items': can only get item pairs from a mapping, not \(value.typeName)")
             }
@@ -121,7 +121,7 @@ extension TemplateRenderer {
                 guard let order = Self.order(key(a), key(b)) else { throw self.error("filter 'dictsort': values cannot be ordered") }
                 return reverse ? order > 0 : order < 0
             }
-            return .list(sorted.map { .list([$0.key.value, $0.value]) })
+            return .list(sorted.map { .tuple([$0.key.value, $0.value]) })
         case "sort":
             var items = try iterate(value)
             let reverse = flag(0, "reverse"), caseSensitive = flag(1, "case_sensitive")
@@ -219,7 +219,7 @@ extension TemplateRenderer {
                 else if case .string(let text) = given { indent = text }
             }
             var separators: (String, String)?
-            if let given = arguments.value(2, "separators"), case .list(let pair) = given, pair.count == 2 {
+            if let given = arguments.value(2, "separators"), let pair = given.sequenceItems, pair.count == 2 {
                 separators = (pair[0].pythonString, pair[1].pythonString)
             }
             let ensureASCII = arguments.value(0, "ensure_ascii")?.isTruthy ?? false

@@ -31,12 +31,12 @@ extension TemplateRenderer {
             case "get":
                 guard let given = argument(0, "key"), let key = TemplateDict.Key(given) else { return argument(1, "default") ?? .none }
                 return dict[key] ?? argument(1, "default") ?? .none
-            case "items": return .list(dict.entries.map { .list([$0.key.value, $0.value]) })
+            case "items": return .list(dict.entries.map { .tuple([$0.key.value, $0.value]) })
             case "keys": return .list(dict.keys.map(\.value))
             case "values": return .list(dict.entries.map(\.value))
             default: break
             }
-        case .list(let items):
+        case .list(let items), .tuple(let items):
             guard let target = argument(0, "value") else { throw error("list.\(method)() needs an argument") }
             switch method {
             case "count": return .int(items.filter { Self.equal($0, target) }.count)
@@ -79,7 +79,7 @@ extension TemplateRenderer {
         case "startswith", "endswith":
             guard let given = argument(0, "prefix") else { throw error("\(method)() needs an argument") }
             let candidates: [TemplateValue]
-            if case .list(let items) = given { candidates = items } else { candidates = [given] }
+            if case .tuple(let items) = given { candidates = items } else { candidates = [given] }
             for candidate in candidates {
                 guard case .string(let affix) = candidate else { throw error("\(method)() takes a string or a tuple of strings, not \(candidate.typeName)") }
                 let scalars = Array(string.unicodeScalars), affixScalars = Array(affix.unicodeScalars)

@@ -26,7 +26,7 @@ extension TemplateRenderer {
         case "mapping": if case .dict = value { return true } else { return false }
         case "iterable", "sequence":
             switch value {
-            case .string, .list, .dict, .undefined: return true
+            case .string, .list, .tuple, .dict, .undefined: return true
             default: return false
             }
         case "callable": if case .callable = value { return true } else { return false }

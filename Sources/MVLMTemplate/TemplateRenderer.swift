@@ -196,30 +196,30 @@ struct TemplateRenderer {
             return
         }
         let count = items.count
+        // The loop object: keys hashed once, values replaced by position on each iteration.
+        let base = TemplateDict(Self.loopKeys.map { ($0, TemplateValue.none) })
         for (position, item) in items.enumerated() {
             try step()
             scopes.append([:])
             defer { scopes.removeLast() }
             try bind(loop.targets, to: item)
-            var info = TemplateDict()
-            info["index"] = .int(position + 1)
-            info["index0"] = .int(position)
-            info["revindex"] = .int(count - position)
-            info["revindex0"] = .int(count - position - 1)
-            info["first"] = .bool(position == 0)
-            info["last"] = .bool(position == count - 1)
-            info["length"] = .int(count)
-            info["depth"] = .int(1)
-            info["depth0"] = .int(0)
-            info["previtem"] = position > 0 ? items[position - 1] : .undefined("loop.previtem")
-            info["nextitem"] = position + 1 < count ? items[position + 1] : .undefined("loop.nextitem")
-            info["cycle"] = .callable(TemplateCallable(name: "loop.cycle", kind: .method(receiver: .int(position), name: "__cycle__")))
+            var info = base
+            let values: [TemplateValue] = [
+                .int(position + 1), .int(position), .int(count - position), .int(count - position - 1), .bool(position == 0),
+                .bool(position == count - 1), .int(count), .int(1), .int(0),
+                position > 0 ? items[position - 1] : .undefined("loop.previtem"),
+                position + 1 < count ? items[position + 1] : .undefined("loop.nextitem"),
+                .callable(TemplateCallable(name: "loop.cycle", kind: .method(receiver: .int(position), name: "__cycle__"))),
+            ]
+            for (slot, value) in values.enumerated() { info.setValue(value, atEntry: slot) }
             assign("loop", .dict(info))
             let flow = try execute(loop.body)
             line = loop.line
             if flow == .breakLoop { break }
         }
     }
+
+    static let loopKeys = ["index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0", "previtem", "nextitem", "cycle"]
 
     mutating func bind(_ targets: [String], to item: TemplateValue) throws {
         if targets.count == 1 {
@@ -236,7 +236,7 @@ struct TemplateRenderer {
     /// The elements a `for` visits: list items, dict keys, string characters; undefined is empty.
     func iterate(_ value: TemplateValue) throws -> [TemplateValue] {
         switch value {
-        case .list(let items): return items
+        case .list(let items), .tuple(let items): return items
         case .dict(let dict): return dict.keys.map(\.value)
         case .string(let text): return text.unicodeScalars.map { .string(String($0)) }
         case .undefined: return []
@@ -297,7 +297,7 @@ struct TemplateRenderer {
                 scopes[1][parameter] = .undefined(parameter)
             }
         }
-        scopes[1]["varargs"] = .list(extra)
+        scopes[1]["varargs"] = .tuple(extra)
         scopes[1]["kwargs"] = .dict(keywords)
         return .string(try capture(macro.body))
     }

@@ -14,6 +14,9 @@ public indirect enum TemplateValue: Sendable {
     case double(Double)
     case string(String)
     case list([TemplateValue])
+    /// A Python tuple: `(a, b)` literals, `items()` pairs; like a list except that it prints as
+    /// `(a, b)` and never equals a list.
+    case tuple([TemplateValue])
     case dict(TemplateDict)
     /// A `namespace()` object: the one mutable value (attribute assignment through `set`).
     case namespace(TemplateNamespace)
@@ -27,7 +30,7 @@ public indirect enum TemplateValue: Sendable {
         case .int(let value): value != 0
         case .double(let value): value != 0
         case .string(let value): !value.isEmpty
-        case .list(let value): !value.isEmpty
+        case .list(let value), .tuple(let value): !value.isEmpty
         case .dict(let value): !value.isEmpty
         case .namespace, .callable: true
         }
@@ -53,6 +56,7 @@ public indirect enum TemplateValue: Sendable {
         case .double: "float"
         case .string: "str"
         case .list: "list"
+        case .tuple: "tuple"
         case .dict: "dict"
         case .namespace: "Namespace"
         case .callable: "function"
@@ -78,6 +82,7 @@ public indirect enum TemplateValue: Sendable {
         case .double(let value): Self.pythonFloat(value)
         case .string(let value): Self.pythonStringRepr(value)
         case .list(let items): "[" + items.map(\.pythonRepr).joined(separator: ", ") + "]"
+        case .tuple(let items): "(" + items.map(\.pythonRepr).joined(separator: ", ") + (items.count == 1 ? ",)" : ")")
         case .dict(let dict):
             "{" + dict.entries.map { $0.key.value.pythonRepr + ": " + $0.value.pythonRepr }.joined(separator: ", ") + "}"
         case .namespace(let namespace):
@@ -215,6 +220,11 @@ public struct TemplateDict: Sendable {
         }
     }
 
+    /// Replaces the value of the entry at `position` (no hashing: the loop object's fast path).
+    mutating func setValue(_ value: TemplateValue, atEntry position: Int) {
+        entries[position].value = value
+    }
+
     private mutating func remove(_ key: Key) {
         guard let position = index[key] else { return }
         entries.remove(at: position)
@@ -242,5 +252,15 @@ public struct TemplateCallable: Sendable {
         case global(String)
         case method(receiver: TemplateValue, name: String)
         case caller(TemplateMacro)
+    }
+}
+
+extension TemplateValue {
+    /// The items of a list or tuple, else nil.
+    var sequenceItems: [TemplateValue]? {
+        switch self {
+        case .list(let items), .tuple(let items): items
+        default: nil
+        }
     }
 }
