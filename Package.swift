@@ -12,7 +12,8 @@ import PackageDescription
 //          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
 //   MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression)
 //   MVLMTemplate ── chat templates: a sandboxed Jinja subset (MVLMCore only, no I/O)
-//   MVLMTokenizer ── SentencePiece and byte-level BPE tokenizers (MVLMFileIO for reading files)
+//   MVLMTokenizer ── SentencePiece and byte-level BPE tokenizers (MVLMFileIO for reading files),
+//                    chat prompts through MVLMTemplate
 //   MVLMImage ── PNG/JPEG decoding, Pillow-exact resampling, CLIP preprocessing (MVLMFileIO,
 //                CMVLMPNG (libpng), CMVLMJPEG (libjpeg-turbo))
 //   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
@@ -100,7 +101,7 @@ let package = Package(
         .target(name: "MVLMTemplate", dependencies: ["MVLMCore"]),
 
         // Tokenizers: SentencePiece (tokenizer.model) and byte-level BPE (tokenizer.json, GGUF metadata).
-        .target(name: "MVLMTokenizer", dependencies: ["MVLMCore", "MVLMFileIO"]),
+        .target(name: "MVLMTokenizer", dependencies: ["MVLMCore", "MVLMFileIO", "MVLMTemplate"]),
 
         // Images: PNG (libpng) and JPEG (libjpeg-turbo) to RGB as Pillow converts them, and
         // MobileVLM's CLIP preprocessing with Pillow's bicubic resampling (docs/images.md).
@@ -122,7 +123,7 @@ let package = Package(
             name: "mvlm",
             dependencies: [
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
-                "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMImage",
+                "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMTemplate", "MVLMImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -148,7 +149,7 @@ let package = Package(
         .testTarget(name: "MVLMTemplateTests", dependencies: ["MVLMTemplate", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMTokenizerTests",
-            dependencies: ["MVLMTokenizer", "MVLMGGUF", "MVLMTestSupport"]),
+            dependencies: ["MVLMTokenizer", "MVLMTemplate", "MVLMGGUF", "MVLMTestSupport"]),
         .testTarget(name: "MVLMImageTests", dependencies: ["MVLMImage", "MVLMCore", "MVLMCompression", "MVLMTestSupport"]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "CMVLMKernels", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),
