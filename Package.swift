@@ -11,7 +11,9 @@ import PackageDescription
 //          ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5), MVLMFileIO
 //          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
 //   MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression)
-//   MVLMTokenizer ── SentencePiece and byte-level BPE tokenizers (MVLMFileIO for reading files)
+//   MVLMTemplate ── chat templates: a sandboxed Jinja subset (MVLMCore only, no I/O)
+//   MVLMTokenizer ── SentencePiece and byte-level BPE tokenizers (MVLMFileIO for reading files),
+//                    chat prompts through MVLMTemplate
 //   MVLMImage ── PNG/JPEG decoding, Pillow-exact resampling, CLIP preprocessing (MVLMFileIO,
 //                CMVLMPNG (libpng), CMVLMJPEG (libjpeg-turbo))
 //   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
@@ -97,8 +99,11 @@ let package = Package(
                 "MVLMCore", "MVLMFileIO", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMModels", "MVLMRuntime",
             ]),
 
+        // Chat templates: a sandboxed Jinja engine for the subset chat templates use (no I/O).
+        .target(name: "MVLMTemplate", dependencies: ["MVLMCore"]),
+
         // Tokenizers: SentencePiece (tokenizer.model) and byte-level BPE (tokenizer.json, GGUF metadata).
-        .target(name: "MVLMTokenizer", dependencies: ["MVLMCore", "MVLMFileIO"]),
+        .target(name: "MVLMTokenizer", dependencies: ["MVLMCore", "MVLMFileIO", "MVLMTemplate"]),
 
         // Images: PNG (libpng) and JPEG (libjpeg-turbo) to RGB as Pillow converts them, and
         // MobileVLM's CLIP preprocessing with Pillow's bicubic resampling (docs/images.md).
@@ -120,7 +125,7 @@ let package = Package(
             name: "mvlm",
             dependencies: [
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
-                "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMImage",
+                "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMTemplate", "MVLMImage",
                 "MVLMHDF5",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -155,9 +160,10 @@ let package = Package(
                 "MVLMConvert", "MVLMCheckpoint", "MVLMCompression", "MVLMModelFile", "MVLMModels", "MVLMSynthetic", "mvlm",
                 "MVLMTestSupport",
             ]),
+        .testTarget(name: "MVLMTemplateTests", dependencies: ["MVLMTemplate", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMTokenizerTests",
-            dependencies: ["MVLMTokenizer", "MVLMGGUF", "mvlm", "MVLMTestSupport"]),
+            dependencies: ["MVLMTokenizer", "MVLMTemplate", "MVLMGGUF", "mvlm", "MVLMTestSupport"]),
         .testTarget(name: "MVLMImageTests", dependencies: ["MVLMImage", "MVLMCore", "MVLMCompression", "MVLMTestSupport"]),
         .testTarget(name: "MVLMQuantTests", dependencies: ["MVLMQuant", "CMVLMKernels", "MVLMTestSupport"]),
         .testTarget(name: "MVLMGraphTests", dependencies: ["MVLMGraph", "MVLMTestSupport"]),

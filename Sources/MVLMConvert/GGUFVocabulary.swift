@@ -56,6 +56,12 @@ public struct GGUFVocabulary: Sendable {
             throw MVLMError(.notFound, "neither tokenizer.model nor tokenizer.json was given", file: context)
         }
         if config["vocab_size"]?.intValue == 49152 { builder.add("tokenizer.ggml.add_bos_token", .bool, .bool(false)) }
+        // chat_template.jinja / chat_template.json win over tokenizer_config.json, as in transformers.
+        let templates = try Tokenizer.chatTemplates(files: files, context: context)
+        if let template = templates.defaultTemplate { builder.add("tokenizer.chat_template", .string, .string(template)) }
+        for (name, template) in templates.named.sorted(by: { $0.key < $1.key }) {
+            builder.add("tokenizer.chat_template.\(name)", .string, .string(template))
+        }
         entries = builder.entries
     }
 

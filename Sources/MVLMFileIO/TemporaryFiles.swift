@@ -13,6 +13,7 @@ public enum TemporaryFiles {
     nonisolated(unsafe) private static var paths: Set<String> = []
     nonisolated(unsafe) private static var installed = false
     nonisolated(unsafe) private static var handlingSignals = false
+    nonisolated(unsafe) private static var interruptHandler: (@Sendable () -> Void)?
 
     static func add(_ path: String) {
         lock.lock()
@@ -66,7 +67,15 @@ public enum TemporaryFiles {
         let waiter = Thread {
             var received: Int32 = 0
             var waited = waited
-            while sigwait(&waited, &received) != 0 {}
+            while true {
+                while sigwait(&waited, &received) != 0 {}
+                // A command that takes Ctrl-C itself (mvlm chat: it stops the answer) handles SIGINT.
+                lock.lock()
+                let handler = received == SIGINT ? interruptHandler : nil
+                lock.unlock()
+                guard let handler else { break }
+                handler()
+            }
             removeAll()
             // Die of the same signal: default action, unblocked in this thread, sent to it.
             signal(received, SIG_DFL)
@@ -78,6 +87,20 @@ public enum TemporaryFiles {
         }
         waiter.name = "mvlm.signals"
         waiter.start()
+    }
+
+    /// Makes SIGINT call `handler` instead of ending the process (`nil` restores the default),
+    /// for a command that gives Ctrl-C a meaning of its own and writes no file meanwhile (`mvlm
+    /// chat` stops the answer being written). SIGTERM and SIGHUP still remove the files and end
+    /// the process.
+    /// - Returns: false when `removeOnSignals()` has not run in this process (the handler is then
+    ///   not installed; the caller installs its own SIGINT handler).
+    @discardableResult
+    public static func setInterruptHandler(_ handler: (@Sendable () -> Void)?) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        interruptHandler = handler
+        return handlingSignals
     }
 
     /// The signals `removeOnSignals()` handles.

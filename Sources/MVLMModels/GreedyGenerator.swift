@@ -42,11 +42,12 @@ public struct GreedyGenerator {
     /// - Throws: `MVLMError` (`.invalidArgument`) for an empty prompt or a token id outside the
     ///   vocabulary.
     /// - Parameter onToken: called with each new token as soon as it is chosen (for streaming).
+    ///   - shouldStop: asked after each token; true ends generation there (an interrupted answer).
     ///   - imageRows: for a multimodal generator, the rows that replace the prompt's negative ids
     ///     in order (`[count of negative ids, hidden]`).
     public mutating func generate(
         prompt: [Int32], imageRows: Activation? = nil, maxNewTokens: Int, keepPromptLogits: Bool = false,
-        stopTokens: Set<Int32> = [], onToken: (Int32) -> Void = { _ in }
+        stopTokens: Set<Int32> = [], onToken: (Int32) -> Void = { _ in }, shouldStop: () -> Bool = { false }
     ) throws -> GenerationResult {
         guard !prompt.isEmpty else { throw MVLMError(.invalidArgument, "the prompt is empty") }
         guard maxNewTokens >= 0 else { throw MVLMError(.invalidArgument, "max new tokens is negative") }
@@ -71,7 +72,7 @@ public struct GreedyGenerator {
         while tokens.count < maxNewTokens {
             tokens.append(next)
             onToken(next)
-            if stopTokens.contains(next) || tokens.count == maxNewTokens { break }
+            if stopTokens.contains(next) || tokens.count == maxNewTokens || shouldStop() { break }
             let step = try interpreter.run(inputs([next], nil), outputs: ["last_logits"])
             next = Self.argmax(step["last_logits"]!.values[...])
         }

@@ -28,8 +28,9 @@ extension Tokenizer {
     }
 
     /// The files a tokenizer is made from, by name: `tokenizer.model`, `tokenizer.json`,
-    /// `tokenizer_config.json` (what a model folder holds and an `.mvlm` file embeds).
-    public static let fileNames = ["tokenizer.model", "tokenizer.json", "tokenizer_config.json"]
+    /// `tokenizer_config.json`, and the chat template files `chat_template.jinja` and
+    /// `chat_template.json` (what a model folder holds and an `.mvlm` file embeds).
+    public static let fileNames = ["tokenizer.model", "tokenizer.json", "tokenizer_config.json"] + chatTemplateFileNames
 
     /// The tokenizer made from the bytes of a folder's tokenizer files (see `init(folder:)`).
     /// - Parameters:
@@ -67,6 +68,9 @@ extension Tokenizer {
         } else {
             throw MVLMError(.notFound, "neither tokenizer.model nor tokenizer.json was given", file: context)
         }
+        let templates = try Self.chatTemplates(files: files, context: context)
+        chatTemplate = templates.defaultTemplate
+        namedChatTemplates = templates.named
     }
 
     private static func readFile(_ path: String) throws -> [UInt8] {

@@ -156,5 +156,9 @@ extension Tokenizer {
             model: model, addedTokens: added, specialIDs: special, bosID: bos, eosID: eos, unknownID: unknown,
             paddingID: padding, addBOS: try flag("add_bos_token") ?? defaultAddBOS,
             addEOS: try flag("add_eos_token") ?? false, chatTemplate: template, context: context)
+        let prefix = "tokenizer.chat_template."
+        for (key, value) in metadata where key.hasPrefix(prefix) {
+            if let text = value.stringValue { namedChatTemplates[String(key.dropFirst(prefix.count))] = text }
+        }
     }
 }

@@ -38,8 +38,10 @@ public struct Tokenizer: Sendable {
     public var addBOS: Bool
     /// Whether `encode` puts `eosID` last.
     public var addEOS: Bool
-    /// The Jinja chat template the model ships, if any (not interpreted here).
+    /// The Jinja chat template the model ships, if any (`ChatPrompt` renders it).
     public var chatTemplate: String?
+    /// Named chat templates besides the default (`tool_use`…), from a list of templates.
+    public var namedChatTemplates: [String: String] = [:]
 
     private let allAddedTokens: AddedTokenMatcher
     private let plainAddedTokens: AddedTokenMatcher

@@ -32,10 +32,20 @@ extension ConvertCommand {
         if verify { throw ValidationError("--verify checks .mvlm files; verify a GGUF with llama.cpp (docs/gguf-export.md), or convert to .mvlm") }
     }
 
+    /// The tokenizer to embed (--tokenizer or the source's own), with --chat-template's template.
+    func tokenizerSource() throws -> TokenizerSource? {
+        let found = try TokenizerSource.find(model: source, explicit: tokenizer)
+        guard template.chatTemplate != nil else { return found }
+        guard let found else {
+            throw MVLMError(.notFound, "the source has no tokenizer to carry the template; pass --tokenizer PATH", file: source, subject: "--chat-template")
+        }
+        return found.replacingChatTemplate(with: try template.overrideText(tokenizer: try found.tokenizer())!)
+    }
+
     /// - Parameter engineConfig: the config with the vision tower resolved (for the mmproj).
     func convertToGGUF(converter: ModelConverter, engineConfig: [String: MetadataValue]) throws {
         let input: GGUFExport.TokenizerInput
-        switch try TokenizerSource.find(model: source, explicit: tokenizer) {
+        switch try tokenizerSource() {
         case .files(let files, let origin): input = .files(files, origin: origin)
         case .gguf(let keys, _): input = .ggufMetadata(keys)
         case nil: input = .none

@@ -98,6 +98,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The tokenizer to embed in the file and to read a text --calibrate file with: a folder, tokenizer.model, tokenizer.json or a .gguf (default: the source's own).", valueName: "PATH"))
     var tokenizer: String?
 
+    @OptionGroup var template: ChatTemplateOptions
+
     @Flag(help: "Verify the written file against the source and record the summary in its manifest.")
     var verify = false
 
@@ -195,7 +197,7 @@ struct ConvertCommand: ParsableCommand {
             ])
         }
         // The tokenizer travels inside the file (from --tokenizer, or the source's own).
-        if let found = try TokenizerSource.find(model: source, explicit: tokenizer) {
+        if let found = try tokenizerSource() {
             _ = try found.tokenizer()  // never embed a tokenizer that does not load
             base.tokenizer = found.manifestValue
         }

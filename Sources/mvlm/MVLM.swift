@@ -16,7 +16,7 @@ struct MVLM: ParsableCommand {
             Exit codes: 0 success; 1 the input is invalid or an operation failed (one-line reason \
             on stderr); 3 `verify` found the file over its accuracy budget; 64 bad command-line usage.
             """,
-        subcommands: [InspectCommand.self, RunCommand.self, ConvertCommand.self, VerifyCommand.self, BenchCommand.self, DumpCommand.self, SynthCommand.self, PackCommand.self, UnpackCommand.self, TokenizeCommand.self, DetokenizeCommand.self])
+        subcommands: [InspectCommand.self, RunCommand.self, ChatCommand.self, ChatTemplateCommand.self, ConvertCommand.self, VerifyCommand.self, BenchCommand.self, DumpCommand.self, SynthCommand.self, PackCommand.self, UnpackCommand.self, TokenizeCommand.self, DetokenizeCommand.self])
 
     /// Runs the hidden HDF5 worker (`mvlm __hdf5-worker ...`, see `HDF5Worker`) when asked to,
     /// else the commands. HDF5 readers in this process use this binary as their worker.

@@ -27,8 +27,11 @@ struct RunCommand: ParsableCommand {
               mvlm run ./smollm2-float --tokenizer SmolLM2-135M-Instruct.Q4_1.gguf --prompt "The capital of France is"
               mvlm run smollm2-q8.mvlm --chat --prompt "What is the capital of France?"
 
-            --chat understands MobileVLM's v1 conversation format and ChatML templates (SmolLM2, \
-            Qwen); other templates are refused rather than guessed.
+            --chat renders the model's own chat template (chat_template.jinja, chat_template.json, \
+            tokenizer_config.json or GGUF tokenizer.chat_template; MobileVLM's conversation format is \
+            built in) around the prompt, as transformers' apply_chat_template does \
+            (docs/chat-templates.md); --chat-template FILE|NAME picks another. For a conversation, \
+            use `mvlm chat`.
             """)
 
     @Argument(help: "A checkpoint folder or weights file.")
@@ -43,8 +46,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where the tokenizer is: a folder, tokenizer.model, tokenizer.json or a .gguf.", valueName: "PATH"))
     var tokenizer: String?
 
-    @Flag(help: "Wrap --prompt in the model's chat format (MobileVLM v1, or the ChatML template stored with the checkpoint).")
+    @Flag(help: "Wrap --prompt in the model's chat template (one user turn, then the assistant's turn opens).")
     var chat = false
+
+    @OptionGroup var template: ChatTemplateOptions
 
     @Option(help: ArgumentHelp("An image (PNG or JPEG) for a vision-language model; preprocessed as the model's CLIP processor does.", valueName: "FILE"))
     var image: String?
@@ -73,6 +78,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         if tokens != nil && prompt != nil { throw ValidationError("pass either --tokens or --prompt, not both") }
         if chat && prompt == nil { throw ValidationError("--chat formats a --prompt TEXT") }
+        if template.chatTemplate != nil && !chat { throw ValidationError("--chat-template goes with --chat") }
         if tokens == nil && prompt == nil { throw ValidationError("pass the prompt as --prompt TEXT or --tokens 1,2,3") }
         if maxNewTokens < 0 { throw ValidationError("--max-new-tokens must be 0 or more") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -142,14 +148,16 @@ struct RunCommand: ParsableCommand {
     func runText(_ text: String) throws {
         let tokenizer = try TokenizerSource.load(model: model, explicit: self.tokenizer)
         var text = text
+        var ids: [Int32]
         if chat {
-            let modelType = (try? Checkpoint.open(model))?.config["model_type"]?.stringValue
-            text = try ChatFormat.detect(modelType: modelType, template: tokenizer.chatTemplate).prompt(user: text, image: hasImage)
-        } else if hasImage && !text.contains("<image>") {
-            text = "<image>\n" + text
+            let chatPrompt = try template.prompt(model: model, tokenizer: tokenizer)
+            text = try chatPrompt.render([ChatMessage(role: "user", content: text, hasImage: hasImage)], now: ChatTemplateCommand.today())
+            ids = chatPrompt.encode(text, with: tokenizer, imageID: hasImage ? Int(LanguageModel.imageTokenID) : nil).map { Int32($0) }
+        } else {
+            if hasImage && !text.contains("<image>") { text = "<image>\n" + text }
+            // `<image>` becomes the image marker (-200), as MobileVLM's tokenizer_image_token does.
+            ids = (hasImage ? tokenizer.encode(text, imagePlaceholder: "<image>", imageID: Int(LanguageModel.imageTokenID)) : tokenizer.encode(text)).map { Int32($0) }
         }
-        // `<image>` becomes the image marker (-200), as MobileVLM's tokenizer_image_token does.
-        var ids = (hasImage ? tokenizer.encode(text, imagePlaceholder: "<image>", imageID: Int(LanguageModel.imageTokenID)) : tokenizer.encode(text)).map { Int32($0) }
         guard !ids.isEmpty else { throw ValidationError("--prompt is empty after tokenization") }
         let checkpoint = try Checkpoint.open(model)
         let languageModel = try LanguageModel.load(checkpoint, visionTower: visionTower)

@@ -91,6 +91,20 @@ enum TokenizerSource {
         }
     }
 
+    /// The same source with `template` as its chat template (`convert --chat-template`): a
+    /// folder's files gain `chat_template.jinja` (which wins over the others), GGUF metadata its
+    /// `tokenizer.chat_template`.
+    func replacingChatTemplate(with template: String) -> TokenizerSource {
+        switch self {
+        case .files(var files, let origin):
+            files["chat_template.jinja"] = Array(template.utf8)
+            return .files(files, origin: origin)
+        case .gguf(var keys, let origin):
+            keys["tokenizer.chat_template"] = .string(template)
+            return .gguf(keys, origin: origin)
+        }
+    }
+
     /// The tokenizer made from this source.
     func tokenizer() throws -> Tokenizer {
         switch self {
