@@ -101,4 +101,42 @@ struct ChatCommandTests {
         #expect(kept.stdout.hasPrefix(first))
         #expect(kept.stdout.split(separator: "\n", omittingEmptySubsequences: false).count == first.split(separator: "\n", omittingEmptySubsequences: false).count + second.split(separator: "\n", omittingEmptySubsequences: false).count - 1)
     }
+
+    @Test("an image goes with the first turn as run --chat --image puts it (MobileVLM's built-in template)")
+    func image() throws {
+        let folder = Fixtures.path("vision/tiny_v2"), picture = Fixtures.path("vision/image.png")
+        let single = try CommandLineTool.run(["run", folder, "--chat", "--prompt", "What is in the image?", "--image", picture, "--max-new-tokens", "4"])
+        #expect(single.status == 0, "\(single.stderr)")
+        let piped = try Self.runPiped(["chat", folder, "--max-new-tokens", "4"], input: "/image \(picture)\nWhat is in the image?\n/image \(picture)\n")
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stdout == single.stdout)
+        #expect(piped.stderr.contains("already has an image"))
+    }
+
+    @Test("convert carries the template into .mvlm and GGUF output; --chat-template replaces it")
+    func convertEmbedsTemplate() throws {
+        let folder = try Self.modelFolder()
+        let output = try Fixtures.temporaryDirectory("chat-convert")
+        let messages = output.appendingPathComponent("m.json")
+        try JSONSerialization.data(withJSONObject: Self.expected["turns+gen"]!["messages"]!).write(to: messages)
+        let expectedPrompt = Self.expected["turns+gen"]!["prompt"] as! String
+        for name in ["m.mvlm", "m.gguf"] {
+            let file = output.appendingPathComponent(name).path
+            let converted = try CommandLineTool.run(["convert", folder, "-o", file, "--quant", "f16"])
+            #expect(converted.status == 0, "\(converted.stderr)")
+            // The folder is gone: the file alone carries the tokenizer and its chat_template.jinja.
+            let rendered = try CommandLineTool.run(["chat-template", file, "--messages", messages.path, "--add-generation-prompt"])
+            #expect(rendered.status == 0, "\(rendered.stderr)")
+            #expect(rendered.stdout == expectedPrompt, "\(name)")
+        }
+        let template = output.appendingPathComponent("other.jinja")
+        try "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}".write(to: template, atomically: true, encoding: .utf8)
+        for name in ["o.mvlm", "o.gguf"] {
+            let file = output.appendingPathComponent(name).path
+            let converted = try CommandLineTool.run(["convert", folder, "-o", file, "--quant", "f16", "--chat-template", template.path])
+            #expect(converted.status == 0, "\(converted.stderr)")
+            let rendered = try CommandLineTool.run(["chat-template", file, "--messages", messages.path])
+            #expect(rendered.stdout == "[system] Be brief.\n[user] hello\n[assistant]  world \n[user] Ünïcode?\n", "\(name)")
+        }
+    }
 }
