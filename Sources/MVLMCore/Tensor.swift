@@ -108,6 +108,8 @@ public struct Tensor: Sendable {
     /// True when the elements are stored in row-major order without gaps.
     public var isContiguous: Bool {
         if layout != .rowMajor { return false }
+        // No elements: nothing to gather (the strides of a zero-sized dimension are arbitrary).
+        if shape.contains(0) { return true }
         var expected = 1
         for index in shape.indices.reversed() where shape[index] != 1 {
             if strides[index] != expected { return false }

@@ -22,6 +22,7 @@ Run: python3 Tests/Fixtures/gen_hostile.py            (or generate.py hostile)
      python3 Tests/Fixtures/gen_hostile.py --search MVLM FILE.h5   (look for new crash offsets)
 """
 import pathlib
+import base64
 import struct
 import subprocess
 import sys
@@ -114,6 +115,21 @@ def search_hdf5_crashes(mvlm: str, source: pathlib.Path, limit: int = 5):
     candidate.unlink()
 
 
+GGUF_ZERO_BLOCK_FINDING = (
+    "R0dVRgMAAAABAAAAAAAAAAIAAAAAAAAAFAAAAAAAAABnZW5lcmFsLmFyY2hpdGVjdHVyZQgAAAAIAAAAAAAAAG12bG10ZXN0EQAAAAAAAABn"
+    "ZW5lcmFsLmFsaWdubWVudAQAAABAAAAADAAAAAAAAABnZW5lcmFsLm5dWW0CAAAAAAAAAAAAAAAAAAAAAAAAABcAAAAAAAAAAAAAAAAAAACB"
+    "gYGBgQAAbXZsbXRlc3QKAAAAAAAAAHRlc3QudWk4AAAAAAAAADRxCQAAAAAAAQAAAAAAAAA="
+)
+
+
+def gguf_zero_block() -> bytes:
+    """GGUF v3, no metadata, one Q4_0 tensor 'empty' with dimensions (0, 0) at offset 0."""
+    name = b"empty"
+    info = struct.pack("<Q", len(name)) + name + struct.pack("<I", 2) + struct.pack("<QQ", 0, 0) + struct.pack("<IQ", 2, 0)
+    data = b"GGUF" + struct.pack("<IQQ", 3, 1, 0) + info
+    return data + bytes(-len(data) % 32)
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     four_floats = struct.pack("<4f", 1, 2, 3, 4)
@@ -122,6 +138,11 @@ def main() -> None:
     torch_file(OUT / "deflate_bomb.pt", len(bomb) // 4, (len(bomb) // 4,), (1,), bomb, deflated=True)
     small = bytes(1 << 20)
     torch_file(OUT / "deflate_bomb_small_ok.pt", len(small) // 4, (len(small) // 4,), (1,), small, deflated=True)
+    # A GGUF block tensor with no elements (shape [0, 0]): found by the gguf fuzz target on
+    # 2026-12-08 (Tensor.contiguous() trapped on it); the finding as the fuzzer wrote it, and the
+    # same case built from scratch.
+    (OUT / "gguf_zero_block_fuzz_finding.gguf").write_bytes(base64.b64decode(GGUF_ZERO_BLOCK_FINDING))
+    (OUT / "gguf_zero_block.gguf").write_bytes(gguf_zero_block())
     fuzz = HERE / "fuzz"
     fuzz.mkdir(exist_ok=True)
     (fuzz / "preprocess_palette.bin").write_bytes(b"\x98" + (HERE / "image/palette4_trns_35x22.png").read_bytes())

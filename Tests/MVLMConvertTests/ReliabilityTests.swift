@@ -157,6 +157,21 @@ struct ReliabilityTests {
         #expect(tensor.withUnsafeBytes { $0.allSatisfy { $0 == 0 } })
     }
 
+    @Test("a block tensor with no elements reads as zero bytes (a gguf fuzz finding that trapped)",
+          arguments: ["hostile/gguf_zero_block.gguf", "hostile/gguf_zero_block_fuzz_finding.gguf"])
+    func zeroElementBlockTensor(_ fixture: String) throws {
+        let checkpoint = try Checkpoint.open(Fixtures.path(fixture))
+        #expect(!checkpoint.reader.tensorInfos.isEmpty)
+        for info in checkpoint.reader.tensorInfos {
+            let tensor = try checkpoint.reader.tensor(named: info.name)
+            #expect(tensor.elementCount == 0 && tensor.isContiguous)
+            #expect(tensor.withUnsafeStoredBytes { $0.count } == 0)
+            #expect(tensor.contiguous().byteCount == 0)
+        }
+        let result = try Self.run(["inspect", Fixtures.path(fixture)])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
     @Test("a view may exceed its storage by 64 MiB at most; an impossible allocation is an error")
     func viewBoundAndAllocation() throws {
         let storage = try TensorStorage(byteCount: 4) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
