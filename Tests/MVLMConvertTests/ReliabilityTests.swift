@@ -18,44 +18,12 @@ struct ReliabilityTests {
     /// Runs `mvlm` with a time limit (a FIFO must not block it): kills it after `seconds`.
     static func run(
         _ arguments: [String], environment: [String: String] = [:], seconds: Double = 120
-    ) throws -> (status: Int32, signaled: Bool, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = CommandLineTool.executable
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        nonisolated(unsafe) var outData = Data()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            outData = out.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        if group.wait(timeout: .now() + seconds) == .timedOut {
-            process.terminate()
-            kill(process.processIdentifier, SIGKILL)
-            group.wait()
-            process.waitUntilExit()
+    ) throws -> CommandLineTool.Result {
+        let result = try CommandLineTool.run(arguments, environment: environment, input: Data(), timeout: seconds)
+        if result.timedOut {
             Issue.record("mvlm \(arguments.joined(separator: " ")) did not finish within \(seconds) s")
         }
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, process.terminationReason == .uncaughtSignal,
-            String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self)
-        )
+        return result
     }
 
     static let model = Fixtures.path("llama/mha_f32")

@@ -58,28 +58,8 @@ struct ChatCommandTests {
     }
 
     /// Runs `mvlm` with `input` on standard input (a pipe).
-    static func runPiped(_ arguments: [String], input: String) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = CommandLineTool.executable
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        nonisolated(unsafe) var errorData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errorData = stderr.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self), stderr: String(decoding: errorData, as: UTF8.self))
+    static func runPiped(_ arguments: [String], input: String) throws -> CommandLineTool.Result {
+        try CommandLineTool.run(arguments, input: Data(input.utf8))
     }
 
     @Test("chat from a pipe: one answer line per input line, the same answer run --chat gives, /reset forgets")

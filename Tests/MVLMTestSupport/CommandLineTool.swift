@@ -6,6 +6,10 @@ public enum CommandLineTool {
         public var status: Int32
         public var stdout: String
         public var stderr: String
+        /// The process ended by a signal (a crash, or the kill after `timeout`).
+        public var signaled: Bool
+        /// The process was still running after `timeout` seconds and was killed.
+        public var timedOut: Bool
     }
 
     /// The built `mvlm` binary (same build directory as the running tests).
@@ -29,7 +33,15 @@ public enum CommandLineTool {
     }
 
     /// Runs `mvlm` (or `binary`) with `arguments` and waits for it.
-    public static func run(_ arguments: [String], environment: [String: String] = [:], binary: URL? = nil) throws -> Result {
+    /// - Parameters:
+    ///   - input: written to its standard input (a pipe, then closed); `nil` leaves standard input
+    ///     as the test's own.
+    ///   - timeout: seconds after which the process is killed (`timedOut` in the result); `nil`
+    ///     waits for ever.
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], binary: URL? = nil, input: Data? = nil,
+        timeout: Double? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = binary ?? executable
         process.arguments = arguments
@@ -40,20 +52,38 @@ public enum CommandLineTool {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = input.map { _ in Pipe() }
+        if let stdin { process.standardInput = stdin }
         try process.run()
+        if let stdin, let input {
+            stdin.fileHandleForWriting.write(input)
+            try stdin.fileHandleForWriting.close()
+        }
         // Read both pipes concurrently so a large output cannot block the child.
+        nonisolated(unsafe) var outData = Data()
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            outData = out.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         group.enter()
         DispatchQueue.global().async {
             errData = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        var timedOut = false
+        if let timeout, group.wait(timeout: .now() + timeout) == .timedOut {
+            timedOut = true
+            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
+        }
         group.wait()
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+            stderr: String(decoding: errData, as: UTF8.self), signaled: process.terminationReason == .uncaughtSignal,
+            timedOut: timedOut)
     }
 }
