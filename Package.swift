@@ -18,6 +18,8 @@ import PackageDescription
 //                CMVLMPNG (libpng), CMVLMJPEG (libjpeg-turbo))
 //   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
 //   MVLMVerify ── float source vs .mvlm file, calibration (MVLMModels, MVLMConvert, MVLMModelFile)
+//   MVLMGGUFExport ── GGUF export of a conversion plan (MVLMConvert, MVLMGGUF, MVLMTokenizer)
+//   MVLMConversionJob ── `mvlm convert` as a library (MVLMConvert, MVLMGGUFExport, MVLMVerify, MVLMModels)
 //   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
 //                                                   └─ MVLMGraph (graph IR, no I/O)
 //   MVLMFuzzing ── every reader as a fuzz target; mvlm-fuzz, its libFuzzer executable (.ci/fuzz)
@@ -92,6 +94,22 @@ let package = Package(
                 "MVLMCore", "MVLMCheckpoint", "MVLMModelFile", "MVLMQuant", "MVLMGGUF", "MVLMTokenizer", "CMVLMKernels",
             ]),
 
+        // GGUF export: the plan and streaming converter written as llama.cpp GGUF files (language
+        // model and vision projector), beside the .mvlm writer (docs/gguf-export.md).
+        .target(
+            name: "MVLMGGUFExport",
+            dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMConvert", "MVLMGGUF", "MVLMQuant", "MVLMTokenizer"]),
+
+        // Conversion as a library: what `mvlm convert` does (engine configuration, passes,
+        // tokenizer embedding, image-preprocessing record, calibration, verify-before-publish,
+        // GGUF export) from one Sendable options value.
+        .target(
+            name: "MVLMConversionJob",
+            dependencies: [
+                "MVLMCore", "MVLMFileIO", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMGGUFExport", "MVLMGGUF",
+                "MVLMVerify", "MVLMModels", "MVLMRuntime", "MVLMTokenizer", "MVLMTemplate", "MVLMImage",
+            ]),
+
         // Verification: the float source against the quantized file, calibration statistics.
         .target(
             name: "MVLMVerify",
@@ -126,7 +144,7 @@ let package = Package(
             dependencies: [
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
                 "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMTemplate", "MVLMImage",
-                "MVLMHDF5",
+                "MVLMHDF5", "MVLMGGUFExport", "MVLMConversionJob",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -158,7 +176,7 @@ let package = Package(
             name: "MVLMConvertTests",
             dependencies: [
                 "MVLMConvert", "MVLMCheckpoint", "MVLMCompression", "MVLMModelFile", "MVLMModels", "MVLMSynthetic", "mvlm",
-                "MVLMTestSupport",
+                "MVLMTestSupport", "MVLMGGUFExport", "MVLMConversionJob", "MVLMVerify",
             ]),
         .testTarget(name: "MVLMTemplateTests", dependencies: ["MVLMTemplate", "MVLMTestSupport"]),
         .testTarget(

@@ -121,7 +121,9 @@ public struct InspectReport: Sendable, Encodable {
             lines.append(line)
         }
         if let tokenizer = metadata["tokenizer"]?.stringValue { lines.append("  tokenizer     \(tokenizer)") }
-        if let summary = metadata["verification"] {
+        if let skipped = metadata["verification"]?["skipped"]?.stringValue {
+            lines.append("  verified      no: \(skipped)")
+        } else if let summary = metadata["verification"] {
             func number(_ value: MetadataValue?) -> String { value?.doubleValue.map { String(format: "%.4g", $0) } ?? "?" }
             var line = "  verified      KL divergence mean \(number(summary["kld"]?["mean"])), p99 \(number(summary["kld"]?["p99"]))"
             line += "; top-1 \(summary["top1_agreement"]?.doubleValue.map { String(format: "%.2f%%", $0 * 100) } ?? "?")"

@@ -5,7 +5,7 @@ import MVLMCore
 /// gate/up into `gate_up_proj`. The engine slices the product (`LlamaBuilder`), which computes
 /// exactly what the separate products compute. A group is fused only when its parts share the
 /// output type and row length (under `q4_k_m`, layers whose `v_proj` gets Q6_K keep q/k/v apart).
-public struct FusionPass: Sendable {
+public struct FusionPass: ConversionPass {
     public var name: String
     /// Suffixes of the parts, in row order, under a layer prefix (`model.layers.N.`).
     public var parts: [String]
@@ -17,8 +17,16 @@ public struct FusionPass: Sendable {
     public static let gateUp = FusionPass(
         name: "fuse-gate-up", parts: ["mlp.gate_proj", "mlp.up_proj"], fused: "mlp.gate_up_proj")
 
+    /// Fusion turned off (`convert --no-fuse`): changes nothing and says so.
+    public static let off = FusionPass(name: "fuse", parts: [], fused: "")
+
+    public func apply(to draft: inout ConversionDraft) throws -> String {
+        apply(to: &draft.decisions)
+    }
+
     /// Rewrites `decisions` and describes what it did.
     public func apply(to decisions: inout [TensorDecision]) -> String {
+        guard !parts.isEmpty else { return "\(name): off (--no-fuse)" }
         var index: [String: Int] = [:]
         for (position, decision) in decisions.enumerated() { index[decision.name] = position }
         var fusedLayers = 0

@@ -11,7 +11,19 @@ import MVLMCore
 /// - Q8_0 and the toolkit's own types have no rows16 kernel in the engine's chosen paths (Q8_0
 ///   prefill keeps f32 activations for accuracy, which the float kernels read row-major);
 /// - blocks copied through from the source (`keep`) are written as stored.
-public enum LayoutPass {
+public struct LayoutPass: ConversionPass {
+    public var name: String { "layout" }
+    /// The CPU the file is laid out for (`generic` keeps every tensor row-major).
+    public var target: DeviceTarget
+
+    public init(target: DeviceTarget) {
+        self.target = target
+    }
+
+    public func apply(to draft: inout ConversionDraft) throws -> String {
+        Self.apply(to: &draft.decisions, target: target)
+    }
+
     /// The block types the pass repacks.
     public static let repacked: Set<BlockType> = [.q4_0, .q4_K, .q6_K]
 
@@ -29,8 +41,8 @@ public enum LayoutPass {
         var bytes = 0
         for index in decisions.indices {
             let decision = decisions[index]
-            guard decision.storage != "keep", decision.role != .tokenEmbedding,
-                let type = BlockType(name: decision.outputDType), repacked.contains(type),
+            guard decision.storage != .keep, decision.role != .tokenEmbedding,
+                case .block(let type) = decision.outputDType, repacked.contains(type),
                 RowInterleave.applies(to: type, shape: decision.shape)
             else { continue }
             // Every fused part must be whole groups of rows.
@@ -38,7 +50,7 @@ public enum LayoutPass {
             if let parts = decision.sourceRows, !parts.allSatisfy({ $0.count == 2 && $0[0] % group == 0 && $0[1] % group == 0 }) {
                 continue
             }
-            decisions[index].layout = TensorLayout.rows16.rawValue
+            decisions[index].layout = .rows16
             count += 1
             bytes += decision.bytes
         }

@@ -45,3 +45,36 @@ public enum StorageType: Hashable, Sendable, CustomStringConvertible {
         ["keep", "F32", "F16", "BF16"] + QuantizationScheme.allSchemes.map(\.name)
     }
 }
+
+/// Encoded by name (`"keep"`, `"F16"`, `"Q4_K"`, `"INT8_PC"`), as `init(name:)` reads it.
+extension StorageType: Codable {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let storage = StorageType(name: name) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown storage type '\(name)'")
+        }
+        self = storage
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+extension StorageType {
+    /// The dtype a tensor of `sourceDType` has once stored this way.
+    /// - Throws: `MVLMError` (`.unsupported`) for a scheme no dtype names.
+    public func outputDType(sourceDType: DType) throws -> DType {
+        switch self {
+        case .keep: return sourceDType
+        case .float(let dtype): return dtype
+        case .quantized(let scheme):
+            guard let block = scheme.blockType ?? BlockType(name: scheme.name) else {
+                throw MVLMError(.unsupported, "\(scheme.name) cannot be stored in a file yet")
+            }
+            return .block(block)
+        }
+    }
+}

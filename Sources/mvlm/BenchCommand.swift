@@ -116,7 +116,7 @@ struct BenchCommand: ParsableCommand {
                 object["image_encode_seconds"] = .float(encodeMedian)
                 object["image_encode_spread"] = .object(["fastest": .float(encode.first!), "slowest": .float(encode.last!)])
             }
-            print(try ConvertCommand.jsonText(object))
+            print(try JSONOutput.text(object))
             return
         }
         func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MVLMFileIO
 import MVLMCheckpoint
+import MVLMConversionJob
 import MVLMCore
 import MVLMModels
 import MVLMRuntime

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MVLMConversionJob
 import MVLMCore
 import MVLMTemplate
 import MVLMTokenizer

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MVLMCheckpoint
 import MVLMConvert
+import MVLMConversionJob
 import MVLMCore
 import MVLMFileIO
 import MVLMImage
@@ -44,15 +45,20 @@ struct ConvertCommand: ParsableCommand {
             with calibration every preset searches. Use text like the model's real inputs, and \
             verify on other text.
 
-            Verification: --verify runs `mvlm verify --against SRC` on the written file before it \
-            is published (on --verify-tokens, or the built-in input of 256 pseudo-random ids) and \
-            records the summary (KL divergence, top-1 agreement, perplexity ratio, worst layer and \
-            tensor) in the file's manifest, where `mvlm inspect` shows it. The summary makes the \
-            file a few hundred bytes larger than the --dry-run prediction.
+            Verification (on by default): before the file is published, it is checked against \
+            SRC as `mvlm verify --against SRC` does (on --verify-tokens, or the built-in input of 256 \
+            pseudo-random ids; with --image or --image-tensor the vision half too), the summary (KL \
+            divergence, top-1 agreement, perplexity ratio, worst layer and tensor) is printed and \
+            recorded in the file's manifest, where `mvlm inspect` shows it. --max-kld and --min-top1 \
+            set a budget: over it, convert exits with status 3 and writes nothing. --no-verify skips \
+            the check (the manifest says so); a source whose architecture the engine does not run is \
+            converted unverified (the manifest says why), unless --verify demands it. GGUF output is \
+            not verified here. The summary makes the file a few hundred bytes larger than the \
+            --dry-run prediction.
 
             Examples:
               mvlm convert ./MobileLLaMA-1.4B -o ml14-q4.mvlm --quant q4_k_m
-              mvlm convert ./SmolLM2 -o s-q4.mvlm --quant q4_k_m --calibrate calib_ids.txt --verify
+              mvlm convert ./SmolLM2 -o s-q4.mvlm --quant q4_k_m --calibrate calib.txt --max-kld 0.05
               mvlm convert model.safetensors -o m.mvlm --quant q4_0 --override 'lm_head.weight=Q8_0'
               mvlm convert ./MobileLLaMA-1.4B -o x.mvlm --dry-run        # the plan, nothing written
               mvlm convert ./MobileVLM_V2-1.7B -o phone.mvlm --quant q4_0 --target arm64-dotprod   # Snapdragon 888
@@ -64,8 +70,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .long], help: "The .mvlm file to write.")
     var output: String?
 
-    @Option(help: "Preset: f16, q8_0, q4_0, q4_k_m or default.")
-    var quant: String = "default"
+    @Option(help: "Preset: \(QuantizationPreset.Name.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var quant: QuantizationPreset.Name = .default
 
     @Option(name: .customLong("override"), help: "PATTERN=TYPE, repeatable.")
     var overrides: [String] = []
@@ -100,17 +106,26 @@ struct ConvertCommand: ParsableCommand {
 
     @OptionGroup var template: ChatTemplateOptions
 
-    @Flag(help: "Verify the written file against the source and record the summary in its manifest.")
+    @Flag(help: "Require verification (fail when the source cannot be verified); it runs by default whenever it can.")
     var verify = false
 
-    @Option(help: ArgumentHelp("Token ids for --verify (default: 256 built-in pseudo-random ids).", valueName: "IDS"))
+    @Flag(help: "Skip verifying the written file against the source (the manifest records that it was skipped).")
+    var noVerify = false
+
+    @Option(help: ArgumentHelp("Token ids to verify on (default: 256 built-in pseudo-random ids).", valueName: "IDS"))
     var verifyTokens: String?
 
-    @Option(help: ArgumentHelp("With --verify: an image (PNG or JPEG) to compare the vision half on as well.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("An image (PNG or JPEG) to verify the vision half on as well.", valueName: "FILE"))
     var image: String?
 
-    @Option(help: ArgumentHelp("With --verify: a preprocessed float32 [3, S, S] .npy image instead of --image.", valueName: "FILE.npy"))
+    @Option(help: ArgumentHelp("A preprocessed float32 [3, S, S] .npy image instead of --image.", valueName: "FILE.npy"))
     var imageTensor: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Fail (exit 3, nothing written) when the verified mean KL divergence exceeds X nats.", valueName: "X"))
+    var maxKld: Double?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Fail (exit 3, nothing written) when the verified top-1 agreement is below Y (a fraction, 0 to 1).", valueName: "Y"))
+    var minTop1: Double?
 
     @Option(help: ArgumentHelp("The CLIP folder (config.json, optional preprocessor_config.json) that configures a MobileVLM checkpoint's vision tower, when its mm_vision_tower is neither a folder nor a known tower; stored in the output.", valueName: "DIR"))
     var visionTower: String?
@@ -128,14 +143,15 @@ struct ConvertCommand: ParsableCommand {
     var mmproj: String?
 
     func validate() throws {
-        guard QuantizationPreset.Name(rawValue: quant) != nil else {
-            throw ValidationError("unknown preset '\(quant)'; choose one of \(QuantizationPreset.Name.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         if !dryRun && !printPasses && output == nil {
             throw ValidationError("give the output file with -o OUT.mvlm (or use --dry-run)")
         }
-        if verifyTokens != nil && !verify { throw ValidationError("--verify-tokens goes with --verify") }
-        if (image != nil || imageTensor != nil) && !verify { throw ValidationError("--image and --image-tensor go with --verify") }
+        if verify && noVerify { throw ValidationError("--verify and --no-verify contradict each other; give one") }
+        if noVerify && (verifyTokens != nil || image != nil || imageTensor != nil || maxKld != nil || minTop1 != nil) {
+            throw ValidationError("--verify-tokens, --image, --image-tensor, --max-kld and --min-top1 need verification; drop --no-verify")
+        }
+        if let maxKld, !(maxKld >= 0) { throw ValidationError("--max-kld must be a number >= 0") }
+        if let minTop1, !(0...1).contains(minTop1) { throw ValidationError("--min-top1 is a fraction between 0 and 1 (0.9 means 90%)") }
         if image != nil && imageTensor != nil { throw ValidationError("give the image as --image or --image-tensor, not both") }
         if ctx < 2 { throw ValidationError("--ctx must be at least 2 tokens") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -145,177 +161,125 @@ struct ConvertCommand: ParsableCommand {
         try validateGGUFOptions()
     }
 
+    /// The job's options from the flags.
+    func options() throws -> ConversionOptions {
+        var options = ConversionOptions(source: source, output: output, threads: threads ?? Interpreter.processorCount)
+        options.format = outputFormat
+        options.preset = quant
+        options.overrides = try overrides.map { try TensorOverride(parsing: $0) }
+        options.fuse = !noFuse
+        options.target = deviceTarget
+        options.calibration = calibrate
+        options.tokenizer = tokenizer
+        if template.chatTemplate != nil {
+            let template = self.template
+            options.chatTemplate = { tokenizer in try template.overrideText(tokenizer: tokenizer)! }
+        }
+        options.verification = noVerify ? .off : verify ? .required : .automatic
+        options.verifyTokens = verifyTokens
+        options.verifyImage = image
+        options.verifyImageTensor = imageTensor
+        options.budget = VerificationBudget(maxKLD: maxKld, minTop1: minTop1)
+        options.visionTower = visionTower
+        options.context = ctx
+        options.projectorPath = mmproj
+        return options
+    }
+
     func run() throws {
         try InputPaths.check([source, calibrate, tokenizer, verifyTokens, image, imageTensor, visionTower])
-        let checkpoint = try Checkpoint.open(source)
-        let parsed = try overrides.map { try TensorOverride(parsing: $0) }
-        // The config the engine builds from: a GGUF's metadata as config (GGUFLlama), and a
-        // vision-language model's tower configuration resolved (required: the file must run alone).
-        let (engineConfig, unused) = try Self.engineConfig(checkpoint, visionTower: visionTower)
-        let plan = try ConversionPlan.make(
-            checkpoint: checkpoint, preset: QuantizationPreset(QuantizationPreset.Name(rawValue: quant)!), overrides: parsed,
-            fuse: !noFuse && outputFormat == .mvlm, target: outputFormat == .mvlm ? deviceTarget : .generic, unused: unused)
+        let job = ConversionJob(options: try options())
         if printPasses {
-            for (index, pass) in plan.passes.enumerated() { print("\(index + 1). \(pass)") }
+            for (index, pass) in try job.plan().passes.enumerated() { print("\(index + 1). \(pass)") }
             return
         }
-        var converter = ModelConverter(checkpoint: checkpoint, plan: plan)
-        let threads = self.threads ?? Interpreter.processorCount
-        if let calibrate, !dryRun {
-            let ids = try Self.calibrationIDs(calibrate, source: source, tokenizer: tokenizer)
-            let model = try LanguageModel.load(checkpoint)
-            let bar = ProgressBar(label: "calibrate", unit: .items("windows"))
-            let collector = try ImportanceCollector.collect(model: model, tokens: ids, context: ctx, threads: threads) {
-                bar.update(done: $0, total: $1)
+        if dryRun { return try printDryRun(try job.dryRun()) }
+        let bars = ProgressBars()
+        let result: ConversionResult
+        do {
+            result = try job.run { stage, done, total in bars.update(stage, done: done, total: total) }
+            bars.finish()
+        } catch let error as ConversionBudgetError {
+            bars.finish()
+            printVerification(error.report)
+            FileHandle.standardError.write(Data("mvlm: \(error.description)\n".utf8))
+            throw ExitCode(3)
+        }
+        if json { return print(try JSONOutput.text(summary(result))) }
+        let seconds = String(format: "%.1f", result.seconds)
+        if outputFormat == .gguf {
+            for file in result.files {
+                print("wrote \(file.path): GGUF, \(file.tensors) tensors, \(file.metadataKeys ?? 0) metadata keys, \(ByteCountText.format(file.bytes)), preset \(quant.rawValue), in \(seconds) s")
             }
-            bar.finish()
-            converter.importance = collector.importance
-            converter.calibration = .object([
-                "input": .string((calibrate as NSString).lastPathComponent), "tokens": .int(Int64(ids.count)),
-                "context": .int(Int64(ctx)), "layers": .int(Int64(collector.importance.count)),
-            ])
-        }
-        if outputFormat == .gguf { return try convertToGGUF(converter: converter, engineConfig: engineConfig) }
-        var base = ModelManifest(
-            architecture: checkpoint.architecture.kind.rawValue, config: engineConfig,
-            metadata: ["producer": .string("mvlm")])
-        // A vision-language model's image preprocessing, as the reference runs it (also inside
-        // `config.preprocessor_config`, which the engine reads).
-        if case .object(let preprocessor) = engineConfig["preprocessor_config"] {
-            let parameters = try ImagePreprocessing(
-                preprocessorConfig: preprocessor, padToSquare: engineConfig["image_aspect_ratio"]?.stringValue == "pad")
-            let pad = parameters.padColor
-            base.imagePreprocessing = .object([
-                "size": .int(Int64(parameters.size)), "crop": .array([.int(Int64(parameters.cropHeight)), .int(Int64(parameters.cropWidth))], elementType: "JSON"),
-                "resample": .string("\(parameters.resample) (Pillow)"),
-                "pad_to_square": .bool(parameters.padToSquare),
-                "pad_color": .array([.int(Int64(pad.red)), .int(Int64(pad.green)), .int(Int64(pad.blue))], elementType: "JSON"),
-                "rescale_factor": .float(parameters.rescaleFactor),
-                "image_mean": .array(parameters.imageMean.map { .float(Double($0)) }, elementType: "JSON"),
-                "image_std": .array(parameters.imageStd.map { .float(Double($0)) }, elementType: "JSON"),
-                "preprocessor_config": .object(preprocessor),
-            ])
-        }
-        // The tokenizer travels inside the file (from --tokenizer, or the source's own).
-        if let found = try tokenizerSource() {
-            _ = try found.tokenizer()  // never embed a tokenizer that does not load
-            base.tokenizer = found.manifestValue
-        }
-        let predicted = try converter.predictedFileSize(manifest: base)
-        if dryRun {
-            try printPlan(plan, predictedSize: predicted)
             return
         }
-        let bar = ProgressBar(label: "convert")
-        let start = Date()
-        var report: VerificationReport?
-        let review: ((String, ModelManifest) throws -> ModelManifest?)?
-        if verify {
-            let ids = try verifyTokens.map(TokenInput.read)
-            let input = verifyTokens.map { "\(($0 as NSString).lastPathComponent) (\(ids!.count) ids)" }
-                ?? "built-in: \(TokenInput.builtInCount) pseudo-random ids (SplitMix64, seed 0)"
-            review = { temporary, manifest in
-                bar.finish()
-                let windows = ProgressBar(label: "verify", unit: .items("windows"))
-                var pixels: [Float]?
-                if image != nil || imageTensor != nil {
-                    pixels = try ImageInput.pixelValues(
-                        image: image, tensor: imageTensor, model: try LanguageModel.load(try Checkpoint.open(temporary)))
-                }
-                let result = try Verification(threads: threads, context: ctx).run(
-                    filePath: temporary, source: checkpoint, tokens: ids, pixels: pixels, visionTower: visionTower
-                ) { stage, done, total in
-                    if stage == .comparing { windows.update(done: done, total: total) }
-                }
-                windows.finish()
-                var manifest = manifest
-                manifest.verification = result.manifestSummary(input: input)
-                report = result
-                return manifest
-            }
-        } else {
-            review = nil
+        let file = result.files[0]
+        print("wrote \(file.path): \(file.tensors) tensors, \(ByteCountText.format(file.bytes)), \(String(format: "%.2f", result.plan.bitsPerWeight)) bits per weight, preset \(quant.rawValue), in \(seconds) s")
+        let fallbacks = result.plan.decisions.filter { $0.fallback != nil }
+        if !fallbacks.isEmpty { print("\(fallbacks.count) tensors took a fallback type (see --dry-run)") }
+        if let report = result.verification {
+            printVerification(report)
+        } else if let skipped = result.verificationSkipped {
+            print("not verified: \(skipped)")
         }
-        let written = try converter.convert(to: output!, manifest: base, progress: { done, total in bar.update(done: done, total: total) }, review: review)
-        if !verify { bar.finish() }
-        let seconds = Date().timeIntervalSince(start)
-        let size = (try? FileManager.default.attributesOfItem(atPath: output!)[.size] as? NSNumber)?.intValue ?? 0
-        if json {
-            var summary: [String: MetadataValue] = [
-                "output": .string(output!), "bytes": .int(Int64(size)), "predicted_bytes": .int(Int64(predicted)),
-                "tensors": .int(Int64(written.tensors.count)), "bits_per_weight": .float(plan.bitsPerWeight),
-                "seconds": .float(seconds), "preset": .string(quant), "target": .string(plan.target.rawValue),
-                "calibrated": .bool(!converter.importance.isEmpty),
+    }
+
+    /// The one-line summaries of a verification.
+    func printVerification(_ report: VerificationReport) {
+        let c = report.comparison
+        if let image = report.image {
+            print("image: vision features cosine \(String(format: "%.6f", image.visionFeatureCosine)), projector rows cosine \(String(format: "%.6f", image.imageFeatureCosine)), KL divergence after the image \(String(format: "%.4g", image.kld.mean))")
+        }
+        print("verified against \(source): KL divergence mean \(String(format: "%.4g", c.kld.mean)), p99 \(String(format: "%.4g", c.kld.p99)); top-1 agreement \(String(format: "%.2f", c.top1Agreement * 100))%; perplexity ratio \(String(format: "%.4f", c.perplexityRatio))\(report.worstLayer.map { "; lowest block SNR \($0.name) \(String(format: "%.1f", $0.decibels ?? 0)) dB" } ?? "")")
+    }
+
+    /// `--json`: the result as one object.
+    func summary(_ result: ConversionResult) -> [String: MetadataValue] {
+        if outputFormat == .gguf {
+            let records: [MetadataValue] = result.files.map { file in
+                .object([
+                    "output": .string(file.path), "bytes": .int(Int64(file.bytes)), "tensors": .int(Int64(file.tensors)),
+                    "metadata_keys": .int(Int64(file.metadataKeys ?? 0)),
+                ])
+            }
+            return [
+                "format": .string("gguf"), "files": .array(records, elementType: "JSON"), "preset": .string(quant.rawValue),
+                "seconds": .float(result.seconds), "calibrated": .bool(result.calibrated),
             ]
-            if let report { summary["verification"] = report.manifestSummary(input: "") }
-            print(try Self.jsonText(summary))
-        } else {
-            print("wrote \(output!): \(written.tensors.count) tensors, \(ByteCountText.format(size)), \(String(format: "%.2f", plan.bitsPerWeight)) bits per weight, preset \(quant), in \(String(format: "%.1f", seconds)) s")
-            let fallbacks = plan.decisions.filter { $0.fallback != nil }
-            if !fallbacks.isEmpty { print("\(fallbacks.count) tensors took a fallback type (see --dry-run)") }
-            if let report {
-                let c = report.comparison
-                if let image = report.image {
-                    print("image: vision features cosine \(String(format: "%.6f", image.visionFeatureCosine)), projector rows cosine \(String(format: "%.6f", image.imageFeatureCosine)), KL divergence after the image \(String(format: "%.4g", image.kld.mean))")
-                }
-                print("verified against \(source): KL divergence mean \(String(format: "%.4g", c.kld.mean)), p99 \(String(format: "%.4g", c.kld.p99)); top-1 agreement \(String(format: "%.2f", c.top1Agreement * 100))%; perplexity ratio \(String(format: "%.4f", c.perplexityRatio))\(report.worstLayer.map { "; lowest block SNR \($0.name) \(String(format: "%.1f", $0.decibels ?? 0)) dB" } ?? "")")
-            }
         }
+        let file = result.files[0]
+        var summary: [String: MetadataValue] = [
+            "output": .string(file.path), "bytes": .int(Int64(file.bytes)), "predicted_bytes": .int(Int64(result.predictedBytes ?? 0)),
+            "tensors": .int(Int64(file.tensors)), "bits_per_weight": .float(result.plan.bitsPerWeight),
+            "seconds": .float(result.seconds), "preset": .string(quant.rawValue), "target": .string(result.plan.target.rawValue),
+            "calibrated": .bool(result.calibrated), "verification_seconds": .float(result.verificationSeconds),
+        ]
+        if let report = result.verification { summary["verification"] = report.manifestSummary(input: "") }
+        if let skipped = result.verificationSkipped { summary["verification"] = .object(["skipped": .string(skipped)]) }
+        return summary
     }
 
-    /// The config to store (GGUF metadata as config; the vision tower resolved) and the tensors
-    /// the model does not read, with reasons (dropped from the output).
-    static func engineConfig(_ checkpoint: Checkpoint, visionTower: String?) throws -> ([String: MetadataValue], [String: String]) {
-        let view = try? LanguageModel.engineView(checkpoint)
-        var config = view?.0 ?? checkpoint.config
-        let hasTower = checkpoint.reader.tensorInfos.contains { $0.name.hasPrefix("model.vision_tower.") }
-        if visionTower != nil || (hasTower && VisionTowerResolver.wantsVision(config)) {
-            let resolution = try VisionTowerResolver.resolve(
-                config: config, checkpointDirectory: checkpoint.directory, visionTower: visionTower, required: true)
-            config = resolution.config
-            if let source = resolution.source { FileHandle.standardError.write(Data("vision tower: \(source)\n".utf8)) }
+    func printDryRun(_ dryRun: ConversionDryRun) throws {
+        try printPlan(dryRun.plan, predictedSize: dryRun.predictedBytes)
+        guard !json else { return }
+        for part in dryRun.ggufParts {
+            print("  GGUF \(part.label) \(part.path ?? ""): \(part.tensors) tensors, \(part.metadataKeys) metadata keys, \(part.bytes) bytes")
+            for dropped in part.dropped { print("    left out \(dropped.name): \(dropped.reason)") }
         }
-        // Which tensors the model leaves out; when the engine cannot build the model (an
-        // architecture it does not run) everything is converted.
-        guard let reader = view?.1,
-            let model = try? LanguageModel.load(config: config, reader: reader)
-        else { return (config, [:]) }
-        if hasTower, model.multimodal == nil, let problem = model.visionProblem {
-            // Never drop a tower silently: the file would lose its vision half.
-            throw MVLMError(.malformed, "the vision tower cannot be built: \(problem)", file: checkpoint.path)
-        }
-        let names = Set(checkpoint.reader.tensorInfos.map(\.name))
-        var unused: [String: String] = [:]
-        for tensor in model.unusedTensors where names.contains(tensor.name) { unused[tensor.name] = tensor.reason }
-        return (config, unused)
-    }
-
-    /// Token ids from `argument`: ids as `TokenInput` reads them, or else a text file tokenized
-    /// with the source's tokenizer.
-    static func calibrationIDs(_ argument: String, source: String, tokenizer: String?) throws -> [Int32] {
-        if let ids = try? TokenInput.read(argument) { return ids }
-        guard FileManager.default.fileExists(atPath: argument) else { return try TokenInput.read(argument) }
-        let text = try RegularFile.readText(argument)
-        let ids = try TokenizerSource.load(model: source, explicit: tokenizer).encode(text).map { Int32($0) }
-        guard ids.count >= 2 else { throw MVLMError(.invalidArgument, "the calibration text gives \(ids.count) tokens", file: argument) }
-        return ids
     }
 
     func printPlan(_ plan: ConversionPlan, predictedSize: Int) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            var object = try JSONSerialization.jsonObject(with: encoder.encode(plan)) as! [String: Any]
-            object["predicted_file_bytes"] = predictedSize
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            var object = try JSONDecoder().decode([String: MetadataValue].self, from: JSONEncoder().encode(plan))
+            object["predicted_file_bytes"] = .int(Int64(predictedSize))
+            print(try JSONOutput.text(object))
             return
         }
         var counts: [String: (tensors: Int, bytes: Int)] = [:]
         let width = Terminal.columns
         for decision in plan.decisions {
-            counts[decision.outputDType, default: (0, 0)].tensors += 1
-            counts[decision.outputDType]!.bytes += decision.bytes
+            counts[decision.outputDType.name, default: (0, 0)].tensors += 1
+            counts[decision.outputDType.name]!.bytes += decision.bytes
             let layout = decision.storedLayout == .rows16 ? " (rows16)" : ""
             var line = "  \(decision.name)  \(decision.sourceDType) -> \(decision.outputDType)\(layout)  \(ByteCountText.format(decision.bytes))  [\(decision.reason)]"
             if let fallback = decision.fallback { line += "  FALLBACK: \(fallback)" }
@@ -334,11 +298,6 @@ struct ConvertCommand: ParsableCommand {
         if fallbacks > 0 { print("  fallbacks        \(fallbacks) tensors (marked FALLBACK above)") }
     }
 
-    static func jsonText(_ object: [String: MetadataValue]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(object), as: UTF8.self)
-    }
 }
 
 /// `convert --repack`.
@@ -347,6 +306,10 @@ enum RepackLayout: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension DeviceTarget: ExpressibleByArgument {}
+
+extension QuantizationPreset.Name: ExpressibleByArgument {}
+
+extension ConversionOptions.OutputFormat: ExpressibleByArgument {}
 
 extension ConvertCommand {
     /// `--target`, or what `--repack` implies (rows16: the default target; none: generic).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MVLMCheckpoint
+import MVLMConversionJob
 import MVLMCore
 import MVLMTokenizer
 

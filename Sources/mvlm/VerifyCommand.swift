@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MVLMCheckpoint
+import MVLMConversionJob
 import MVLMCore
 import MVLMFileIO
 import MVLMModelFile
@@ -133,7 +134,7 @@ struct VerifyCommand: ParsableCommand {
         }
         (stage == .comparing ? windows : weights).finish()
         if let json {
-            let text = try ConvertCommand.jsonText(report.json)
+            let text = try JSONOutput.text(report.json)
             if json == "-" { print(text) } else {
                 try AtomicText.write(text + "\n", to: json)
                 print(report.text)
@@ -158,7 +159,7 @@ struct VerifyCommand: ParsableCommand {
                 "file": .string(model), "tensors": .int(Int64(reader.tensorInfos.count)), "bytes": .int(Int64(bytes)),
                 "damaged": .array(failures.map { .string($0) }, elementType: "JSON"), "passed": .bool(failures.isEmpty),
             ]
-            let text = try ConvertCommand.jsonText(object)
+            let text = try JSONOutput.text(object)
             if json == "-" { print(text) } else { try AtomicText.write(text + "\n", to: json) }
         }
         if failures.isEmpty && json != "-" {

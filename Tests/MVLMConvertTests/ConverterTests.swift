@@ -38,7 +38,7 @@ struct ConverterTests {
         #expect(reader.verifyIntegrity().isEmpty)
         #expect(reader.tensorInfos.map(\.name) == plan.decisions.map(\.name))
         for (info, decision) in zip(reader.tensorInfos, plan.decisions) {
-            #expect(info.dtype.name == decision.outputDType)
+            #expect(info.dtype == decision.outputDType)
             #expect(info.shape == decision.shape)
         }
         #expect(reader.manifest.quantization?["preset"] == .string(preset.rawValue))
@@ -49,7 +49,7 @@ struct ConverterTests {
         let (path, plan, _) = try convert(.q8_0)
         let reader = try ModelFileReader(path: path)
         let source = try Checkpoint.open(Self.source)
-        for decision in plan.decisions where decision.outputDType == "Q8_0" {
+        for decision in plan.decisions where decision.outputDType == .block(.q8_0) {
             let original = try source.reader.tensor(named: decision.name).floatValues()
             let columns = decision.shape.last!
             let expected = try QuantizationScheme.q8_0.quantize(matrix: original, rows: original.count / columns, columns: columns)
@@ -67,7 +67,7 @@ struct ConverterTests {
         let (path, plan, _) = try convert(.f16)
         let reader = try ModelFileReader(path: path)
         let source = try Checkpoint.open(Self.source)
-        for decision in plan.decisions where decision.outputDType == "F16" {
+        for decision in plan.decisions where decision.outputDType == .float16 {
             let original = try source.reader.tensor(named: decision.name).floatValues()
             let stored = try reader.tensor(named: decision.name).floatValues()
             #expect(stored == original.map { Float(Float16($0)) }, "\(decision.name)")

@@ -3,6 +3,7 @@ import MVLMCheckpoint
 import MVLMConvert
 import MVLMCore
 import MVLMGGUF
+import MVLMGGUFExport
 import MVLMTestSupport
 import Testing
 

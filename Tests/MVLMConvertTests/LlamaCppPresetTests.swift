@@ -51,7 +51,7 @@ struct LlamaCppPresetTests {
             fuse: false)
         #expect(plan.decisions.count == reference.count)
         for decision in plan.decisions {
-            #expect(decision.outputDType == reference[Self.ggufName(decision.name)], "\(decision.name)")
+            #expect(decision.outputDType.name == reference[Self.ggufName(decision.name)], "\(decision.name)")
         }
     }
 }

@@ -140,7 +140,7 @@ struct Rows16FileTests {
         for entry in packed.manifest.tensors {
             let decision = try #require(plan.decisions.first { $0.name == entry.name })
             let tensor = try packed.verifiedTensor(named: entry.name)
-            if decision.layout == "rows16" {
+            if decision.layout == .rows16 {
                 repacked += 1
                 #expect(entry.layout == ["kind": .string("rows16")])
                 #expect(tensor.layout == .rows16)

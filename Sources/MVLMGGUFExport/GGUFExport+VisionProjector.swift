@@ -1,4 +1,5 @@
 import MVLMCheckpoint
+import MVLMConvert
 import MVLMCore
 import MVLMGGUF
 
@@ -79,7 +80,7 @@ extension GGUFExport {
                 continue
             }
             let squeezed = decision.shape.filter { $0 != 1 }
-            if squeezed.count != 2, decision.outputDType != "F16" && decision.outputDType != "F32" {
+            if squeezed.count != 2, decision.outputDType != .float16 && decision.outputDType != .float32 {
                 throw MVLMError(
                     .unsupported, "a \(squeezed.count)-d tensor (a convolution kernel, a vector) must be F16 or F32 for mtmd, not \(decision.outputDType)",
                     file: source, subject: "tensor '\(decision.name)'")

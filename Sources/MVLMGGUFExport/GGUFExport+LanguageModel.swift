@@ -1,5 +1,6 @@
 import Foundation
 import MVLMCheckpoint
+import MVLMConvert
 import MVLMCore
 import MVLMGGUF
 
@@ -25,7 +26,7 @@ extension GGUFExport {
                     .unsupported, "llama.cpp's llama architecture has no tensor for it (GGUF export supports LLaMA-family models)",
                     file: checkpoint.path, subject: "tensor '\(decision.name)'")
             }
-            if decision.shape.count <= 1, decision.outputDType != "F32" {
+            if decision.shape.count <= 1, decision.outputDType != .float32 {
                 throw MVLMError(
                     .unsupported, "is a vector stored as \(decision.outputDType); GGUF norms and biases are F32 (as llama.cpp's converter writes them): drop the override that changes it",
                     file: checkpoint.path, subject: "tensor '\(decision.name)'")
@@ -173,7 +174,7 @@ extension GGUFExport {
     /// Q8_0 7, Q5_0 8, Q5_1 9, Q2_K 10, Q3_K 12, Q4_K 15 (Q4_K_M), Q5_K 17 (Q5_K_M), Q6_K 18, BF16 32.
     static func fileType(of decisions: [TensorDecision]) -> Int {
         var weights: [String: Int] = [:]
-        for decision in decisions where decision.shape.count >= 2 { weights[decision.outputDType, default: 0] += decision.elementCount }
+        for decision in decisions where decision.shape.count >= 2 { weights[decision.outputDType.name, default: 0] += decision.elementCount }
         let dominant = weights.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key ?? "F32"
         let table = [
             "F32": 0, "F16": 1, "Q4_0": 2, "Q4_1": 3, "Q8_0": 7, "Q5_0": 8, "Q5_1": 9, "Q2_K": 10, "Q3_K": 12, "Q4_K": 15,

@@ -1,3 +1,4 @@
+import MVLMConvert
 import MVLMCore
 import MVLMGGUF
 

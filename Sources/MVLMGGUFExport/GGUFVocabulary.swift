@@ -1,4 +1,5 @@
 import Foundation
+import MVLMConvert
 import MVLMCore
 import MVLMGGUF
 import MVLMTokenizer

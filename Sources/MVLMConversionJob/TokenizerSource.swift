@@ -10,14 +10,14 @@ import MVLMTokenizer
 /// metadata. The same value loads the tokenizer (`run --prompt`, `verify --text`,
 /// `convert --calibrate TEXT`) and is what an `.mvlm` file embeds in its manifest's `tokenizer`
 /// field (Formats/mvlm.md): `{"files": {name: base64 bytes}}` or `{"gguf": {key: value}}`.
-enum TokenizerSource {
+public enum TokenizerSource {
     case files([String: [UInt8]], origin: String)
     case gguf([String: MetadataValue], origin: String)
 
     /// The tokenizer of `model`: from `explicit` (--tokenizer) if given, else the one an `.mvlm`
     /// file carries, else the tokenizer files beside the model, else its GGUF metadata.
     /// - Throws: `MVLMError` (`.notFound`) saying how to give one when there is none.
-    static func load(model: String, explicit: String?) throws -> Tokenizer {
+    public static func load(model: String, explicit: String?) throws -> Tokenizer {
         guard let source = try find(model: model, explicit: explicit) else {
             throw MVLMError(
                 .notFound,
@@ -28,7 +28,7 @@ enum TokenizerSource {
     }
 
     /// The source for `model` as `load` searches it; nil when the model has none.
-    static func find(model: String, explicit: String?) throws -> TokenizerSource? {
+    public static func find(model: String, explicit: String?) throws -> TokenizerSource? {
         if let explicit { return try at(path: explicit) }
         if let file = try? ModelFileReader(path: model), let value = file.manifest.tokenizer {
             return try TokenizerSource(manifestValue: value, file: model)
@@ -44,7 +44,7 @@ enum TokenizerSource {
 
     /// The source at a `--tokenizer` path: a folder, one of its tokenizer files, or a GGUF.
     /// - Throws: `MVLMError` when the path holds none of these.
-    static func at(path: String) throws -> TokenizerSource {
+    public static func at(path: String) throws -> TokenizerSource {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw MVLMError(.notFound, "no such file or folder", file: path)
@@ -65,7 +65,7 @@ enum TokenizerSource {
     }
 
     /// The source an `.mvlm` manifest's `tokenizer` field holds.
-    init(manifestValue value: MetadataValue, file: String) throws {
+    public init(manifestValue value: MetadataValue, file: String) throws {
         let origin = file + " (manifest tokenizer)"
         if case .object(let entries) = value["files"] ?? .null {
             var bytes: [String: [UInt8]] = [:]
@@ -84,7 +84,7 @@ enum TokenizerSource {
     }
 
     /// The manifest `tokenizer` value for this source.
-    var manifestValue: MetadataValue {
+    public var manifestValue: MetadataValue {
         switch self {
         case .files(let files, _): .object(["files": .object(files.mapValues { .string(Data($0).base64EncodedString()) })])
         case .gguf(let keys, _): .object(["gguf": .object(keys)])
@@ -94,7 +94,7 @@ enum TokenizerSource {
     /// The same source with `template` as its chat template (`convert --chat-template`): a
     /// folder's files gain `chat_template.jinja` (which wins over the others), GGUF metadata its
     /// `tokenizer.chat_template`.
-    func replacingChatTemplate(with template: String) -> TokenizerSource {
+    public func replacingChatTemplate(with template: String) -> TokenizerSource {
         switch self {
         case .files(var files, let origin):
             files["chat_template.jinja"] = Array(template.utf8)
@@ -106,7 +106,7 @@ enum TokenizerSource {
     }
 
     /// The tokenizer made from this source.
-    func tokenizer() throws -> Tokenizer {
+    public func tokenizer() throws -> Tokenizer {
         switch self {
         case .files(let files, let origin): try Tokenizer(files: files, context: origin)
         case .gguf(let keys, let origin): try Tokenizer(ggufMetadata: keys, context: origin)

@@ -1,5 +1,6 @@
 import Foundation
 import MVLMCheckpoint
+import MVLMConvert
 import MVLMCore
 import MVLMGGUF
 import MVLMQuant
@@ -67,7 +68,7 @@ public struct GGUFExport: Sendable {
                     "is a fused tensor; GGUF keeps projections apart: convert from the original checkpoint (or an .mvlm written with --no-fuse)",
                     file: checkpoint.path, subject: "tensor '\(decision.name)'")
             }
-            guard let dtype = DType(name: decision.outputDType), GGUFWriter.ggmlTypeID(of: dtype) != nil else {
+            guard GGUFWriter.ggmlTypeID(of: decision.outputDType) != nil else {
                 throw MVLMError(
                     .unsupported,
                     "\(decision.outputDType) has no ggml type, so llama.cpp cannot read it; choose a GGUF type for it (--override '\(decision.name)=Q8_0', or Q4_0, Q4_1, Q5_0, Q4_K, Q6_K, F16) or a GGUF preset (--quant q8_0, q4_0, q4_k_m)",
@@ -130,7 +131,7 @@ public struct GGUFExport: Sendable {
         var tensors: [GGUFWriter.Tensor] = []
         var routes: [String: GGUFTensorSink.Route] = [:]
         for decision in decisions {
-            let dtype = DType(name: decision.outputDType)!
+            let dtype = decision.outputDType
             let ggufName = name(decision)
             tensors.append(GGUFWriter.Tensor(name: ggufName, dtype: dtype, shape: shape(decision)))
             routes[decision.name] = GGUFTensorSink.Route(name: ggufName, permutation: try permutation(decision))

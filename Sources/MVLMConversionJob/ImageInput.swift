@@ -4,10 +4,10 @@ import MVLMImage
 import MVLMModels
 
 /// `--image FILE` / `--image-tensor FILE.npy`: the preprocessed pixels a vision encoder takes.
-enum ImageInput {
+public enum ImageInput {
     /// The `[3, S, S]` pixel values from a float32 .npy (`tensor`) or an image file (`image`),
     /// preprocessed with the parameters stored with the model.
-    static func pixelValues(image: String?, tensor: String?, model: LanguageModel) throws -> [Float] {
+    public static func pixelValues(image: String?, tensor: String?, model: LanguageModel) throws -> [Float] {
         let c = try model.requireVision().configuration
         let expected = [c.channels, c.imageSize, c.imageSize]
         if let tensor {
