@@ -83,26 +83,10 @@ public struct ConversionJob: Sendable {
         let predicted = try ModelConverter(checkpoint: prepared.checkpoint, plan: prepared.plan).predictedFileSize(manifest: base)
         let start = Date()
         var report: VerificationReport?
-        var skipped: String?
         var verificationSeconds = 0.0
-        let review: ((String, ModelManifest) throws -> ModelManifest?)?
-        switch (options.verification, prepared.engineRuns) {
-        case (.off, _):
-            skipped = "--no-verify"
-            review = { _, manifest in
-                var manifest = manifest
-                manifest.verification = .object(["skipped": .string("--no-verify")])
-                return manifest
-            }
-        case (.automatic, false):
-            skipped = "the engine does not run this architecture (\(prepared.checkpoint.architecture.kind.rawValue))"
-            let reason = skipped!
-            review = { _, manifest in
-                var manifest = manifest
-                manifest.verification = .object(["skipped": .string(reason)])
-                return manifest
-            }
-        case (.automatic, true), (.required, _):
+        let skipped = skippedVerification(prepared)
+        var review: ((String, ModelManifest) throws -> ModelManifest?)?
+        if skipped == nil {
             review = { temporary, manifest in
                 let begin = Date()
                 defer { verificationSeconds = Date().timeIntervalSince(begin) }
@@ -142,6 +126,19 @@ public struct ConversionJob: Sendable {
         }
     }
 
+    /// Why the written file will not be verified (`--no-verify`; an architecture the engine does
+    /// not run, unless verification is required); nil when it will be. The manifest records the
+    /// reason as `"verification": {"skipped": REASON}`, known before writing (so `dryRun`
+    /// predicts the file's size exactly).
+    func skippedVerification(_ prepared: Prepared) -> String? {
+        switch options.verification {
+        case .off: "--no-verify"
+        case .automatic where !prepared.engineRuns:
+            "the engine does not run this architecture (\(prepared.checkpoint.architecture.kind.rawValue))"
+        case .automatic, .required: nil
+        }
+    }
+
     /// The verification input as the manifest records it.
     func verificationInputDescription() -> String {
         guard let tokens = options.verifyTokens else {
@@ -176,6 +173,7 @@ public struct ConversionJob: Sendable {
                 "preprocessor_config": .object(preprocessor),
             ])
         }
+        if let reason = skippedVerification(prepared) { base.verification = .object(["skipped": .string(reason)]) }
         // The tokenizer travels inside the file (from --tokenizer, or the source's own).
         if let found = try tokenizerSource() {
             _ = try found.tokenizer()  // never embed a tokenizer that does not load

@@ -9,14 +9,14 @@ struct ConvertCommandTests {
     @Test("--dry-run predicts the size the conversion then writes; verify --integrity passes, then finds damage")
     func dryRunThenConvert() throws {
         let source = Fixtures.path("checkpoints/llama_sharded_bin")
-        let plan = try CommandLineTool.run(["convert", source, "--quant", "q4_0", "--dry-run", "--json"])
+        let plan = try CommandLineTool.run(["convert", source, "--quant", "q4_0", "--dry-run", "--json", "--no-verify"])
         #expect(plan.status == 0, "\(plan.stderr)")
         let planObject = try #require(try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])
         let predicted = try #require(planObject["predicted_file_bytes"] as? Int)
         #expect((planObject["decisions"] as? [Any])?.isEmpty == false)
 
         let output = try Fixtures.temporaryDirectory().appendingPathComponent("m.mvlm").path
-        let result = try CommandLineTool.run(["convert", source, "-o", output, "--quant", "q4_0", "--json"])
+        let result = try CommandLineTool.run(["convert", source, "-o", output, "--quant", "q4_0", "--json", "--no-verify"])
         #expect(result.status == 0, "\(result.stderr)")
         let size = try #require(try FileManager.default.attributesOfItem(atPath: output)[.size] as? NSNumber).intValue
         #expect(size == predicted)
