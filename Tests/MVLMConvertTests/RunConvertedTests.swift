@@ -194,8 +194,10 @@ struct Rows16FileTests {
     func unknownLayout() throws {
         let (path, _, _) = try Self.convert("gqa_tied_f32", .q4_0, repack: true)
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
-        // Rename the layout kind in place (same length, so offsets and sizes stay valid).
-        let needle = Data("\"rows16\"".utf8), replacement = Data("\"rows32\"".utf8)
+        // Rename a tensor entry's layout kind in place (same length, so offsets and sizes stay
+        // valid; the quantization record's decisions say "layout":"rows16", the tensor table
+        // "kind":"rows16").
+        let needle = Data("\"kind\":\"rows16\"".utf8), replacement = Data("\"kind\":\"rows32\"".utf8)
         let range = try #require(data.range(of: needle))
         data.replaceSubrange(range, with: replacement)
         // Fix the manifest CRC so the reader gets as far as the layout.

@@ -33,7 +33,7 @@ struct AccuracyTests {
     /// Converts with `arguments` and verifies on the first 1024 held-out ids: (mean KLD, report).
     static func convertAndVerify(_ arguments: [String]) throws -> (Double, [String: Any]) {
         let file = try Fixtures.temporaryDirectory().appendingPathComponent("s.mvlm").path
-        _ = try mvlm(["convert", source, "-o", file] + arguments)
+        _ = try mvlm(["convert", source, "-o", file, "--no-verify"] + arguments)
         let report = try mvlm(["verify", file, "--against", source, "--tokens", try ids("gpl3_heldout_ids", first: 1024), "--json", "-"])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
         return (try #require((json["kld"] as? [String: Double])?["mean"]), json)
@@ -72,7 +72,7 @@ struct AccuracyTests {
         #expect(result.stderr.contains("tokens/s"))
         // Converted with the GGUF's vocabulary embedded, the .mvlm file answers on its own.
         let file = try Fixtures.temporaryDirectory().appendingPathComponent("t.mvlm").path
-        _ = try Self.mvlm(["convert", Self.source, "-o", file, "--quant", "q8_0", "--tokenizer", Self.gguf])
+        _ = try Self.mvlm(["convert", Self.source, "-o", file, "--quant", "q8_0", "--tokenizer", Self.gguf, "--no-verify"])
         let own = try Self.mvlm(["run", file, "--prompt", question, "--max-new-tokens", "24"])
         #expect(own.stdout.contains("Paris"), "answer: \(own.stdout)")
         // --chat applies the stored ChatML template (with its default system turn) itself.
@@ -86,7 +86,7 @@ struct AccuracyTests {
         let heldOut = try Fixtures.temporaryDirectory().appendingPathComponent("heldout.txt").path
         try lines[337...].joined(separator: "\n").write(toFile: heldOut, atomically: true, encoding: .utf8)
         let file = try Fixtures.temporaryDirectory().appendingPathComponent("s.mvlm").path
-        _ = try Self.mvlm(["convert", Self.source, "-o", file, "--quant", "q4_0"])
+        _ = try Self.mvlm(["convert", Self.source, "-o", file, "--quant", "q4_0", "--no-verify"])
         func report(_ input: [String]) throws -> [String: Any] {
             let result = try Self.mvlm(["verify", file, "--against", Self.source, "--no-weights", "--json", "-"] + input)
             return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -113,7 +113,7 @@ struct AccuracyTests {
     @Test("a GGUF converts to .mvlm with its blocks copied through, its vocabulary embedded, and runs the same")
     func ggufConvert() throws {
         let file = try Fixtures.temporaryDirectory().appendingPathComponent("g.mvlm").path
-        _ = try Self.mvlm(["convert", Self.gguf, "-o", file, "--override", "*=keep"])
+        _ = try Self.mvlm(["convert", Self.gguf, "-o", file, "--override", "*=keep", "--no-verify"])
         let inspect = try CommandLineTool.run(["inspect", file, "--json"], binary: CommandLineTool.releaseExecutable)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
         #expect(((object["metadata"] as? [String: Any])?["tokenizer"] as? String)?.contains("49152 tokens") == true)
