@@ -115,17 +115,12 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Token ids to verify on (default: 256 built-in pseudo-random ids).", valueName: "IDS"))
     var verifyTokens: String?
 
-    @Option(help: ArgumentHelp("An image (PNG or JPEG) to verify the vision half on as well.", valueName: "FILE"))
-    var image: String?
+    @OptionGroup var checks: VerificationOptions
+    var image: String? { checks.image }
+    var imageTensor: String? { checks.imageTensor }
+    var maxKld: Double? { checks.maxKld }
+    var minTop1: Double? { checks.minTop1 }
 
-    @Option(help: ArgumentHelp("A preprocessed float32 [3, S, S] .npy image instead of --image.", valueName: "FILE.npy"))
-    var imageTensor: String?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Fail (exit 3, nothing written) when the verified mean KL divergence exceeds X nats.", valueName: "X"))
-    var maxKld: Double?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Fail (exit 3, nothing written) when the verified top-1 agreement is below Y (a fraction, 0 to 1).", valueName: "Y"))
-    var minTop1: Double?
 
     @Option(help: ArgumentHelp("The CLIP folder (config.json, optional preprocessor_config.json) that configures a MobileVLM checkpoint's vision tower, when its mm_vision_tower is neither a folder nor a known tower; stored in the output.", valueName: "DIR"))
     var visionTower: String?
@@ -150,9 +145,6 @@ struct ConvertCommand: ParsableCommand {
         if noVerify && (verifyTokens != nil || image != nil || imageTensor != nil || maxKld != nil || minTop1 != nil) {
             throw ValidationError("--verify-tokens, --image, --image-tensor, --max-kld and --min-top1 need verification; drop --no-verify")
         }
-        if let maxKld, !(maxKld >= 0) { throw ValidationError("--max-kld must be a number >= 0") }
-        if let minTop1, !(0...1).contains(minTop1) { throw ValidationError("--min-top1 is a fraction between 0 and 1 (0.9 means 90%)") }
-        if image != nil && imageTensor != nil { throw ValidationError("give the image as --image or --image-tensor, not both") }
         if ctx < 2 { throw ValidationError("--ctx must be at least 2 tokens") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let target, let repack, (repack == .none) != (target == .generic) {
@@ -179,7 +171,7 @@ struct ConvertCommand: ParsableCommand {
         options.verifyTokens = verifyTokens
         options.verifyImage = image
         options.verifyImageTensor = imageTensor
-        options.budget = VerificationBudget(maxKLD: maxKld, minTop1: minTop1)
+        options.budget = checks.budget
         options.visionTower = visionTower
         options.context = ctx
         options.projectorPath = mmproj

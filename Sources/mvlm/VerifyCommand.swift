@@ -60,11 +60,11 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where the tokenizer is: a folder, tokenizer.model, tokenizer.json or a .gguf.", valueName: "PATH"))
     var tokenizer: String?
 
-    @Option(help: ArgumentHelp("An image for the vision tower (MobileVLM files).", valueName: "FILE"))
-    var image: String?
-
-    @Option(help: ArgumentHelp("A preprocessed float32 [3, 336, 336] image tensor (MobileVLM files).", valueName: "FILE.npy"))
-    var imageTensor: String?
+    @OptionGroup var checks: VerificationOptions
+    var image: String? { checks.image }
+    var imageTensor: String? { checks.imageTensor }
+    var maxKld: Double? { checks.maxKld }
+    var minTop1: Double? { checks.minTop1 }
 
     @Option(help: ArgumentHelp("The source's CLIP folder, when its vision tower is not known otherwise (default: the tower configuration stored in the file).", valueName: "DIR"))
     var visionTower: String?
@@ -75,11 +75,6 @@ struct VerifyCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Kernel threads (default: all cores).")
     var threads: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Fail (exit 3) when the mean KL divergence exceeds X nats.", valueName: "X"))
-    var maxKld: Double?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Fail (exit 3) when top-1 agreement is below Y (a fraction, 0 to 1).", valueName: "Y"))
-    var minTop1: Double?
 
     @Flag(help: "Skip the per-tensor weight-reconstruction SNR (saves one read of both files).")
     var noWeights = false
@@ -95,11 +90,8 @@ struct VerifyCommand: ParsableCommand {
             throw ValidationError("--tokens, --text, --image, --max-kld and --min-top1 go with --against, not --integrity")
         }
         if tokens != nil && text != nil { throw ValidationError("give the input as --tokens or --text, not both") }
-        if image != nil && imageTensor != nil { throw ValidationError("give the image as --image or --image-tensor, not both") }
         if ctx < 2 { throw ValidationError("--ctx must be at least 2 tokens") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let maxKld, !(maxKld >= 0) { throw ValidationError("--max-kld must be a number >= 0") }
-        if let minTop1, !(0...1).contains(minTop1) { throw ValidationError("--min-top1 is a fraction between 0 and 1 (0.9 means 90%)") }
     }
 
     func run() throws {
@@ -113,7 +105,7 @@ struct VerifyCommand: ParsableCommand {
         }
         let verification = Verification(
             threads: threads ?? Interpreter.processorCount, context: ctx,
-            budget: VerificationBudget(maxKLD: maxKld, minTop1: minTop1), measureWeights: !noWeights)
+            budget: checks.budget, measureWeights: !noWeights)
         let ids: [Int32]?  // nil: the built-in input
         if let text {
             let tokenizer = try TokenizerSource.load(model: against!, explicit: self.tokenizer)
