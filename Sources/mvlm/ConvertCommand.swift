@@ -289,7 +289,6 @@ struct ConvertCommand: ParsableCommand {
         let fallbacks = plan.decisions.filter { $0.fallback != nil }.count
         if fallbacks > 0 { print("  fallbacks        \(fallbacks) tensors (marked FALLBACK above)") }
     }
-
 }
 
 /// `convert --repack`.
