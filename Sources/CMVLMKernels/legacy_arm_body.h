@@ -1,8 +1,8 @@
-// The row-major decode dot products of Q5_0 and Q4_1 (mvlm_matvec_legacy) for ARM64, written once
+// The row-major decode dot products of Q5_0, Q4_1 and Q5_1 (mvlm_matvec_legacy) for ARM64, written once
 // and included twice by matvec_legacy.c: ARM_DOT 1 for the dot-product level (SDOT), ARM_DOT 0 for
 // plain NEON (SMULL / SMLAL2 into int16 lanes, then SADDLP into int32), as matvec_q8_arm_body.h.
 // The int16 lanes hold at most 4 products per block: |w| <= 16 (Q5_0's q - 16) or 15 (Q4_1's q)
-// times |x| <= 127, at most 8128: no overflow.
+// times |x| <= 127, at most 8128; Q5_1's q <= 31: at most 15748. No overflow.
 
 #if ARM_DOT
 #define LG_ATTR MVLM_DOTPROD
@@ -51,6 +51,25 @@ LG_ATTR MVLM_INLINE int32x4_t LG_NAME(lg_block_q4_1)(const uint8_t *wb, const ui
     return LG_END(a);
 }
 
+// Q5_1: q = nibble | fifth bit << 4 (0...31), unsigned; the min is applied per block in f32.
+LG_ATTR MVLM_INLINE int8x16_t LG_NAME(lg_q5_1_half)(uint8x16_t nibbles, uint32_t bits) {
+    static const uint8_t mask_bytes[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    uint8x16_t spread = vcombine_u8(vdup_n_u8((uint8_t)bits), vdup_n_u8((uint8_t)(bits >> 8)));
+    uint8x16_t set = vtstq_u8(spread, vld1q_u8(mask_bytes));
+    return vreinterpretq_s8_u8(vorrq_u8(nibbles, vandq_u8(set, vdupq_n_u8(0x10))));
+}
+
+LG_ATTR MVLM_INLINE int32x4_t LG_NAME(lg_block_q5_1)(const uint8_t *wb, const uint8_t *xb) {
+    uint32_t qh = mvlm_load32(wb + 4);
+    uint8x16_t v = vld1q_u8(wb + 8);
+    int8x16_t lo = LG_NAME(lg_q5_1_half)(vandq_u8(v, vdupq_n_u8(0x0F)), qh & 0xFFFF);
+    int8x16_t hi = LG_NAME(lg_q5_1_half)(vshrq_n_u8(v, 4), qh >> 16);
+    lg_acc_t a = LG_ZERO;
+    LG_DOT16(a, lo, vld1q_s8((const int8_t *)xb + 2));
+    LG_DOT16(a, hi, vld1q_s8((const int8_t *)xb + 18));
+    return LG_END(a);
+}
+
 LG_ATTR static float LG_NAME(lg_dot_q5_0)(const uint8_t *w, const uint8_t *x, int64_t blocks) {
     float32x4_t acc0 = vdupq_n_f32(0), acc1 = acc0;
     int64_t b = 0;
@@ -67,22 +86,26 @@ LG_ATTR static float LG_NAME(lg_dot_q5_0)(const uint8_t *w, const uint8_t *x, in
     return vaddvq_f32(vaddq_f32(acc0, acc1));
 }
 
-LG_ATTR static float LG_NAME(lg_dot_q4_1)(const uint8_t *w, const uint8_t *x, const int32_t *xsum, int64_t blocks) {
+// Q4_1 (20-byte blocks) or Q5_1 (24): the integer part by `q5`'s block function, then d · dx and
+// the min term m · dx · Σx per block.
+LG_ATTR MVLM_INLINE float LG_NAME(lg_dot_min)(int q5, const uint8_t *w, const uint8_t *x, const int32_t *xsum, int64_t blocks) {
+    const int size = q5 ? 24 : 20;
     float32x4_t acc0 = vdupq_n_f32(0), acc1 = acc0;
     float mins = 0;
     int64_t b = 0;
     for (; b + 2 <= blocks; b += 2) {
-        const uint8_t *wb = w + b * 20, *xb = x + b * 34;
-        int32x4_t d0 = LG_NAME(lg_block_q4_1)(wb, xb), d1 = LG_NAME(lg_block_q4_1)(wb + 20, xb + 34);
+        const uint8_t *wb = w + b * size, *xb = x + b * 34;
+        int32x4_t d0 = q5 ? LG_NAME(lg_block_q5_1)(wb, xb) : LG_NAME(lg_block_q4_1)(wb, xb);
+        int32x4_t d1 = q5 ? LG_NAME(lg_block_q5_1)(wb + size, xb + 34) : LG_NAME(lg_block_q4_1)(wb + size, xb + 34);
         float dx0 = mvlm_arm_f16(xb), dx1 = mvlm_arm_f16(xb + 34);
         acc0 = vfmaq_n_f32(acc0, vcvtq_f32_s32(d0), mvlm_arm_f16(wb) * dx0);
-        acc1 = vfmaq_n_f32(acc1, vcvtq_f32_s32(d1), mvlm_arm_f16(wb + 20) * dx1);
-        mins += mvlm_arm_f16(wb + 2) * dx0 * (float)xsum[b] + mvlm_arm_f16(wb + 22) * dx1 * (float)xsum[b + 1];
+        acc1 = vfmaq_n_f32(acc1, vcvtq_f32_s32(d1), mvlm_arm_f16(wb + size) * dx1);
+        mins += mvlm_arm_f16(wb + 2) * dx0 * (float)xsum[b] + mvlm_arm_f16(wb + size + 2) * dx1 * (float)xsum[b + 1];
     }
     if (b < blocks) {
-        const uint8_t *wb = w + b * 20, *xb = x + b * 34;
+        const uint8_t *wb = w + b * size, *xb = x + b * 34;
         float dx = mvlm_arm_f16(xb);
-        acc0 = vfmaq_n_f32(acc0, vcvtq_f32_s32(LG_NAME(lg_block_q4_1)(wb, xb)), mvlm_arm_f16(wb) * dx);
+        acc0 = vfmaq_n_f32(acc0, vcvtq_f32_s32(q5 ? LG_NAME(lg_block_q5_1)(wb, xb) : LG_NAME(lg_block_q4_1)(wb, xb)), mvlm_arm_f16(wb) * dx);
         mins += mvlm_arm_f16(wb + 2) * dx * (float)xsum[b];
     }
     return vaddvq_f32(vaddq_f32(acc0, acc1)) + mins;
@@ -92,7 +115,12 @@ LG_ATTR static void LG_NAME(lg_matvec)(int type, const uint8_t *rows, size_t row
                                        const uint8_t *x, const int32_t *xsum, int64_t blocks, float *y) {
     for (int64_t r = first; r < last; r++) {
         const uint8_t *row = rows + (size_t)r * row_bytes;
-        y[r] = type == MVLM_LEGACY_Q5_0 ? LG_NAME(lg_dot_q5_0)(row, x, blocks) : LG_NAME(lg_dot_q4_1)(row, x, xsum, blocks);
+        if (type == MVLM_LEGACY_Q5_0)
+            y[r] = LG_NAME(lg_dot_q5_0)(row, x, blocks);
+        else if (type == MVLM_LEGACY_Q4_1)
+            y[r] = LG_NAME(lg_dot_min)(0, row, x, xsum, blocks);
+        else
+            y[r] = LG_NAME(lg_dot_min)(1, row, x, xsum, blocks);
     }
 }
 

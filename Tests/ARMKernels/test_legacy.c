@@ -1,8 +1,9 @@
-// Suite "legacy" of the kernel test program (harness.h): Q5_0 and Q4_1 (matvec_legacy.c) at every
+// Suite "legacy" of the kernel test program (harness.h): Q5_0, Q4_1 and Q5_1 (matvec_legacy.c) at every
 // level from 0 (portable) to the detected one.
 //
 // - mvlm_matvec_legacy (decode) against a Double reference dequantized here from the raw blocks
-//   (Q5_0: d · (nibble | fifth bit << 4) - 16 · d; Q4_1: d · nibble + m) times the Q8_0 activations
+//   (Q5_0: d · (nibble | fifth bit << 4) - 16 · d; Q4_1: d · nibble + m; Q5_1: d · (nibble | fifth
+//   bit << 4) + m) times the Q8_0 activations
 //   dequantized here from mvlm_quantize_q8_0's bytes; rows outside [first, last) untouched.
 // - mvlm_gemm_legacy (prefill) with activations packed by mvlm_gemm_q8_pack (the same Q8_0 values as
 //   mvlm_quantize_q8_0 per token), 1, 3, 8 and 13 tokens, row ranges crossing the 64-row tile, with
@@ -17,8 +18,8 @@
 // (3 · blocks + 32) u M + 1e-30.
 #include "harness.h"
 
-static const char *names[2] = {"Q5_0", "Q4_1"};
-static const int block_bytes[2] = {22, 20};
+static const char *names[3] = {"Q5_0", "Q4_1", "Q5_1"};
+static const int block_bytes[3] = {22, 20, 24};
 
 static double h2d(const uint8_t *p) { return harness_half_to_float((uint16_t)(p[0] | p[1] << 8)); }
 
@@ -41,6 +42,13 @@ static void dequantize(int type, const uint8_t *row, int64_t n, double *w, doubl
                 int q = nib | (int)((qh >> j) & 1) << 4;
                 w[i] = d * (q - 16);
                 a[i] = fabs(w[i]);
+            } else if (type == MVLM_LEGACY_Q5_1) {
+                uint32_t qh = (uint32_t)blk[4] | (uint32_t)blk[5] << 8 | (uint32_t)blk[6] << 16 | (uint32_t)blk[7] << 24;
+                int nib = j < 16 ? blk[8 + j] & 15 : blk[8 + j - 16] >> 4;
+                int q = nib | (int)((qh >> j) & 1) << 4;
+                double m = h2d(blk + 2);
+                w[i] = d * q + m;
+                a[i] = fabs(d * q) + fabs(m);
             } else {
                 int q = j < 16 ? blk[4 + j] & 15 : blk[4 + j - 16] >> 4;
                 double m = h2d(blk + 2);
@@ -65,7 +73,7 @@ static void make_rows(int type, rng_t *r, int64_t rows, int64_t n, int mode, uin
         rng_bytes(r, blk, (size_t)block_bytes[type]);
         float d = mode == 3 ? 1.0f : rng_normal(r, 0.02f);
         put_half(blk, d);
-        if (type == MVLM_LEGACY_Q4_1) put_half(blk + 2, mode == 3 ? (float)((int)(rng_next(r) % 32) - 16) : rng_normal(r, 0.1f));
+        if (type != MVLM_LEGACY_Q5_0) put_half(blk + 2, mode == 3 ? (float)((int)(rng_next(r) % 32) - 16) : rng_normal(r, 0.1f));
         int payload = type == MVLM_LEGACY_Q5_0 ? 2 : 4, length = block_bytes[type] - payload;
         if (mode == 1) memset(blk + payload, 0xFF, (size_t)length);
         if (mode == 2) memset(blk + payload, 0x00, (size_t)length);
@@ -192,7 +200,7 @@ static void check_prefill(int type, int64_t rows, int64_t n, int64_t tokens, int
 void suite_legacy(void) {
     long before = harness_failed, checks = harness_passed;
     uint64_t seed = 2300;
-    for (int type = 0; type < 2; type++) {
+    for (int type = 0; type < 3; type++) {
         // Shapes: one block, an odd number of blocks, SmolLM2's 576 and 1536; odd row counts and ranges.
         check_decode(type, 7, 32, 0, 7, 0, 0, seed++);
         check_decode(type, 9, 96, 1, 8, 0, 0, seed++);
@@ -212,6 +220,6 @@ void suite_legacy(void) {
         check_prefill(type, 40, 128, 9, 3, 37, 0, 2, 1, seed++);
         check_prefill(type, 40, 128, 11, 0, 40, 0, 3, 1, seed++);
     }
-    printf("legacy: q5_0, q4_1 decode and prefill %s (%ld checks)\n", harness_failed == before ? "ok" : "FAILED",
+    printf("legacy: q5_0, q4_1, q5_1 decode and prefill %s (%ld checks)\n", harness_failed == before ? "ok" : "FAILED",
            harness_passed + harness_failed - checks - before);
 }
