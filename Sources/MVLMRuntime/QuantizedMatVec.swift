@@ -2,7 +2,8 @@ import CMVLMKernels
 import Foundation
 import MVLMCore
 
-/// Products with Q4_0, Q8_0 (and INT8_B32), Q4_K and Q6_K weights through the C kernels, on the
+/// Products with Q4_0, Q8_0 (and INT8_B32), Q4_K and Q6_K weights (and Q5_0, Q4_1, Q5_1:
+/// QuantizedMatVec+Legacy.swift) through the C kernels, on the
 /// stored blocks with activations quantized to 8 bits per block of 32 (what llama.cpp's CPU
 /// backend does):
 /// - decode (fewer than `LinearKernel.matrixThreshold` tokens): each token's activations are
@@ -51,7 +52,7 @@ enum QuantizedMatVec {
             weight.shape[1] % type.blockElements == 0
         else { return false }
         let code = tokens >= LinearKernel.matrixThreshold ? matrixKernelType(type) : kernelType(type)
-        return code != nil
+        return code != nil || legacyType(type) != nil
     }
 
     /// `y[t, n] = Σ_k x[t, k] · w[n, k] (+ bias[n])`.
@@ -59,9 +60,14 @@ enum QuantizedMatVec {
         weight: Tensor, x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
         threads: Int
     ) {
-        guard case .block(let type) = weight.dtype, let code = kernelType(type) else { preconditionFailure("not a kernel type") }
+        guard case .block(let type) = weight.dtype else { preconditionFailure("not a kernel type") }
         let outputs = weight.shape[0], inputs = weight.shape[1]
         let rowBytes = inputs / type.blockElements * type.blockBytes
+        if let legacy = legacyType(type) {  // Q5_0, Q4_1, Q5_1 (QuantizedMatVec+Legacy.swift)
+            runLegacy(code: legacy, weight: weight, rowBytes: rowBytes, x: x, tokens: tokens, bias: bias, y: y, threads: threads)
+            return
+        }
+        guard let code = kernelType(type) else { preconditionFailure("not a kernel type") }
         let rows16 = weight.layout == .rows16
         if tokens >= LinearKernel.matrixThreshold {
             weight.withUnsafeStoredBytes { bytes in

@@ -122,6 +122,33 @@ void mvlm_q8_prepare(const void *xq, int64_t n, float *xd, int32_t *xsum16);
 void mvlm_matvec_q8_rows16(int type, const void *w, int64_t first_group, int64_t last_group, const void *xq,
                            const float *xd, const int32_t *xsum16, int64_t n, float *y);
 
+/// Codes of llama.cpp's legacy block types for mvlm_matvec_legacy / mvlm_gemm_legacy (matvec_legacy.c):
+/// Q5_0 (22-byte blocks: f16 d, u32 fifth bits, 16 bytes of nibbles; w = d · (q - 16)), Q4_1
+/// (20-byte blocks: f16 d, f16 m, 16 bytes of nibbles; w = d · q + m) and Q5_1 (24-byte blocks: f16
+/// d, f16 m, u32 fifth bits, 16 bytes of nibbles; w = d · q + m).
+enum { MVLM_LEGACY_Q5_0 = 0, MVLM_LEGACY_Q4_1 = 1, MVLM_LEGACY_Q5_1 = 2 };
+
+/// mvlm_matvec_q8 for Q5_0, Q4_1 or Q5_1 rows (MVLM_LEGACY_*): y[r] for rows [first, last) of a row-major
+/// matrix, `row_bytes` per row, against Q8_0 activations `xq` of `n` values (n % 32 == 0) and their
+/// block sums `xsum` (from mvlm_quantize_q8_0; never NULL).
+void mvlm_matvec_legacy(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xq,
+                        const int32_t *xsum, int64_t n, float *y);
+
+/// Bytes of scratch one thread needs for mvlm_gemm_legacy with `k` inputs.
+int64_t mvlm_gemm_legacy_scratch_bytes(int64_t k);
+
+/// sums[t * (k / 32) + b] = d · Σq of block b of token t's activations quantized as Q8_0 (d the f16
+/// scale as f32): the min term of Q4_1 and Q5_1 in mvlm_gemm_legacy.
+void mvlm_legacy_activation_sums(const float *x, int64_t tokens, int64_t k, float *sums);
+
+/// mvlm_gemm_q8 for Q5_0, Q4_1 or Q5_1 rows (MVLM_LEGACY_*): rows [first, last), `row_bytes` per
+/// row, against activations packed by mvlm_gemm_q8_pack; `xsums` from mvlm_legacy_activation_sums
+/// (Q4_1 and Q5_1; may be NULL for Q5_0); `scratch` of mvlm_gemm_legacy_scratch_bytes(k). Tiles of 64 rows are
+/// rewritten exactly as Q8_0 blocks and multiplied by mvlm_gemm_q8's Q8_0 kernel.
+void mvlm_gemm_legacy(int type, const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp,
+                      const float *xsums, int64_t tokens, int64_t k, const float *bias, float *y, int64_t ldy,
+                      void *scratch);
+
 /// A task of mvlm_pool_run: runs chunk `chunk` of the job.
 typedef void (*mvlm_pool_task)(void *context, int64_t chunk);
 
