@@ -307,6 +307,7 @@ struct ConvertCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             var object = try JSONSerialization.jsonObject(with: encoder.encode(plan)) as! [String: Any]
             object["predicted_file_bytes"] = predictedSize
+            object["kernel_paths"] = KernelPathReport(plan: plan, target: plan.target).jsonObject
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
@@ -332,6 +333,7 @@ struct ConvertCommand: ParsableCommand {
         print("  working memory   \(ByteCountText.format(plan.predictedWorkingMemory)) beyond the process baseline (about 30 MiB)")
         let fallbacks = plan.decisions.filter { $0.fallback != nil }.count
         if fallbacks > 0 { print("  fallbacks        \(fallbacks) tensors (marked FALLBACK above)") }
+        for line in KernelPathReport(plan: plan, target: plan.target).lines(label: "kernels on \(plan.target.rawValue)") { print(line) }
     }
 
     static func jsonText(_ object: [String: MetadataValue]) throws -> String {
