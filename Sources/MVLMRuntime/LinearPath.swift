@@ -85,7 +85,7 @@ public struct LinearPath: Sendable, Hashable {
                 return LinearPath(route: .integer, kernel: "\(function) \(type.name)", level: levelName)
             }
             if Tensor.readsInPlace(type) {
-                let name = nativeKernels && prefill ? "widened tiles + mvlm_gemm_float" : "LinearKernel widened"
+                let name = nativeKernels && prefill ? "Swift tiles + mvlm_gemm_float" : "LinearKernel"
                 return LinearPath(route: .widened, kernel: "\(name) \(type.name)", level: nativeKernels ? levelName : "swift")
             }
             return LinearPath(route: .reference, kernel: "BlockDequantizer \(type.name) + f32", level: nativeKernels ? levelName : "swift")

@@ -78,6 +78,7 @@ void suite_decode(void);
 void suite_prefill(void);
 void suite_elementwise(void);
 void suite_quantize(void);
+void suite_own(void);  // test_own.c: INT8_PC and AFFINE4
 /// Real tensors (`--real DIR`): see real_tensors.c.
 int run_real_tensors(const char *dir, const char *out_dir);
 /// `--compare A B --real DIR`: the outputs two machines wrote with --out agree (real_tensors.c).
