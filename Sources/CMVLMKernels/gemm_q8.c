@@ -39,6 +39,11 @@
 //   nsum16[2][8] i32  -Σq over inputs 0-15 and 16-31
 enum { QT = 8, XB_D = 256, XB_DSUM = 288, XB_NSUM = 320, XB_NSUM16 = 352, XB_BYTES = 416 };
 enum { T_Q4_0 = 0, T_Q8_0 = 1, T_Q4_K = 2, T_Q6_K = 3 };
+// The toolkit's own types (matvec_own.c decodes their blocks; row-major only): INT8_PC is signed
+// like Q8_0, AFFINE4 (G32/G64/G128) unsigned nibbles with a min term like Q4_K's.
+enum { T_INT8_PC = MVLM_Q8_INT8_PC, T_A4_G32 = MVLM_Q8_AFFINE4_G32, T_A4_G64 = MVLM_Q8_AFFINE4_G64, T_A4_G128 = MVLM_Q8_AFFINE4_G128 };
+#define T_SIGNED(type) ((type) == T_Q8_0 || (type) == T_INT8_PC)
+#define T_HAS_MIN(type) ((type) == T_Q4_K || (type) >= T_A4_G32)
 enum { CHUNK_BLOCKS = 16 };  // 32-input blocks decoded per panel (512 inputs)
 
 // Where token t's 4 activations of group g sit in a block's q field. x86: [8 groups][8 tokens][4].
@@ -241,7 +246,7 @@ MVLM_INLINE void decode_panel(int type, const uint8_t *w, size_t row_bytes, int6
                               int nb, int offset128, int rows16, uint8_t *panel) {
     int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, lanes);
     static const int block_bytes[4] = {18, 34, 144, 210};
-    size_t record = (size_t)block_bytes[type] * 16;
+    size_t record = type < T_INT8_PC ? (size_t)block_bytes[type] * 16 : 0;
     uint8_t scratch[210];
     for (int bi = 0; bi < nb; bi++) {
         int64_t b = b0 + bi;
@@ -251,6 +256,8 @@ MVLM_INLINE void decode_panel(int type, const uint8_t *w, size_t row_bytes, int6
             float scale[2] = {0, 0}, min = 0;
             if (r >= rows) {
                 memset(q, 0, sizeof q);
+            } else if (type >= T_INT8_PC) {
+                mvlm_own_decode_block(type, w + (size_t)(n0 + r) * row_bytes, b, offset128, q, &scale[0], &min);
             } else {
                 int64_t unit = type == T_Q4_K || type == T_Q6_K ? b / 8 : b;  // block or super-block
                 const uint8_t *blk;
@@ -318,7 +325,7 @@ MVLM_INLINE void decode_panel(int type, const uint8_t *w, size_t row_bytes, int6
 static inline int offset_shift(int type, int offset128) {
     switch (type) {
     case T_Q4_0: return 3;
-    case T_Q8_0: return offset128 ? 7 : -1;
+    case T_Q8_0: case T_INT8_PC: return offset128 ? 7 : -1;
     case T_Q6_K: return 5;
     default: return -1;
     }
@@ -333,7 +340,7 @@ MVLM_INLINE void gemm_q8_portable_typed(int type, const uint8_t *w, size_t row_b
                                         int rows16) {
     int64_t blocks = k / 32;
     int sub = subblocks(type), groups = 8 / sub, sb = sub_bytes(type, P_LANES), shift = offset_shift(type, 0);
-    int is_signed = type == T_Q8_0;
+    int is_signed = T_SIGNED(type);
     uint8_t panel[CHUNK_BLOCKS * 2 * (8 * P_LANES * 4 + 2 * P_LANES * 4)];
     for (int64_t n0 = first; n0 < last; n0 += P_LANES) {
         int rows = (int)(last - n0 < P_LANES ? last - n0 : P_LANES);
@@ -381,6 +388,10 @@ static void gemm_q8_portable(int type, const uint8_t *w, size_t row_bytes, int64
     case T_Q4_0: gemm_q8_portable_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     case T_Q8_0: gemm_q8_portable_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     case T_Q4_K: gemm_q8_portable_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_INT8_PC: gemm_q8_portable_typed(T_INT8_PC, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_A4_G32: gemm_q8_portable_typed(T_A4_G32, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_A4_G64: gemm_q8_portable_typed(T_A4_G64, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_A4_G128: gemm_q8_portable_typed(T_A4_G128, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     default: gemm_q8_portable_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     }
 }
@@ -407,7 +418,7 @@ MVLM_AVX2 MVLM_INLINE void qtile_avx2(int type, int lane0, const uint8_t *panel,
             for (int g = 0; g < groups; g++) {
                 __m256i wv = _mm256_load_si256((const __m256i *)(ps + g * A_LANES * 4));
                 const int32_t *xg = (const int32_t *)(xb + (h * groups + g) * 32) + lane0;
-                if (type == T_Q8_0) {  // signed weights: |w| times x with w's sign
+                if (T_SIGNED(type)) {  // signed weights: |w| times x with w's sign
                     __m256i aw = _mm256_sign_epi8(wv, wv);
                     for (int i = 0; i < 4; i++) {
                         __m256i xv = _mm256_sign_epi8(_mm256_set1_epi32(xg[i]), wv);
@@ -431,7 +442,7 @@ MVLM_AVX2 MVLM_INLINE void qtile_avx2(int type, int lane0, const uint8_t *panel,
             const float *d = (const float *)(xb + XB_D) + lane0;
             for (int i = 0; i < 4; i++)
                 fa[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i]), _mm256_mul_ps(sv, _mm256_set1_ps(d[i])), fa[i]);
-            if (type == T_Q4_K) {
+            if (T_HAS_MIN(type)) {
                 __m256 mv = _mm256_load_ps(f + A_LANES);
                 const float *ds = (const float *)(xb + XB_DSUM) + lane0;
                 for (int i = 0; i < 4; i++) fa[i] = _mm256_fnmadd_ps(mv, _mm256_set1_ps(ds[i]), fa[i]);
@@ -477,6 +488,10 @@ MVLM_AVX2 static void gemm_q8_avx2(int type, const uint8_t *w, size_t row_bytes,
     case T_Q4_0: gemm_q8_avx2_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     case T_Q8_0: gemm_q8_avx2_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     case T_Q4_K: gemm_q8_avx2_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_INT8_PC: gemm_q8_avx2_typed(T_INT8_PC, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_A4_G32: gemm_q8_avx2_typed(T_A4_G32, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_A4_G64: gemm_q8_avx2_typed(T_A4_G64, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_A4_G128: gemm_q8_avx2_typed(T_A4_G128, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     default: gemm_q8_avx2_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     }
 }
@@ -537,6 +552,10 @@ MVLM_AVX512 MVLM_INLINE __m512 gather_half(const uint8_t *base, __m512i index, i
 // decode_panel for 16 lanes with AVX-512 (Q8_0 stored as q + 128).
 MVLM_AVX512 MVLM_INLINE void decode_panel_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t n0, int rows,
                                                  int64_t b0, int nb, uint8_t *panel) {
+    if (type >= T_INT8_PC) {  // the toolkit's own types: the generic decode (q + 128 for INT8_PC)
+        decode_panel(type, w, row_bytes, n0, rows, Z_LANES, b0, nb, 1, 0, panel);
+        return;
+    }
     const uint8_t *row[16];
     int32_t offsets[16];
     for (int r = 0; r < 16; r++) {  // missing rows repeat the last one (their outputs are never stored)
@@ -730,7 +749,7 @@ MVLM_AVX512 MVLM_INLINE void qtile_avx512(int type, const uint8_t *panel, int nb
             const float *d = (const float *)(xb + XB_D);
             for (int i = 0; i < QT; i++)
                 fa[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i]), _mm512_mul_ps(sv, _mm512_set1_ps(d[i])), fa[i]);
-            if (type == T_Q4_K) {
+            if (T_HAS_MIN(type)) {
                 __m512 mv = _mm512_load_ps(f + Z_LANES);
                 const float *ds = (const float *)(xb + XB_DSUM);
                 for (int i = 0; i < QT; i++) fa[i] = _mm512_fnmadd_ps(mv, _mm512_set1_ps(ds[i]), fa[i]);
@@ -776,6 +795,10 @@ MVLM_AVX512 static void gemm_q8_avx512(int type, const uint8_t *w, size_t row_by
     case T_Q4_0: gemm_q8_avx512_typed(T_Q4_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     case T_Q8_0: gemm_q8_avx512_typed(T_Q8_0, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     case T_Q4_K: gemm_q8_avx512_typed(T_Q4_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_INT8_PC: gemm_q8_avx512_typed(T_INT8_PC, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_A4_G32: gemm_q8_avx512_typed(T_A4_G32, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_A4_G64: gemm_q8_avx512_typed(T_A4_G64, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
+    case T_A4_G128: gemm_q8_avx512_typed(T_A4_G128, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     default: gemm_q8_avx512_typed(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
     }
 }

@@ -107,7 +107,7 @@ TARGET MVLM_INLINE void FN(qtile)(int type, int hh, int lane0, const uint8_t *pa
     fa[i][1] = vfmaq_f32(fa[i][1], vcvtq_f32_s32(acc[i][1]), vmulq_laneq_f32(s1, d, i));
             EPILOGUE(0) EPILOGUE(1) EPILOGUE(2) EPILOGUE(3)
 #undef EPILOGUE
-            if (type == T_Q4_K) {
+            if (T_HAS_MIN(type)) {
                 float32x4_t m0 = vld1q_f32(f + 16), m1 = vld1q_f32(f + 20);
                 float32x4_t ds = vld1q_f32((const float *)(xb + XB_DSUM) + lane0);
 #define MINS(i)                                        \
@@ -173,6 +173,7 @@ TARGET static void FN(gemm)(int type, const uint8_t *w, size_t row_bytes, int64_
         break;                                                                              \
     }
     CASE(T_Q4_0, q4_0) CASE(T_Q8_0, q8_0) CASE(T_Q4_K, q4_k)
+    CASE(T_INT8_PC, int8_pc) CASE(T_A4_G32, affine4_g32) CASE(T_A4_G64, affine4_g64) CASE(T_A4_G128, affine4_g128)
     default: FN(gemm_typed)(T_Q6_K, w, row_bytes, first, last, xp, tokens, k, bias, y, ldy, rows16); break;
 #undef CASE
     }

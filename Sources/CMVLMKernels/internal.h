@@ -33,6 +33,15 @@ int mvlm_arm_has_fp16(void);
 
 #define MVLM_INLINE static inline __attribute__((always_inline))
 
+// The toolkit's own types (matvec_own.c): decode's rows for mvlm_matvec_q8 (types MVLM_Q8_INT8_PC and
+// up), and one 32-input block of one row for gemm_q8.c's panels: q[8] the 32 weights as 4-byte groups
+// (INT8_PC signed, xor 0x80 when offset128; AFFINE4 unsigned nibbles), *scale the multiplier and
+// *min the term subtracted per unit of d · Σx (minus AFFINE4's min, 0 for INT8_PC).
+void mvlm_matvec_own(int type, const uint8_t *w, size_t row_bytes, int64_t first, int64_t last, const uint8_t *x,
+                     const int32_t *xsum, int64_t n, float *y);
+void mvlm_own_decode_block(int type, const uint8_t *row, int64_t b, int offset128, uint32_t q[8], float *scale,
+                           float *min);
+
 // Q4_K's 6-bit scale and min of sub-block j from a row's 12 scale bytes (llama.cpp's
 // get_scale_min_k4).
 static inline void mvlm_scale_min_k4(const uint8_t *q, int j, int *sc, int *m) {

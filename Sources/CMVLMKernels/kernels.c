@@ -359,6 +359,10 @@ void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, in
                     const void *xq, const int32_t *xsum, int64_t n, float *y) {
     const uint8_t *rows = (const uint8_t *)w;
     const uint8_t *x = (const uint8_t *)xq;
+    if (type >= MVLM_Q8_INT8_PC) {  // the toolkit's own types: matvec_own.c
+        mvlm_matvec_own(type, rows, row_bytes, first, last, x, xsum, n, y);
+        return;
+    }
     int64_t blocks = n / 32;
     int avx2 = mvlm_kernels_level();
 #ifdef MVLM_ARM

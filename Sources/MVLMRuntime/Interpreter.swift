@@ -50,6 +50,9 @@ public struct Interpreter: Sendable {
     ///   - threads: kernel threads (default: all cores).
     /// - Throws: `MVLMError` naming the tensor for a missing or mismatched weight, or the node for
     ///   a graph that does not verify.
+    /// The weight bound to graph node `id` (a `.weight` node), as the kernels read it.
+    func weight(node id: Int) -> Tensor? { tensors[id] }
+
     public init(graph: Graph, weights: [String: Tensor], threads: Int = Interpreter.processorCount) throws {
         try graph.verify()
         guard threads >= 1 else { throw MVLMError(.invalidArgument, "threads must be at least 1, got \(threads)") }

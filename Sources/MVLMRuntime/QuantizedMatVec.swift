@@ -31,6 +31,10 @@ enum QuantizedMatVec {
         case .q8_0, .int8Block32: 1
         case .q4_K: 2
         case .q6_K: 3
+        case .int8PerChannel: Int32(MVLM_Q8_INT8_PC)
+        case .affine4G32: Int32(MVLM_Q8_AFFINE4_G32)
+        case .affine4G64: Int32(MVLM_Q8_AFFINE4_G64)
+        case .affine4G128: Int32(MVLM_Q8_AFFINE4_G128)
         default: nil
         }
     }
@@ -38,7 +42,7 @@ enum QuantizedMatVec {
     /// The C kernel's code for a block type whose prefill uses 8-bit activations, if any.
     static func matrixKernelType(_ type: BlockType) -> Int32? {
         switch type {
-        case .q4_0, .q4_K, .q6_K: kernelType(type)
+        case .q4_0, .q4_K, .q6_K, .int8PerChannel, .affine4G32, .affine4G64, .affine4G128: kernelType(type)
         default: nil
         }
     }
@@ -48,9 +52,14 @@ enum QuantizedMatVec {
     /// with `MVLM_KERNELS=swift`, their portable versions run as detected).
     static func applies(to weight: Tensor, tokens: Int) -> Bool {
         if weight.layout == .rows16 { return true }
-        guard isAvailable, case .block(let type) = weight.dtype, weight.shape.count == 2,
-            weight.shape[1] % type.blockElements == 0
-        else { return false }
+        guard isAvailable, case .block(let type) = weight.dtype else { return false }
+        return integerApplies(type, shape: weight.shape, tokens: tokens)
+    }
+
+    /// Whether a row-major matrix of `type` and `shape` has an integer kernel for `tokens` rows
+    /// (the activations are Q8_0 blocks of 32, so the row length must be a multiple of 32).
+    static func integerApplies(_ type: BlockType, shape: [Int], tokens: Int) -> Bool {
+        guard shape.count == 2, shape[1] % type.blockElements == 0, shape[1] % 32 == 0 else { return false }
         let code = tokens >= LinearKernel.matrixThreshold ? matrixKernelType(type) : kernelType(type)
         return code != nil || legacyType(type) != nil
     }
@@ -62,7 +71,7 @@ enum QuantizedMatVec {
     ) {
         guard case .block(let type) = weight.dtype else { preconditionFailure("not a kernel type") }
         let outputs = weight.shape[0], inputs = weight.shape[1]
-        let rowBytes = inputs / type.blockElements * type.blockBytes
+        let rowBytes = type.rowByteCount(elements: inputs) ?? 0
         if let legacy = legacyType(type) {  // Q5_0, Q4_1, Q5_1 (QuantizedMatVec+Legacy.swift)
             runLegacy(code: legacy, weight: weight, rowBytes: rowBytes, x: x, tokens: tokens, bias: bias, y: y, threads: threads)
             return

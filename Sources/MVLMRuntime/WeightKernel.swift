@@ -55,6 +55,14 @@ extension Tensor {
         }
     }
 
+    /// Whether `applyInPlace` has a format for `type` (else kernels take the reference path).
+    static func readsInPlace(_ type: BlockType) -> Bool {
+        switch type {
+        case .q8_0, .int8Block32, .q4_0, .q4_1, .affine4G32, .q5_0, .q4_K, .q6_K, .affine4G64, .affine4G128: true
+        default: false
+        }
+    }
+
     /// The reference path for block-quantized weights: the tensor dequantized into a temporary f32
     /// tensor (one weight at a time, freed after the call), then the f32 kernel. Exact with respect
     /// to the stored blocks; fast kernels that read the blocks in place are a separate step.

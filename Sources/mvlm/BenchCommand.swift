@@ -68,6 +68,7 @@ struct BenchCommand: ParsableCommand {
         let languageModel = try LanguageModel.load(checkpoint)
         var interpreter = try languageModel.makeInterpreter(threads: threadCount)
         _ = try interpreter.run(["tokens": .tokens([1])], outputs: ["last_logits"])
+        let paths = KernelPathReport(interpreter, promptTokens: promptTokens)
         let firstToken = GreedyGenerator.now() - opened
         let result = try EngineBenchmark.run(
             model: languageModel, promptLengths: [promptTokens], decodeTokens: genTokens, decodeContext: decodeContext,
@@ -111,6 +112,7 @@ struct BenchCommand: ParsableCommand {
                 "decode_ceiling_tokens_per_second": .float(result.decodeCeiling),
                 "decode_percent_of_ceiling": .float(ceilingPercent),
                 "decode_cores_used": .float(result.decodeCoresUsed),
+                "kernel_paths": paths.metadata,
             ]
             if let encodeMedian {
                 object["image_encode_seconds"] = .float(encodeMedian)
@@ -121,6 +123,7 @@ struct BenchCommand: ParsableCommand {
         }
         func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
         print("\(model): \(checkpoint.format.rawValue), \(ByteCountText.format(fileBytes)), \(threadCount) thread\(threadCount == 1 ? "" : "s")")
+        for line in paths.lines(label: "kernels") { print(line) }
         print("  time to first token  \(f(firstToken, 3)) s (open, bind weights, one token)")
         print("  prefill \(promptTokens) tokens   \(f(prefill)) tok/s median (\(f(spread?.slowest ?? .nan))-\(f(spread?.fastest ?? .nan)) over \(repetitions))")
         print("  decode \(genTokens) tokens     \(f(result.decodeTokensPerSecond, 2)) tok/s median step (\(f(1 / result.decodeStepRange.slowest, 2))-\(f(1 / result.decodeStepRange.fastest, 2)); mean \(f(result.decodeMeanTokensPerSecond, 2))), \(f(result.decodeBandwidth / 1e9, 2)) GB/s of weights, from context \(result.decodeContext)")

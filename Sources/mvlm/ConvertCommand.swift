@@ -264,6 +264,7 @@ struct ConvertCommand: ParsableCommand {
         if json {
             var object = try JSONDecoder().decode([String: MetadataValue].self, from: JSONEncoder().encode(plan))
             object["predicted_file_bytes"] = .int(Int64(predictedSize))
+            object["kernel_paths"] = KernelPathReport(plan: plan, target: plan.target).metadata
             print(try JSONOutput.text(object))
             return
         }
@@ -288,6 +289,7 @@ struct ConvertCommand: ParsableCommand {
         print("  working memory   \(ByteCountText.format(plan.predictedWorkingMemory)) beyond the process baseline (about 30 MiB)")
         let fallbacks = plan.decisions.filter { $0.fallback != nil }.count
         if fallbacks > 0 { print("  fallbacks        \(fallbacks) tensors (marked FALLBACK above)") }
+        for line in KernelPathReport(plan: plan, target: plan.target).lines(label: "kernels on \(plan.target.rawValue)") { print(line) }
     }
 }
 

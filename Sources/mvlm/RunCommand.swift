@@ -130,6 +130,7 @@ struct RunCommand: ParsableCommand {
                 "decode_seconds": result.decodeSeconds,
                 "threads": generator.interpreter.threads,
                 "unused_tensors": languageModel.unusedTensors.map { ["name": $0.name, "reason": $0.reason] },
+                "kernel_paths": KernelPathReport(generator.interpreter, promptTokens: prompt.count).jsonObject,
             ]
             if let imageRows { object["image_encode_seconds"] = imageRows.seconds }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -192,6 +193,7 @@ struct RunCommand: ParsableCommand {
                 "prompt": text, "prompt_tokens": ids.map(Int.init), "generated": result.tokens.map(Int.init), "text": answer,
                 "prefill_seconds": result.prefillSeconds, "decode_seconds": result.decodeSeconds,
                 "decode_tokens_per_second": rate, "threads": generator.interpreter.threads,
+                "kernel_paths": KernelPathReport(generator.interpreter, promptTokens: ids.count).jsonObject,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

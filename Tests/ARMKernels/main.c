@@ -93,6 +93,7 @@ int main(int argc, char **argv) {
     suite_elementwise();
     suite_quantize();
     suite_legacy();
+    suite_own();
     printf("%ld passed, %ld failed\n", harness_passed, harness_failed);
     return harness_failed ? 1 : 0;
 }

@@ -51,6 +51,12 @@ void mvlm_quantize_q8_0(const float *x, void *blocks, int32_t *sums, int64_t n);
 void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last,
                     const void *xq, const int32_t *xsum, int64_t n, float *y);
 
+/// Codes of the toolkit's own weight types for mvlm_matvec_q8 and mvlm_gemm_q8 (matvec_own.c), row-major
+/// only: INT8_PC (`row_bytes` = 4 + n: the f32 row scale, then n int8), AFFINE4_G32 (byte-identical to
+/// Q4_1), AFFINE4_G64 and AFFINE4_G128 (groups of 4 + G/2 bytes: f16 scale, f16 min, nibbles; `xsum` /
+/// the packed block sums carry the min term, so `xsum` must not be NULL). n % 32 == 0 for all of them.
+enum { MVLM_Q8_INT8_PC = 16, MVLM_Q8_AFFINE4_G32 = 17, MVLM_Q8_AFFINE4_G64 = 18, MVLM_Q8_AFFINE4_G128 = 19 };
+
 /// Element types of float weights for mvlm_gemm_float. MVLM_WEIGHT_F32_TRANSPOSED is f32 stored
 /// input-major: the weight of output n and input j is w[j * ldw + n] (attention's values).
 enum { MVLM_WEIGHT_F32 = 0, MVLM_WEIGHT_F16 = 1, MVLM_WEIGHT_BF16 = 2, MVLM_WEIGHT_F32_TRANSPOSED = 3 };
