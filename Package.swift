@@ -30,6 +30,10 @@ let package = Package(
         .executable(name: "mvlm", targets: ["mvlm"]),
         .library(name: "MVLMCore", targets: ["MVLMCore"]),
         .library(name: "MVLMCheckpoint", targets: ["MVLMCheckpoint"]),
+        // The runtime for apps: open an .mvlm file, tokenize, generate (docs/library.md). Its
+        // dependency graph holds no checkpoint reader, no libhdf5 and no conversion module
+        // (.ci/library-graph checks it).
+        .library(name: "MobileVLM", targets: ["MobileVLM"]),
         .executable(name: "mvlm-fuzz", targets: ["mvlm-fuzz"]),
     ],
     dependencies: [
@@ -74,9 +78,13 @@ let package = Package(
         // products for the runtime, vector quantizers and f16 widening for conversion.
         .target(name: "CMVLMKernels"),
         .target(name: "MVLMRuntime", dependencies: ["MVLMCore", "MVLMGraph", "MVLMQuant", "CMVLMKernels"]),
-        .target(
-            name: "MVLMModels",
-            dependencies: ["MVLMCore", "MVLMFileIO", "MVLMGraph", "MVLMRuntime", "MVLMQuant", "MVLMCheckpoint"]),
+        .target(name: "MVLMModels", dependencies: ["MVLMCore", "MVLMGraph", "MVLMRuntime", "MVLMQuant"]),
+        // Models from checkpoint folders and files (any reader), above the engine.
+        .target(name: "MVLMModelLoading", dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMModels"]),
+        // Prefill and decode throughput of a model (bench, the MVLMBenchmarks suite).
+        .target(name: "MVLMBenchmarking", dependencies: ["MVLMCore", "MVLMGraph", "MVLMRuntime", "MVLMModels"]),
+        // NumPy .npy arrays: logits, pixels and token ids in and out of the tools.
+        .target(name: "MVLMNumPy", dependencies: ["MVLMCore", "MVLMFileIO"]),
 
         // Quantization schemes: pure functions over float rows and packed blocks (no I/O).
         .target(name: "MVLMQuant", dependencies: ["MVLMCore", "CMVLMKernels"]),
@@ -96,7 +104,8 @@ let package = Package(
         .target(
             name: "MVLMVerify",
             dependencies: [
-                "MVLMCore", "MVLMFileIO", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMModels", "MVLMRuntime",
+                "MVLMCore", "MVLMFileIO", "MVLMCheckpoint", "MVLMModelFile", "MVLMModelLoading", "MVLMModels", "MVLMNumPy",
+                "MVLMQuant", "MVLMRuntime",
             ]),
 
         // Chat templates: a sandboxed Jinja engine for the subset chat templates use (no I/O).
@@ -115,6 +124,14 @@ let package = Package(
             providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "MVLMImage", dependencies: ["MVLMCore", "MVLMFileIO", "CMVLMPNG", "CMVLMJPEG"]),
 
+        // The runtime library for apps (docs/library.md): the engine, the .mvlm reader, tokenizers,
+        // images; no checkpoint reader, no conversion.
+        .target(
+            name: "MobileVLM",
+            dependencies: [
+                "MVLMCore", "MVLMModelFile", "MVLMModels", "MVLMRuntime", "MVLMTokenizer", "MVLMTemplate", "MVLMImage",
+            ]),
+
         // Random-weight checkpoints with real shapes, for benchmarks without downloads.
         .target(
             name: "MVLMSynthetic",
@@ -124,7 +141,8 @@ let package = Package(
         .executableTarget(
             name: "mvlm",
             dependencies: [
-                "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
+                "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMModelLoading", "MVLMBenchmarking",
+                "MVLMNumPy", "MVLMSynthetic",
                 "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMTemplate", "MVLMImage",
                 "MVLMHDF5",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -135,7 +153,7 @@ let package = Package(
         .target(
             name: "MVLMFuzzing",
             dependencies: [
-                "MVLMCore", "MVLMGGUF", "MVLMHDF5", "MVLMImage", "MVLMModelFile", "MVLMModels", "MVLMPyTorch",
+                "MVLMCore", "MVLMGGUF", "MVLMHDF5", "MVLMImage", "MVLMModelFile", "MVLMModels", "MVLMNumPy", "MVLMPyTorch",
                 "MVLMSafetensors", "MVLMTokenizer",
             ]),
         .executableTarget(name: "mvlm-fuzz", dependencies: ["MVLMFuzzing", "MVLMHDF5"]),
@@ -157,7 +175,8 @@ let package = Package(
         .testTarget(
             name: "MVLMConvertTests",
             dependencies: [
-                "MVLMConvert", "MVLMCheckpoint", "MVLMCompression", "MVLMModelFile", "MVLMModels", "MVLMSynthetic", "mvlm",
+                "MVLMConvert", "MVLMCheckpoint", "MVLMCompression", "MVLMModelFile", "MVLMModels", "MVLMModelLoading",
+                "MVLMNumPy", "MVLMSynthetic", "mvlm",
                 "MVLMTestSupport",
             ]),
         .testTarget(name: "MVLMTemplateTests", dependencies: ["MVLMTemplate", "MVLMTestSupport"]),
@@ -170,13 +189,19 @@ let package = Package(
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMQuant", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMModelsTests",
-            dependencies: ["MVLMModels", "MVLMCheckpoint", "MVLMModelFile", "mvlm", "MVLMTestSupport"]),
+            dependencies: [
+                "MVLMModels", "MVLMModelLoading", "MVLMBenchmarking", "MVLMNumPy", "MVLMCheckpoint", "MVLMModelFile", "mvlm",
+                "MVLMTestSupport",
+            ]),
         .testTarget(
             name: "MVLMVerifyTests",
             dependencies: [
-                "MVLMVerify", "MVLMModels", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMCompression", "MVLMSynthetic",
+                "MVLMVerify", "MVLMModels", "MVLMModelLoading", "MVLMNumPy", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert",
+                "MVLMCompression", "MVLMSynthetic",
                 "MVLMRuntime", "mvlm", "MVLMTestSupport",
             ]),
+        // An app's view: imports MobileVLM only ("mvlm" builds its .mvlm fixture from the shipped ones).
+        .testTarget(name: "MobileVLMTests", dependencies: ["MobileVLM", "mvlm"]),
         .testTarget(name: "MVLMFuzzingTests", dependencies: ["MVLMFuzzing", "mvlm", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMRealFileTests",

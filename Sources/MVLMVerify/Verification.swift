@@ -2,6 +2,7 @@ import MVLMCheckpoint
 import MVLMCore
 import MVLMModelFile
 import MVLMModels
+import MVLMModelLoading
 
 /// `mvlm verify FILE --against SRC` from code: loads the float source and the `.mvlm` file,
 /// runs both on the same tokens, measures every weight's reconstruction, and reports.

@@ -9,6 +9,7 @@ import MVLMModelFile
 import MVLMModels
 import MVLMRuntime
 import MVLMVerify
+import MVLMModelLoading
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -201,6 +202,9 @@ struct ConvertCommand: ParsableCommand {
             _ = try found.tokenizer()  // never embed a tokenizer that does not load
             base.tokenizer = found.manifestValue
         }
+        // The model's own sampling defaults travel too (`run --sampling model`, the library's
+        // `recommendedSampling`); greedy stays the default.
+        if let generation = try checkpoint.generationConfig() { base.metadata["generation_config"] = .object(generation) }
         let predicted = try converter.predictedFileSize(manifest: base)
         if dryRun {
             try printPlan(plan, predictedSize: predicted)

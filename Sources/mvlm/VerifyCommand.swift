@@ -7,6 +7,7 @@ import MVLMModelFile
 import MVLMModels
 import MVLMRuntime
 import MVLMVerify
+import MVLMModelLoading
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
