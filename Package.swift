@@ -1,25 +1,34 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependency graph (arrows point down; nothing points up):
+// Dependency graph (arrows point down; nothing points up; .ci/library-graph checks that every
+// module imports only what it lists here, and that MobileVLM and the engine reach no reader):
 //
 //   mvlm (CLI)
-//     └─ MVLMCheckpoint ── format detection, checkpoint folders, architecture recognition, inspect
-//          ├─ MVLMSafetensors ─┐
-//          ├─ MVLMPyTorch ─────┤
-//          ├─ MVLMGGUF ────────┼─ MVLMFileIO ── mmap owner, bounds-checked byte reading, atomic writes
-//          ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5), MVLMFileIO
-//          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
-//   MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression)
-//   MVLMTemplate ── chat templates: a sandboxed Jinja subset (MVLMCore only, no I/O)
-//   MVLMTokenizer ── SentencePiece and byte-level BPE tokenizers (MVLMFileIO for reading files),
-//                    chat prompts through MVLMTemplate
-//   MVLMImage ── PNG/JPEG decoding, Pillow-exact resampling, CLIP preprocessing (MVLMFileIO,
-//                CMVLMPNG (libpng), CMVLMJPEG (libjpeg-turbo))
-//   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
-//   MVLMVerify ── float source vs .mvlm file, calibration (MVLMModels, MVLMConvert, MVLMModelFile)
-//   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
-//                                                   └─ MVLMGraph (graph IR, no I/O)
+//     ├─ MVLMVerify ── float source vs .mvlm file, calibration (MVLMModelLoading, MVLMModelFile,
+//     │                MVLMQuant, MVLMNumPy; not MVLMConvert)
+//     ├─ MVLMConvert ── plan and streaming converter (MVLMCheckpoint, MVLMModelFile, MVLMQuant,
+//     │                 MVLMGGUF, MVLMTokenizer)
+//     ├─ MVLMBenchmarking ── prefill/decode throughput (MVLMModels)
+//     ├─ MVLMModelLoading ── models from checkpoints: LanguageModel.load(Checkpoint), VisionTowerResolver
+//     │    ├─ MVLMCheckpoint ── format detection, checkpoint folders, architecture recognition, inspect
+//     │    │    ├─ MVLMSafetensors ─┐
+//     │    │    ├─ MVLMPyTorch ─────┤
+//     │    │    ├─ MVLMGGUF ────────┼─ MVLMFileIO ── mmap owner, bounds-checked byte reading, atomic writes
+//     │    │    ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5), MVLMFileIO
+//     │    │    └─ MVLMModelFile
+//     │    └─ MVLMModels
+//     ├─ MVLMSynthetic ── random-weight checkpoints (MVLMSafetensors, MVLMPyTorch)
+//     ├─ MVLMNumPy ── .npy arrays (MVLMFileIO)
+//     └─ everything MobileVLM has
+//   MobileVLM (library for apps: no reader, no libhdf5, no conversion)
+//     ├─ MVLMModels (architecture builders, generation, sampling) ── MVLMRuntime (interpreter,
+//     │    kernels) ── MVLMGraph (graph IR, no I/O); MVLMQuant; CMVLMKernels
+//     ├─ MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression ── CMVLMZstd, CMVLMZlib)
+//     ├─ MVLMTokenizer ── SentencePiece and byte-level BPE (MVLMFileIO), chat prompts ── MVLMTemplate
+//     └─ MVLMImage ── PNG/JPEG decoding, Pillow-exact resampling, CLIP preprocessing (MVLMFileIO,
+//                     CMVLMPNG (libpng), CMVLMJPEG (libjpeg-turbo))
+//   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), row widening, no I/O
 //   MVLMFuzzing ── every reader as a fuzz target; mvlm-fuzz, its libFuzzer executable (.ci/fuzz)
 //   everything above ── MVLMCore: dtypes, shapes, tensors, f16/bf16 conversion (no I/O, no C)
 
@@ -38,6 +47,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // SHA-256 of source files (the manifest's provenance); MVLMCheckpoint only, not in MobileVLM.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Core: no I/O, no C.
@@ -69,7 +80,7 @@ let package = Package(
             name: "MVLMCheckpoint",
             dependencies: [
                 "MVLMCore", "MVLMFileIO", "MVLMSafetensors", "MVLMPyTorch", "MVLMGGUF", "MVLMHDF5",
-                "MVLMModelFile",
+                "MVLMModelFile", .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
         // The float engine: graph IR (no I/O), architecture builders, interpreter.
@@ -97,7 +108,8 @@ let package = Package(
         .target(
             name: "MVLMConvert",
             dependencies: [
-                "MVLMCore", "MVLMCheckpoint", "MVLMModelFile", "MVLMQuant", "MVLMGGUF", "MVLMTokenizer", "CMVLMKernels",
+                "MVLMCore", "MVLMCheckpoint", "MVLMFileIO", "MVLMModelFile", "MVLMQuant", "MVLMGGUF", "MVLMTokenizer",
+                "CMVLMKernels",
             ]),
 
         // Verification: the float source against the quantized file, calibration statistics.
@@ -144,7 +156,7 @@ let package = Package(
                 "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMModelLoading", "MVLMBenchmarking",
                 "MVLMNumPy", "MVLMSynthetic",
                 "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMTemplate", "MVLMImage",
-                "MVLMHDF5",
+                "MVLMHDF5", "MVLMGGUF", "MVLMQuant",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -77,6 +77,7 @@ public struct Verification {
             bitsPerWeight: elements > 0 ? Double(bytes * 8) / Double(elements) : 0, comparison: comparison, weights: weights,
             budget: budget)
         report.image = image
+        report.sourceCheck = try SourceCheck.check(manifest: reader.manifest, source: source)
         return report
     }
 }
