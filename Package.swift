@@ -1,27 +1,36 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependency graph (arrows point down; nothing points up):
+// Dependency graph (arrows point down; nothing points up; .ci/library-graph checks that every
+// module imports only what it lists here, and that MobileVLM and the engine reach no reader):
 //
 //   mvlm (CLI)
-//     └─ MVLMCheckpoint ── format detection, checkpoint folders, architecture recognition, inspect
-//          ├─ MVLMSafetensors ─┐
-//          ├─ MVLMPyTorch ─────┤
-//          ├─ MVLMGGUF ────────┼─ MVLMFileIO ── mmap owner, bounds-checked byte reading, atomic writes
-//          ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5), MVLMFileIO
-//          └─ MVLMCompression ── CMVLMZstd (libzstd), CMVLMZlib (zlib: CRC-32, raw inflate)
-//   MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression)
-//   MVLMTemplate ── chat templates: a sandboxed Jinja subset (MVLMCore only, no I/O)
-//   MVLMTokenizer ── SentencePiece and byte-level BPE tokenizers (MVLMFileIO for reading files),
-//                    chat prompts through MVLMTemplate
-//   MVLMImage ── PNG/JPEG decoding, Pillow-exact resampling, CLIP preprocessing (MVLMFileIO,
-//                CMVLMPNG (libpng), CMVLMJPEG (libjpeg-turbo))
-//   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), no I/O
-//   MVLMVerify ── float source vs .mvlm file, calibration (MVLMModels, MVLMConvert, MVLMModelFile)
-//   MVLMGGUFExport ── GGUF export of a conversion plan (MVLMConvert, MVLMGGUF, MVLMTokenizer)
-//   MVLMConversionJob ── `mvlm convert` as a library (MVLMConvert, MVLMGGUFExport, MVLMVerify, MVLMModels)
-//   mvlm also ── MVLMModels (architecture builders) ── MVLMRuntime (interpreter, kernels)
-//                                                   └─ MVLMGraph (graph IR, no I/O)
+//     ├─ MVLMVerify ── float source vs .mvlm file, calibration (MVLMModelLoading, MVLMModelFile,
+//     │                MVLMQuant, MVLMNumPy; not MVLMConvert)
+//     ├─ MVLMConvert ── typed passes, plan, copy/cast/quantize streamers (MVLMCheckpoint, MVLMModelFile,
+//     │                 MVLMQuant)
+//     ├─ MVLMBenchmarking ── prefill/decode throughput (MVLMModels)
+//     ├─ MVLMModelLoading ── models from checkpoints: LanguageModel.load(Checkpoint), VisionTowerResolver
+//     │    ├─ MVLMCheckpoint ── format detection, checkpoint folders, architecture recognition, inspect
+//     │    │    ├─ MVLMSafetensors ─┐
+//     │    │    ├─ MVLMPyTorch ─────┤
+//     │    │    ├─ MVLMGGUF ────────┼─ MVLMFileIO ── mmap owner, bounds-checked byte reading, atomic writes
+//     │    │    ├─ MVLMHDF5 ── CMVLMHDF5 (libhdf5), MVLMFileIO
+//     │    │    └─ MVLMModelFile
+//     │    └─ MVLMModels
+//     ├─ MVLMSynthetic ── random-weight checkpoints (MVLMSafetensors, MVLMPyTorch)
+//     ├─ MVLMNumPy ── .npy arrays (MVLMFileIO)
+//     ├─ MVLMConversionJob ── `mvlm convert` as a library (MVLMConvert, MVLMGGUFExport, MVLMVerify, MVLMModelLoading)
+//     ├─ MVLMGGUFExport ── GGUF export of a conversion plan (MVLMConvert, MVLMGGUF, MVLMTokenizer)
+//     └─ everything MobileVLM has
+//   MobileVLM (library for apps: no reader, no libhdf5, no conversion)
+//     ├─ MVLMModels (architecture builders, generation, sampling) ── MVLMRuntime (interpreter,
+//     │    kernels) ── MVLMGraph (graph IR, no I/O); MVLMQuant; CMVLMKernels
+//     ├─ MVLMModelFile ── the .mvlm container (MVLMFileIO, MVLMCompression ── CMVLMZstd, CMVLMZlib)
+//     ├─ MVLMTokenizer ── SentencePiece and byte-level BPE (MVLMFileIO), chat prompts ── MVLMTemplate
+//     └─ MVLMImage ── PNG/JPEG decoding, Pillow-exact resampling, CLIP preprocessing (MVLMFileIO,
+//                     CMVLMPNG (libpng), CMVLMJPEG (libjpeg-turbo))
+//   MVLMQuant ── quantization schemes (GGUF block types, int8, affine int4), row widening, no I/O
 //   MVLMFuzzing ── every reader as a fuzz target; mvlm-fuzz, its libFuzzer executable (.ci/fuzz)
 //   everything above ── MVLMCore: dtypes, shapes, tensors, f16/bf16 conversion (no I/O, no C)
 
@@ -32,10 +41,16 @@ let package = Package(
         .executable(name: "mvlm", targets: ["mvlm"]),
         .library(name: "MVLMCore", targets: ["MVLMCore"]),
         .library(name: "MVLMCheckpoint", targets: ["MVLMCheckpoint"]),
+        // The runtime for apps: open an .mvlm file, tokenize, generate (docs/library.md). Its
+        // dependency graph holds no checkpoint reader, no libhdf5 and no conversion module
+        // (.ci/library-graph checks it).
+        .library(name: "MobileVLM", targets: ["MobileVLM"]),
         .executable(name: "mvlm-fuzz", targets: ["mvlm-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // SHA-256 of source files (the manifest's provenance); MVLMCheckpoint only, not in MobileVLM.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Core: no I/O, no C.
@@ -67,7 +82,7 @@ let package = Package(
             name: "MVLMCheckpoint",
             dependencies: [
                 "MVLMCore", "MVLMFileIO", "MVLMSafetensors", "MVLMPyTorch", "MVLMGGUF", "MVLMHDF5",
-                "MVLMModelFile",
+                "MVLMModelFile", .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
         // The float engine: graph IR (no I/O), architecture builders, interpreter.
@@ -76,9 +91,13 @@ let package = Package(
         // products for the runtime, vector quantizers and f16 widening for conversion.
         .target(name: "CMVLMKernels"),
         .target(name: "MVLMRuntime", dependencies: ["MVLMCore", "MVLMGraph", "MVLMQuant", "CMVLMKernels"]),
-        .target(
-            name: "MVLMModels",
-            dependencies: ["MVLMCore", "MVLMFileIO", "MVLMGraph", "MVLMRuntime", "MVLMQuant", "MVLMCheckpoint"]),
+        .target(name: "MVLMModels", dependencies: ["MVLMCore", "MVLMGraph", "MVLMRuntime", "MVLMQuant"]),
+        // Models from checkpoint folders and files (any reader), above the engine.
+        .target(name: "MVLMModelLoading", dependencies: ["MVLMCore", "MVLMCheckpoint", "MVLMModels"]),
+        // Prefill and decode throughput of a model (bench, the MVLMBenchmarks suite).
+        .target(name: "MVLMBenchmarking", dependencies: ["MVLMCore", "MVLMGraph", "MVLMRuntime", "MVLMModels"]),
+        // NumPy .npy arrays: logits, pixels and token ids in and out of the tools.
+        .target(name: "MVLMNumPy", dependencies: ["MVLMCore", "MVLMFileIO"]),
 
         // Quantization schemes: pure functions over float rows and packed blocks (no I/O).
         .target(name: "MVLMQuant", dependencies: ["MVLMCore", "CMVLMKernels"]),
@@ -86,12 +105,12 @@ let package = Package(
         // The .mvlm model file: reader, streaming writer, zstd distribution form (Formats/mvlm.md).
         .target(name: "MVLMModelFile", dependencies: ["MVLMCore", "MVLMFileIO", "MVLMCompression"]),
 
-        // Conversion: tensor roles, the mixed-precision policy, the plan, the streaming converter
-        // (into .mvlm or GGUF files; GGUF export writes vocabularies, hence the tokenizer).
+        // Conversion: tensor roles, the mixed-precision policy, the typed passes and plan, the
+        // copy / cast / quantize streamers into .mvlm files.
         .target(
             name: "MVLMConvert",
             dependencies: [
-                "MVLMCore", "MVLMCheckpoint", "MVLMModelFile", "MVLMQuant", "MVLMGGUF", "MVLMTokenizer", "CMVLMKernels",
+                "MVLMCore", "MVLMCheckpoint", "MVLMFileIO", "MVLMModelFile", "MVLMQuant", "CMVLMKernels",
             ]),
 
         // GGUF export: the plan and streaming converter written as llama.cpp GGUF files (language
@@ -107,14 +126,16 @@ let package = Package(
             name: "MVLMConversionJob",
             dependencies: [
                 "MVLMCore", "MVLMFileIO", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMGGUFExport", "MVLMGGUF",
-                "MVLMVerify", "MVLMModels", "MVLMRuntime", "MVLMTokenizer", "MVLMTemplate", "MVLMImage",
+                "MVLMVerify", "MVLMModels", "MVLMModelLoading", "MVLMNumPy", "MVLMRuntime", "MVLMTokenizer", "MVLMTemplate",
+                "MVLMImage",
             ]),
 
         // Verification: the float source against the quantized file, calibration statistics.
         .target(
             name: "MVLMVerify",
             dependencies: [
-                "MVLMCore", "MVLMFileIO", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMModels", "MVLMRuntime",
+                "MVLMCore", "MVLMFileIO", "MVLMCheckpoint", "MVLMModelFile", "MVLMModelLoading", "MVLMModels", "MVLMNumPy",
+                "MVLMQuant", "MVLMRuntime",
             ]),
 
         // Chat templates: a sandboxed Jinja engine for the subset chat templates use (no I/O).
@@ -133,6 +154,14 @@ let package = Package(
             providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "MVLMImage", dependencies: ["MVLMCore", "MVLMFileIO", "CMVLMPNG", "CMVLMJPEG"]),
 
+        // The runtime library for apps (docs/library.md): the engine, the .mvlm reader, tokenizers,
+        // images; no checkpoint reader, no conversion.
+        .target(
+            name: "MobileVLM",
+            dependencies: [
+                "MVLMCore", "MVLMModelFile", "MVLMModels", "MVLMRuntime", "MVLMTokenizer", "MVLMTemplate", "MVLMImage",
+            ]),
+
         // Random-weight checkpoints with real shapes, for benchmarks without downloads.
         .target(
             name: "MVLMSynthetic",
@@ -142,9 +171,10 @@ let package = Package(
         .executableTarget(
             name: "mvlm",
             dependencies: [
-                "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMSynthetic",
+                "MVLMCore", "MVLMCheckpoint", "MVLMGraph", "MVLMRuntime", "MVLMModels", "MVLMModelLoading", "MVLMBenchmarking",
+                "MVLMNumPy", "MVLMSynthetic",
                 "MVLMModelFile", "MVLMConvert", "MVLMVerify", "MVLMFileIO", "MVLMTokenizer", "MVLMTemplate", "MVLMImage",
-                "MVLMHDF5", "MVLMGGUFExport", "MVLMConversionJob",
+                "MVLMHDF5", "MVLMGGUF", "MVLMQuant", "MVLMGGUFExport", "MVLMConversionJob",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -153,7 +183,7 @@ let package = Package(
         .target(
             name: "MVLMFuzzing",
             dependencies: [
-                "MVLMCore", "MVLMGGUF", "MVLMHDF5", "MVLMImage", "MVLMModelFile", "MVLMModels", "MVLMPyTorch",
+                "MVLMCore", "MVLMGGUF", "MVLMHDF5", "MVLMImage", "MVLMModelFile", "MVLMModels", "MVLMNumPy", "MVLMPyTorch",
                 "MVLMSafetensors", "MVLMTokenizer",
             ]),
         .executableTarget(name: "mvlm-fuzz", dependencies: ["MVLMFuzzing", "MVLMHDF5"]),
@@ -175,7 +205,8 @@ let package = Package(
         .testTarget(
             name: "MVLMConvertTests",
             dependencies: [
-                "MVLMConvert", "MVLMCheckpoint", "MVLMCompression", "MVLMModelFile", "MVLMModels", "MVLMSynthetic", "mvlm",
+                "MVLMConvert", "MVLMCheckpoint", "MVLMCompression", "MVLMModelFile", "MVLMModels", "MVLMModelLoading",
+                "MVLMNumPy", "MVLMSynthetic", "mvlm",
                 "MVLMTestSupport", "MVLMGGUFExport", "MVLMConversionJob", "MVLMVerify",
             ]),
         .testTarget(name: "MVLMTemplateTests", dependencies: ["MVLMTemplate", "MVLMTestSupport"]),
@@ -188,13 +219,19 @@ let package = Package(
         .testTarget(name: "MVLMRuntimeTests", dependencies: ["MVLMRuntime", "MVLMQuant", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMModelsTests",
-            dependencies: ["MVLMModels", "MVLMCheckpoint", "MVLMModelFile", "mvlm", "MVLMTestSupport"]),
+            dependencies: [
+                "MVLMModels", "MVLMModelLoading", "MVLMBenchmarking", "MVLMNumPy", "MVLMCheckpoint", "MVLMModelFile", "mvlm",
+                "MVLMTestSupport",
+            ]),
         .testTarget(
             name: "MVLMVerifyTests",
             dependencies: [
-                "MVLMVerify", "MVLMModels", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMCompression", "MVLMSynthetic",
+                "MVLMVerify", "MVLMModels", "MVLMModelLoading", "MVLMNumPy", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert",
+                "MVLMCompression", "MVLMSynthetic",
                 "MVLMRuntime", "mvlm", "MVLMTestSupport",
             ]),
+        // An app's view: imports MobileVLM only ("mvlm" builds its .mvlm fixture from the shipped ones).
+        .testTarget(name: "MobileVLMTests", dependencies: ["MobileVLM", "mvlm"]),
         .testTarget(name: "MVLMFuzzingTests", dependencies: ["MVLMFuzzing", "mvlm", "MVLMTestSupport"]),
         .testTarget(
             name: "MVLMRealFileTests",

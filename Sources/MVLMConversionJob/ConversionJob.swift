@@ -5,6 +5,7 @@ import MVLMCore
 import MVLMFileIO
 import MVLMImage
 import MVLMModelFile
+import MVLMModelLoading
 import MVLMModels
 import MVLMVerify
 
@@ -179,6 +180,9 @@ public struct ConversionJob: Sendable {
             _ = try found.tokenizer()  // never embed a tokenizer that does not load
             base.tokenizer = found.manifestValue
         }
+        // The model's own sampling defaults travel too (`run --sampling model`, the library's
+        // `recommendedSampling`); greedy stays the default.
+        if let generation = try prepared.checkpoint.generationConfig() { base.metadata["generation_config"] = .object(generation) }
         return base
     }
 

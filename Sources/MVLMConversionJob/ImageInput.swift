@@ -2,6 +2,7 @@ import Foundation
 import MVLMCore
 import MVLMImage
 import MVLMModels
+import MVLMNumPy
 
 /// `--image FILE` / `--image-tensor FILE.npy`: the preprocessed pixels a vision encoder takes.
 public enum ImageInput {
@@ -23,7 +24,7 @@ public enum ImageInput {
         }
         guard let image else { preconditionFailure("an image or a tensor") }
         let preprocessor = c.preprocessor.isEmpty
-            ? VisionTowerResolver.defaultPreprocessor(size: c.imageSize) : c.preprocessor
+            ? VisionConfiguration.defaultPreprocessor(size: c.imageSize) : c.preprocessor
         let parameters: ImagePreprocessing
         do {
             parameters = try ImagePreprocessing(preprocessorConfig: preprocessor, padToSquare: c.padToSquare)

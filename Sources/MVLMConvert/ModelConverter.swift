@@ -38,8 +38,11 @@ public struct ModelConverter: Sendable {
         review: ((String, ModelManifest) throws -> ModelManifest?)? = nil
     ) throws -> ModelManifest {
         let writer = try ModelFileWriter(path: path)
+        // The sources' SHA-256 (the manifest's provenance), hashed on a thread of its own while
+        // the tensors stream.
+        let digests = SourceHashing(checkpoint.filePaths)
         try stream(plan.decisions, into: writer, progress: progress)
-        let complete = completeManifest(manifest)
+        let complete = completeManifest(manifest, sourceDigests: try digests.result())
         return try writer.finish(manifest: complete, review: review.map { review in { try review($0, complete) } })
     }
 
@@ -74,7 +77,9 @@ public struct ModelConverter: Sendable {
     public var searchesScales: Bool { QuantizationPreset(plan.preset).searchesScales || !importance.isEmpty }
 
     /// `manifest` with the quantization record and the source identity added (what `convert` writes).
-    public func completeManifest(_ manifest: ModelManifest) -> ModelManifest {
+    /// - Parameter sourceDigests: each source file's SHA-256 by name (`Checkpoint.sha256Digests`),
+    ///   recorded as `source.files[].sha256`; nil records none.
+    public func completeManifest(_ manifest: ModelManifest, sourceDigests: [String: String]? = nil) -> ModelManifest {
         var manifest = manifest
         let search = searchesScales
         manifest.quantization = .object([
@@ -91,7 +96,12 @@ public struct ModelConverter: Sendable {
         manifest.source = .object([
             "path": .string((checkpoint.path as NSString).lastPathComponent),
             "format": .string(checkpoint.format.rawValue),
-            "files": .array(checkpoint.files.map { .object(["name": .string($0.name), "bytes": .int(Int64($0.bytes))]) }, elementType: "JSON"),
+            "files": .array(
+                checkpoint.files.map { file in
+                    var entry: [String: MetadataValue] = ["name": .string(file.name), "bytes": .int(Int64(file.bytes))]
+                    if let digest = sourceDigests?[file.name] { entry["sha256"] = .string(digest) }
+                    return .object(entry)
+                }, elementType: "JSON"),
         ])
         return manifest
     }
@@ -104,7 +114,9 @@ public struct ModelConverter: Sendable {
                 layout: decision.manifestLayout
             )
         }
-        return try ModelFileWriter.predictedFileSize(tensors: tensors, manifest: completeManifest(manifest))
+        // Digests are 64 hex digits whatever the bytes: zeros here give the written size.
+        let placeholders = Dictionary(checkpoint.files.map { ($0.name, String(repeating: "0", count: 64)) }, uniquingKeysWith: { a, _ in a })
+        return try ModelFileWriter.predictedFileSize(tensors: tensors, manifest: completeManifest(manifest, sourceDigests: placeholders))
     }
 
     /// Streams one decision's tensor into `writer` (an .mvlm or a GGUF sink): copied through,

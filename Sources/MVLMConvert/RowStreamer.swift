@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import MVLMCore
 import MVLMFileIO
+import MVLMQuant
 
 /// Reads a source tensor for the converter, a chunk at a time, and tells the kernel to drop the
 /// source pages each chunk used (`PageAdvice`), so resident memory stays at the chunk size

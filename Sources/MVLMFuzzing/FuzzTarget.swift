@@ -11,6 +11,7 @@ import MVLMModels
 import MVLMPyTorch
 import MVLMSafetensors
 import MVLMTokenizer
+import MVLMNumPy
 
 /// One reader or parser under fuzzing: it takes any bytes and must either succeed or throw an
 /// `MVLMError`; a crash, a hang or an allocation beyond the bounds is a finding.

@@ -25,7 +25,8 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         /// Where the data came from in the source checkpoint: names as downloaded, and for fused
         /// tensors which rows each one supplied (`{"name": ..., "rows": [begin, end]}`).
         public var source: [MetadataValue]
-        /// Layout facts for the runtime (e.g. `{"repack": "q4_0x8"}`); empty for plain row-major.
+        /// Layout facts for the runtime: `{}` for plain row-major, `{"kind": "rows16"}` for a matrix
+        /// in the repacked rows16 layout (Formats/mvlm.md, "Repacked layouts: rows16").
         public var layout: [String: MetadataValue]
 
         enum CodingKeys: String, CodingKey {

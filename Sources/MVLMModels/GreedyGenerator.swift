@@ -18,8 +18,10 @@ public struct GenerationResult: Sendable {
     public var decodeSeconds: Double
 }
 
-/// Greedy decoding: one matrix-matrix pass over the prompt, then one token at a time from the
-/// key/value cache, always taking the highest logit (the first one on ties, like `torch.argmax`).
+/// Token generation: one matrix-matrix pass over the prompt, then one token at a time from the
+/// key/value cache. By default greedy, always taking the highest logit (the first one on ties,
+/// like `torch.argmax`); with `SamplingOptions` other than `.greedy`, each token is chosen by a
+/// `Sampler` (repetition penalty, temperature, top-k, top-p, min-p, seeded draw).
 public struct GreedyGenerator {
     /// The interpreter (and key/value cache) the generator drives.
     public var interpreter: Interpreter
@@ -39,18 +41,30 @@ public struct GreedyGenerator {
 
     /// Generates `maxNewTokens` tokens after `prompt` (stopping early at a `stopTokens` member,
     /// which is included).
-    /// - Throws: `MVLMError` (`.invalidArgument`) for an empty prompt or a token id outside the
-    ///   vocabulary.
+    /// - Throws: `MVLMError` (`.invalidArgument`) for an empty prompt, a token id outside the
+    ///   vocabulary, or sampling options out of range.
     /// - Parameter onToken: called with each new token as soon as it is chosen (for streaming).
     ///   - shouldStop: asked after each token; true ends generation there (an interrupted answer).
     ///   - imageRows: for a multimodal generator, the rows that replace the prompt's negative ids
     ///     in order (`[count of negative ids, hidden]`).
+    ///   - sampling: how each token is chosen (`.greedy`: the largest logit). The repetition
+    ///     penalty sees the prompt and every generated token.
     public mutating func generate(
         prompt: [Int32], imageRows: Activation? = nil, maxNewTokens: Int, keepPromptLogits: Bool = false,
-        stopTokens: Set<Int32> = [], onToken: (Int32) -> Void = { _ in }, shouldStop: () -> Bool = { false }
+        stopTokens: Set<Int32> = [], sampling: SamplingOptions = .greedy, onToken: (Int32) -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
     ) throws -> GenerationResult {
         guard !prompt.isEmpty else { throw MVLMError(.invalidArgument, "the prompt is empty") }
         guard maxNewTokens >= 0 else { throw MVLMError(.invalidArgument, "max new tokens is negative") }
+        var sampler = try Sampler(sampling)
+        let usesSampler = sampling != .greedy
+        var history = usesSampler ? prompt : []
+        func choose(_ logits: ArraySlice<Float>) -> Int32 {
+            guard usesSampler else { return Self.argmax(logits) }
+            let token = sampler.next(logits: logits, history: history)
+            history.append(token)
+            return token
+        }
         let rowsInput = interpreter.graph.inputs.first { $0.name == "image_rows" }
         let width = rowsInput?.type.dimensions.last?.fixedValue ?? 0
         guard rowsInput != nil || imageRows == nil else {
@@ -67,14 +81,14 @@ public struct GreedyGenerator {
         let prefill = try interpreter.run(inputs(prompt, imageRows), outputs: prefillOutputs)
         let first = prefill[prefillOutputs[0]]!
         var tokens: [Int32] = []
-        var next = Self.argmax(first.values[(first.values.count - first.lastDimension)...])
+        var next = choose(first.values[(first.values.count - first.lastDimension)...])
         let afterPrefill = Self.now()
         while tokens.count < maxNewTokens {
             tokens.append(next)
             onToken(next)
             if stopTokens.contains(next) || tokens.count == maxNewTokens || shouldStop() { break }
             let step = try interpreter.run(inputs([next], nil), outputs: ["last_logits"])
-            next = Self.argmax(step["last_logits"]!.values[...])
+            next = choose(step["last_logits"]!.values[...])
         }
         let end = Self.now()
         return GenerationResult(

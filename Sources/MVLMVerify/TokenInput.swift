@@ -2,6 +2,7 @@ import Foundation
 import MVLMCore
 import MVLMFileIO
 import MVLMModels
+import MVLMNumPy
 
 /// Token ids given on the command line: a list (`1,450,4996`), a text file of ids separated by
 /// commas or white space, or an integer `.npy` array (any shape, read in C order).

@@ -2,6 +2,7 @@ import MVLMCheckpoint
 import MVLMCore
 import MVLMModelFile
 import MVLMModels
+import MVLMModelLoading
 
 /// `mvlm verify FILE --against SRC` from code: loads the float source and the `.mvlm` file,
 /// runs both on the same tokens, measures every weight's reconstruction, and reports.
@@ -76,6 +77,7 @@ public struct Verification {
             bitsPerWeight: elements > 0 ? Double(bytes * 8) / Double(elements) : 0, comparison: comparison, weights: weights,
             budget: budget)
         report.image = image
+        report.sourceCheck = try SourceCheck.check(manifest: reader.manifest, source: source)
         return report
     }
 }

@@ -17,6 +17,8 @@ public struct VerificationReport: Sendable {
     public var worstCount = 10
     /// The vision half on one image (`--image`/`--image-tensor`), when given.
     public var image: ImageComparison?
+    /// Whether the source is the one the file was made from (nil when not checked).
+    public var sourceCheck: SourceCheck?
 
     public init(
         file: String, source: String, fileBytes: Int, bitsPerWeight: Double, comparison: OutputComparison,
@@ -76,6 +78,7 @@ public struct VerificationReport: Sendable {
             "passed": .bool(passed),
         ]
         if weights.isEmpty { object["worst_tensors"] = .null }
+        if let sourceCheck { object["source_check"] = sourceCheck.json }
         if let image {
             object["image"] = .object([
                 "vision_features": .object([
@@ -126,6 +129,7 @@ public struct VerificationReport: Sendable {
         lines.append("\(file) against \(source)")
         lines.append("  file             \(Format.bytes(fileBytes)), \(String(format: "%.3f", bitsPerWeight)) bits per weight")
         lines.append("  input            \(c.tokenCount) tokens, \(c.windowCount) window\(c.windowCount == 1 ? "" : "s") of \(c.context), \(c.scoredPositions) positions scored")
+        if let sourceCheck { lines += sourceCheck.text }
         lines.append("")
         lines.append("  KL divergence    mean \(Format.number(c.kld.mean))  median \(Format.number(c.kld.median))  p99 \(Format.number(c.kld.p99))  max \(Format.number(c.kld.max))")
         lines.append("  top-1 agreement  \(Format.percent(c.top1Agreement))")

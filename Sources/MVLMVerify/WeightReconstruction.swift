@@ -1,4 +1,4 @@
-import MVLMConvert
+import MVLMQuant
 import MVLMCore
 import MVLMFileIO
 import MVLMModelFile

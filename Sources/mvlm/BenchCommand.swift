@@ -4,6 +4,8 @@ import MVLMCheckpoint
 import MVLMCore
 import MVLMModels
 import MVLMRuntime
+import MVLMBenchmarking
+import MVLMModelLoading
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -13,6 +13,7 @@ import Synchronization
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import MVLMModelLoading
 #endif
 
 /// Set by SIGINT while an answer is being generated; the generator stops at the next token.

@@ -10,6 +10,7 @@ import MVLMModelFile
 import MVLMModels
 import MVLMRuntime
 import MVLMVerify
+import MVLMModelLoading
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

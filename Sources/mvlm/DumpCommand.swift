@@ -5,6 +5,7 @@ import MVLMCore
 import MVLMModelFile
 import MVLMModels
 import MVLMQuant
+import MVLMNumPy
 
 struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MVLMCheckpoint
 import MVLMModels
+import MVLMModelLoading
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

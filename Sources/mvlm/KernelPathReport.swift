@@ -25,9 +25,8 @@ struct KernelPathReport {
         for (phase, tokens) in [("decode", 1), ("prefill", 64)] {
             var paths: [(weight: String, path: LinearPath)] = []
             for decision in plan.decisions where decision.shape.count == 2 && decision.role != .tokenEmbedding {
-                guard let dtype = DType(name: decision.outputDType) else { continue }
                 let path = LinearPath.predicted(
-                    dtype: dtype, layout: decision.storedLayout, shape: decision.shape, tokens: tokens, level: target.kernelLevel,
+                    dtype: decision.outputDType, layout: decision.storedLayout, shape: decision.shape, tokens: tokens, level: target.kernelLevel,
                     arm: arm)
                 paths.append((decision.name, path))
             }

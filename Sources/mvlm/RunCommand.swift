@@ -7,16 +7,21 @@ import MVLMModelFile
 import MVLMModels
 import MVLMRuntime
 import MVLMTokenizer
+import MVLMNumPy
+import MVLMModelLoading
 
-/// `mvlm run`: greedy generation with the float engine.
+/// `mvlm run`: generation with the engine, greedy unless sampling flags ask otherwise.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a model (checkpoint, GGUF or .mvlm): greedy decoding from token ids or a text prompt.",
+        abstract: "Run a model (checkpoint, GGUF or .mvlm): greedy decoding or sampling from token ids or a text prompt.",
         discussion: """
             MODEL is a checkpoint folder (config.json + weights), a weights file next to a \
             config.json, or an .mvlm file. The prompt is processed in one pass; new tokens are then \
-            generated one at a time, always taking the most likely token.
+            generated one at a time, by default always taking the most likely token (greedy). \
+            --temperature, --top-k, --top-p, --min-p, --repetition-penalty and --seed sample \
+            instead, with transformers' filters in transformers' order; --sampling model starts \
+            from the model's generation_config.json. --stop TEXT ends the answer before TEXT.
 
             With --tokens the prompt is token ids and the generated ids go to stdout. With --prompt \
             the text is tokenized (tokenizer.model or tokenizer.json beside the model, a GGUF's \
@@ -27,6 +32,7 @@ struct RunCommand: ParsableCommand {
               mvlm run ./MobileLLaMA-1.4B --tokens 1,450,4996 --max-new-tokens 16
               mvlm run ./smollm2-float --tokenizer SmolLM2-135M-Instruct.Q4_1.gguf --prompt "The capital of France is"
               mvlm run smollm2-q8.mvlm --chat --prompt "What is the capital of France?"
+              mvlm run smollm2-q8.mvlm --prompt "Once upon a time" --temperature 0.8 --top-p 0.9 --seed 7 --stop "\\n\\n"
 
             --chat renders the model's own chat template (chat_template.jinja, chat_template.json, \
             tokenizer_config.json or GGUF tokenizer.chat_template; MobileVLM's conversation format is \
@@ -61,6 +67,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The CLIP folder (config.json, optional preprocessor_config.json) that configures a MobileVLM checkpoint's vision tower when its mm_vision_tower is not a known tower.", valueName: "DIR"))
     var visionTower: String?
 
+    @OptionGroup(title: "Sampling") var samplingArguments: SamplingArguments
+
     @Option(parsing: .unconditional, help: "Number of tokens to generate (capped at what fits in the model's context).")
     var maxNewTokens: Int = 16
 
@@ -84,6 +92,7 @@ struct RunCommand: ParsableCommand {
         if maxNewTokens < 0 { throw ValidationError("--max-new-tokens must be 0 or more") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if image != nil && imageTensor != nil { throw ValidationError("pass either --image or --image-tensor, not both") }
+        if !samplingArguments.stopStrings.isEmpty && prompt == nil { throw ValidationError("--stop ends a --prompt's text answer") }
     }
 
     /// Whether an image was given.
@@ -109,6 +118,7 @@ struct RunCommand: ParsableCommand {
         var prompt = try Self.parseTokens(tokens!)
         let checkpoint = try Checkpoint.open(model)
         let languageModel = try LanguageModel.load(checkpoint, visionTower: visionTower)
+        let sampling = try samplingArguments.options { try checkpoint.generationConfig() }
         let imageRows = try encodeImage(languageModel, prompt: &prompt)
         let maxNewTokens = try newTokenBudget(languageModel, promptLength: prompt.count)
         if !languageModel.unusedTensors.isEmpty && !json {
@@ -116,7 +126,8 @@ struct RunCommand: ParsableCommand {
         }
         var generator = try makeGenerator(languageModel, multimodal: imageRows != nil)
         let result = try generator.generate(
-            prompt: prompt, imageRows: imageRows?.imageFeatures, maxNewTokens: maxNewTokens, keepPromptLogits: logitsOut != nil)
+            prompt: prompt, imageRows: imageRows?.imageFeatures, maxNewTokens: maxNewTokens, keepPromptLogits: logitsOut != nil,
+            sampling: sampling)
         if let logitsOut, let logits = result.promptLogits {
             try NumPyFile.writeFloat32(logits.values, shape: logits.shape, to: logitsOut)
         }
@@ -133,6 +144,7 @@ struct RunCommand: ParsableCommand {
                 "kernel_paths": KernelPathReport(generator.interpreter, promptTokens: prompt.count).jsonObject,
             ]
             if let imageRows { object["image_encode_seconds"] = imageRows.seconds }
+            if sampling != .greedy { object["sampling"] = try Self.jsonObject(sampling) }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
@@ -163,6 +175,8 @@ struct RunCommand: ParsableCommand {
         guard !ids.isEmpty else { throw ValidationError("--prompt is empty after tokenization") }
         let checkpoint = try Checkpoint.open(model)
         let languageModel = try LanguageModel.load(checkpoint, visionTower: visionTower)
+        let sampling = try samplingArguments.options { try checkpoint.generationConfig() }
+        let stops = try StopStrings(samplingArguments.stopStrings)
         let imageRows = try encodeImage(languageModel, prompt: &ids)
         let maxNewTokens = try newTokenBudget(languageModel, promptLength: ids.count)
         if tokenizer.vocabularySize > languageModel.vocabularySize {
@@ -174,27 +188,36 @@ struct RunCommand: ParsableCommand {
         var generator = try makeGenerator(languageModel, multimodal: imageRows != nil)
         var generated: [Int] = []
         var printed = ""
+        var stoppedText: String?
         let stop = tokenizer.eosID.map { Set([Int32($0)]) } ?? []
-        let result = try generator.generate(prompt: ids, imageRows: imageRows?.imageFeatures, maxNewTokens: maxNewTokens, stopTokens: stop) { token in
-            guard !json else { return }
-            generated.append(Int(token))
-            // Decode everything so far and print what is new (a character may span tokens).
-            let full = tokenizer.decode(generated, skipSpecial: true)
-            if full.hasPrefix(printed), !full.hasSuffix("\u{FFFD}") {
-                FileHandle.standardOutput.write(Data(full.dropFirst(printed.count).utf8))
-                printed = full
-            }
-        }
-        let answer = tokenizer.decode(result.tokens.map(Int.init), skipSpecial: true)
+        let result = try generator.generate(
+            prompt: ids, imageRows: imageRows?.imageFeatures, maxNewTokens: maxNewTokens, stopTokens: stop, sampling: sampling,
+            onToken: { token in
+                generated.append(Int(token))
+                // Decode everything so far and print what is new (a character may span tokens);
+                // text that may begin a stop string waits until it cannot.
+                let full = tokenizer.decode(generated, skipSpecial: true)
+                if let cut = stops.truncate(full) { stoppedText = cut }
+                guard !json, !full.hasSuffix("\u{FFFD}") else { return }
+                let showable = stoppedText.map { Substring($0) } ?? stops.showable(full)
+                if showable.hasPrefix(printed), showable.count > printed.count {
+                    FileHandle.standardOutput.write(Data(showable.dropFirst(printed.count).utf8))
+                    printed = String(showable)
+                }
+            },
+            shouldStop: { stoppedText != nil })
+        let answer = stoppedText ?? tokenizer.decode(result.tokens.map(Int.init), skipSpecial: true)
         let steps = max(result.tokens.count - 1, 0)
         let rate = Double(steps) / max(result.decodeSeconds, 1e-9)
         if json {
-            let object: [String: Any] = [
+            var object: [String: Any] = [
                 "prompt": text, "prompt_tokens": ids.map(Int.init), "generated": result.tokens.map(Int.init), "text": answer,
                 "prefill_seconds": result.prefillSeconds, "decode_seconds": result.decodeSeconds,
                 "decode_tokens_per_second": rate, "threads": generator.interpreter.threads,
                 "kernel_paths": KernelPathReport(generator.interpreter, promptTokens: ids.count).jsonObject,
             ]
+            if sampling != .greedy { object["sampling"] = try Self.jsonObject(sampling) }
+            if stoppedText != nil { object["stopped_at_stop_string"] = true }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
@@ -239,6 +262,11 @@ struct RunCommand: ParsableCommand {
             printError(String(format: "image: %d rows from the vision encoder in %.3f s", encoding.imageFeatures.shape[0], encoding.seconds))
         }
         return encoding
+    }
+
+    /// `options` as a JSON object (SamplingOptions' Codable keys: `temperature`, `top_k`…).
+    static func jsonObject(_ options: SamplingOptions) throws -> Any {
+        try JSONSerialization.jsonObject(with: try JSONEncoder().encode(options))
     }
 
     /// One line per reason: how many unused tensors and a few names.

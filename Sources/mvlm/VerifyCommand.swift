@@ -8,6 +8,7 @@ import MVLMModelFile
 import MVLMModels
 import MVLMRuntime
 import MVLMVerify
+import MVLMModelLoading
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

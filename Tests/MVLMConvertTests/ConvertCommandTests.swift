@@ -3,6 +3,7 @@ import MVLMCheckpoint
 import MVLMModels
 import MVLMTestSupport
 import Testing
+import MVLMNumPy
 
 @Suite("mvlm convert and verify --integrity on the command line")
 struct ConvertCommandTests {

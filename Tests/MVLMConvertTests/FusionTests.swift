@@ -6,6 +6,8 @@ import MVLMModelFile
 import MVLMModels
 import MVLMTestSupport
 import Testing
+import MVLMNumPy
+import MVLMModelLoading
 
 /// Fusing q/k/v and gate/up keeps the float model's outputs: an F32 file with fused projections
 /// gives the logits of the unfused source checkpoint, and both match transformers.

@@ -7,6 +7,7 @@ import MVLMGGUFExport
 import MVLMModels
 import MVLMTestSupport
 import Testing
+import MVLMModelLoading
 
 /// `mvlm convert --format gguf` against files llama.cpp's own tools wrote from the same checkpoints
 /// (Tests/Fixtures/gguf_export, from gen_gguf_export.py: convert_hf_to_gguf.py and llama-quantize).

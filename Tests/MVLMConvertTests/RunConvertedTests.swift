@@ -8,6 +8,8 @@ import MVLMModels
 import MVLMQuant
 import MVLMTestSupport
 import Testing
+import MVLMNumPy
+import MVLMModelLoading
 
 /// A converted .mvlm file runs in the engine from its stored bytes, and stays close to
 /// transformers' logits (Tests/Fixtures/llama, from gen_llama.py) within each preset's error.

@@ -3,6 +3,8 @@ import MVLMCheckpoint
 import MVLMModels
 import MVLMRuntime
 import Testing
+import MVLMBenchmarking
+import MVLMModelLoading
 
 /// Prefill and decode throughput on a real-sized checkpoint. A benchmark, not a test: it runs
 /// only with `MVLM_BENCH=1` (and should be run with `swift test -c release`); otherwise the

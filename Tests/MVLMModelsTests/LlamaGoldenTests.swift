@@ -5,6 +5,8 @@ import MVLMRuntime
 import MVLMSafetensors
 import MVLMTestSupport
 import Testing
+import MVLMNumPy
+import MVLMModelLoading
 
 /// Golden tests against Hugging Face transformers `LlamaForCausalLM`: fixtures and reference
 /// logits/tokens come from `Tests/Fixtures/gen_llama.py`.

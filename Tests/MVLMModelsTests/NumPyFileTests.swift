@@ -3,6 +3,7 @@ import MVLMCore
 import MVLMModels
 import MVLMTestSupport
 import Testing
+import MVLMNumPy
 
 @Suite struct NumPyFileTests {
     @Test func headerIsVersion1AlignedTo64() {

@@ -5,6 +5,7 @@ import MVLMTestSupport
 import Testing
 
 @testable import mvlm
+import MVLMNumPy
 
 @Suite struct RunCommandTests {
     @Test func writesPromptLogitsAsNumPy() throws {

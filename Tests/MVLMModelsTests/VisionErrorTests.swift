@@ -6,6 +6,7 @@ import MVLMModels
 import MVLMRuntime
 import MVLMTestSupport
 import Testing
+import MVLMModelLoading
 
 /// Broken vision configurations, checkpoints and inputs: each refused with a message that names
 /// the field, tensor or file and what was expected.

@@ -6,6 +6,8 @@ import MVLMModels
 import MVLMRuntime
 import MVLMTestSupport
 import Testing
+import MVLMNumPy
+import MVLMModelLoading
 
 /// Golden tests of the whole MobileVLM (V1 with LDP, V2 with LDPv2) against the oracle of
 /// `Tests/Fixtures/gen_vision.py`: transformers' CLIPVisionModel (hidden_states[-2], CLS dropped)

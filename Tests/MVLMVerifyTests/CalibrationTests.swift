@@ -6,6 +6,7 @@ import MVLMModels
 import MVLMTestSupport
 import MVLMVerify
 import Testing
+import MVLMModelLoading
 
 /// Calibration statistics against transformers (forward pre-hooks on every nn.Linear,
 /// Tests/Fixtures/gen_imatrix.py), and their use by the converter.

@@ -3,6 +3,7 @@ import MVLMModels
 import MVLMTestSupport
 import MVLMVerify
 import Testing
+import MVLMNumPy
 
 /// The per-position statistics and summaries against SciPy / NumPy (Tests/Fixtures/gen_verify.py).
 @Suite("verification statistics")

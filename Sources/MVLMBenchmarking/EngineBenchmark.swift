@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import MVLMCore
+import MVLMModels
 import MVLMGraph
 import Dispatch
 import MVLMRuntime

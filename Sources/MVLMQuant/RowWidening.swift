@@ -1,6 +1,5 @@
 import CMVLMKernels
 import MVLMCore
-import MVLMQuant
 
 /// Widens whole rows of a contiguous tensor's bytes to f32, whatever the source dtype.
 public enum RowWidening {

@@ -1,5 +1,6 @@
 import MVLMCheckpoint
 import MVLMCore
+import MVLMModels
 
 extension LanguageModel {
     /// Builds the model of an opened checkpoint (its config.json and merged tensors).
@@ -21,21 +22,8 @@ extension LanguageModel {
 
     /// The configuration and tensors the engine builds from: the checkpoint's own, or for a
     /// llama GGUF (and a file converted from one) its metadata as a config and its tensors under
-    /// Hugging Face names (`GGUFLlama`).
+    /// Hugging Face names (`engineView(config:reader:path:)`).
     public static func engineView(_ checkpoint: Checkpoint) throws -> ([String: MetadataValue], any TensorReader) {
-        let names = Set(checkpoint.reader.tensorInfos.map(\.name))
-        let ggufNames = names.contains("token_embd.weight")
-        guard ggufNames else { return (checkpoint.config, checkpoint.reader) }
-        var config = checkpoint.config
-        if config["model_type"] == nil {
-            guard GGUFLlama.describesLlama(checkpoint.reader.metadata) else {
-                throw MVLMError(
-                    .unsupported,
-                    "GGUF architecture '\(checkpoint.reader.metadata["general.architecture"]?.stringValue ?? "?")' is not supported (supported: llama)",
-                    file: checkpoint.path)
-            }
-            config = try GGUFLlama.config(metadata: checkpoint.reader.metadata, tensorNames: names)
-        }
-        return (config, RenamedTensorReader(checkpoint.reader, rename: GGUFLlama.huggingFaceName))
+        try engineView(config: checkpoint.config, reader: checkpoint.reader, path: checkpoint.path)
     }
 }

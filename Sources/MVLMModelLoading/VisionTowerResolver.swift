@@ -1,6 +1,7 @@
 import Foundation
 import MVLMCheckpoint
 import MVLMCore
+import MVLMModels
 
 /// Completes a MobileVLM config.json with what a released checkpoint leaves out: the CLIP
 /// tower's own configuration (`vision_config`) and its image preprocessing
@@ -35,15 +36,9 @@ public enum VisionTowerResolver {
         ]
     }
 
-    /// CLIP's image preprocessing at `size` pixels (what CLIPImageProcessor uses for the towers above).
+    /// CLIP's image preprocessing at `size` pixels (`VisionConfiguration.defaultPreprocessor`).
     public static func defaultPreprocessor(size: Int) -> [String: MetadataValue] {
-        [
-            "crop_size": .int(Int64(size)), "size": .object(["shortest_edge": .int(Int64(size))]),
-            "do_resize": .bool(true), "do_center_crop": .bool(true), "do_rescale": .bool(true), "do_normalize": .bool(true),
-            "do_convert_rgb": .bool(true), "resample": .int(3), "rescale_factor": .float(1.0 / 255.0),
-            "image_mean": .array([.float(0.48145466), .float(0.4578275), .float(0.40821073)], elementType: "JSON"),
-            "image_std": .array([.float(0.26862954), .float(0.26130258), .float(0.27577711)], elementType: "JSON"),
-        ]
+        VisionConfiguration.defaultPreprocessor(size: size)
     }
 
     /// Whether `config` describes a model with a vision tower (MobileVLM / LLaVA-style fields).
