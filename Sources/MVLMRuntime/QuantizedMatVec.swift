@@ -2,13 +2,14 @@ import CMVLMKernels
 import Foundation
 import MVLMCore
 
-/// Products with Q4_0, Q8_0 (and INT8_B32), Q4_K and Q6_K weights through the C kernels, on the
+/// Products with Q4_0, Q8_0 (and INT8_B32), Q4_K, Q6_K and IQ4_NL weights through the C kernels, on the
 /// stored blocks with activations quantized to 8 bits per block of 32 (what llama.cpp's CPU
 /// backend does):
 /// - decode (fewer than `LinearKernel.matrixThreshold` tokens): each token's activations are
 ///   quantized once to Q8_0 blocks, then every weight row is an integer dot product per block,
 ///   scaled by both blocks' f16 scales (`mvlm_matvec_q8`);
-/// - prefill of Q4_0, Q4_K and Q6_K: `MatrixMultiply.quantized` (tiles of weight rows decoded once
+/// - prefill of Q4_0, Q4_K, Q6_K and IQ4_NL (rewritten as Q8_0 16 rows at a time, `mvlm_gemm_iq4nl`):
+///   `MatrixMultiply.quantized` (tiles of weight rows decoded once
 ///   per call and swept by every token, `mvlm_gemm_q8`). Q8_0 and INT8_B32 prefill keeps f32
 ///   activations (`LinearKernel`'s widened tiles and the C float kernel): an 8-bit weight is chosen
 ///   for accuracy, and 8-bit activations would double its error (on the test fixtures' q8_0 file
@@ -30,6 +31,7 @@ enum QuantizedMatVec {
         case .q8_0, .int8Block32: 1
         case .q4_K: 2
         case .q6_K: 3
+        case .iq4_NL: 4
         default: nil
         }
     }
@@ -37,7 +39,7 @@ enum QuantizedMatVec {
     /// The C kernel's code for a block type whose prefill uses 8-bit activations, if any.
     static func matrixKernelType(_ type: BlockType) -> Int32? {
         switch type {
-        case .q4_0, .q4_K, .q6_K: kernelType(type)
+        case .q4_0, .q4_K, .q6_K, .iq4_NL: kernelType(type)
         default: nil
         }
     }
