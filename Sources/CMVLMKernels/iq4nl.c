@@ -10,7 +10,8 @@
 //   is at most 2 · 127 · 127 = 32258 and never saturates);
 // - AVX-512 VNNI: the lookup gives w + 128 (unsigned) and VPDPBUSD sums (w + 128) · x from an
 //   accumulator started at -128 · Σx (the block sum mvlm_quantize_q8_0 writes): exact;
-// four rows share each activation load.
+// four rows share each activation load;
+// - arm64 NEON / dotprod: VQTBL1Q_S8 lookup, SMULL/SMLAL2 or SDOT (bitwise level 0's result).
 // Prefill (mvlm_gemm_iq4nl): an IQ4_NL block is exactly a Q8_0 block (same f16 d, int8 q =
 // kvalues[index], -127...113), so each thread rewrites 16 rows at a time as Q8_0 into its scratch
 // buffer and runs mvlm_gemm_q8's Q8_0 kernels on it (exact integer dot products at every level).
@@ -101,6 +102,46 @@ MVLM_AVX512 static void dot4_avx512(const uint8_t *const w[4], int count, const 
 }
 #endif
 
+#ifdef MVLM_ARM
+// arm64: VQTBL1Q_S8 turns 16 indices into 16 signed weights; the block's integer dot product is
+// exact (NEON: SMULL + SMLAL2 pairs in int16, |sum| ≤ 2 · 127 · 127, then SADDLP; dotprod: SDOT),
+// and the float epilogue is the portable one's, so both levels give level 0's floats bit for bit.
+MVLM_INLINE void lookup_arm(const uint8_t *wb, int8x16_t *lo, int8x16_t *hi) {
+    const int8x16_t table = vld1q_s8(kvalues);
+    uint8x16_t packed = vld1q_u8(wb + 2);
+    *lo = vqtbl1q_s8(table, vandq_u8(packed, vdupq_n_u8(0xF)));
+    *hi = vqtbl1q_s8(table, vshrq_n_u8(packed, 4));
+}
+
+static float dot_neon(const uint8_t *w, const uint8_t *x, int64_t blocks) {
+    float sum = 0;
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + b * 18, *xb = x + b * 34;
+        int8x16_t lo, hi;
+        lookup_arm(wb, &lo, &hi);
+        int8x16_t x0 = vld1q_s8((const int8_t *)(xb + 2)), x1 = vld1q_s8((const int8_t *)(xb + 18));
+        int16x8_t a = vmlal_high_s8(vmull_s8(vget_low_s8(lo), vget_low_s8(x0)), lo, x0);
+        int16x8_t c = vmlal_high_s8(vmull_s8(vget_low_s8(hi), vget_low_s8(x1)), hi, x1);
+        int32_t s = vaddvq_s32(vaddq_s32(vpaddlq_s16(a), vpaddlq_s16(c)));
+        sum += mvlm_half_to_float(mvlm_load16(wb)) * mvlm_half_to_float(mvlm_load16(xb)) * (float)s;
+    }
+    return sum;
+}
+
+MVLM_DOTPROD static float dot_dotprod(const uint8_t *w, const uint8_t *x, int64_t blocks) {
+    float sum = 0;
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + b * 18, *xb = x + b * 34;
+        int8x16_t lo, hi;
+        lookup_arm(wb, &lo, &hi);
+        int32x4_t acc = vdotq_s32(vdupq_n_s32(0), lo, vld1q_s8((const int8_t *)(xb + 2)));
+        acc = vdotq_s32(acc, hi, vld1q_s8((const int8_t *)(xb + 18)));
+        sum += mvlm_half_to_float(mvlm_load16(wb)) * mvlm_half_to_float(mvlm_load16(xb)) * (float)vaddvq_s32(acc);
+    }
+    return sum;
+}
+#endif
+
 void mvlm_matvec_iq4nl(const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xq, const int32_t *xsum,
                        int64_t n, float *y) {
     const uint8_t *rows = (const uint8_t *)w, *x = (const uint8_t *)xq;
@@ -117,6 +158,13 @@ void mvlm_matvec_iq4nl(const void *w, size_t row_bytes, int64_t first, int64_t l
             else
                 dot4_avx2(w4, count, x, blocks, y + r);
         }
+        return;
+    }
+#endif
+#ifdef MVLM_ARM
+    if (level >= 1) {
+        for (int64_t r = first; r < last; r++)
+            y[r] = level >= 2 ? dot_dotprod(rows + (size_t)r * row_bytes, x, blocks) : dot_neon(rows + (size_t)r * row_bytes, x, blocks);
         return;
     }
 #endif

@@ -78,6 +78,8 @@ void suite_decode(void);
 void suite_prefill(void);
 void suite_elementwise(void);
 void suite_quantize(void);
+/// IQ4_NL decode and prefill (test_iq4nl.c).
+void suite_iq4nl(void);
 /// Real tensors (`--real DIR`): see real_tensors.c.
 int run_real_tensors(const char *dir, const char *out_dir);
 /// `--compare A B --real DIR`: the outputs two machines wrote with --out agree (real_tensors.c).
