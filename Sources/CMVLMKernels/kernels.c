@@ -357,6 +357,10 @@ int mvlm_kernels_set_thread_level(int level) {
 
 void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, int64_t last,
                     const void *xq, const int32_t *xsum, int64_t n, float *y) {
+    if (type == 4) {  // IQ4_NL (iq4nl.c)
+        mvlm_matvec_iq4nl(w, row_bytes, first, last, xq, xsum, n, y);
+        return;
+    }
     const uint8_t *rows = (const uint8_t *)w;
     const uint8_t *x = (const uint8_t *)xq;
     if (type >= MVLM_Q8_INT8_PC) {  // the toolkit's own types: matvec_own.c

@@ -11,6 +11,10 @@ public struct QuantizationPreset: Sendable, Hashable {
         case q8_0
         /// Matrices Q4_0; the output head Q6_K (llama.cpp's `Q4_0`).
         case q4_0
+        /// Matrices IQ4_NL; the output head Q6_K (llama.cpp's `IQ4_NL`, except that llama.cpp also
+        /// gives FFN down of the first eighth of the layers Q5_K when it has no importance matrix, and
+        /// attention V Q5_K when 4 or more heads share a KV head: Q5_K is not written here).
+        case iq4_nl
         /// Matrices Q4_K; attention V and FFN down Q6_K in the first and last eighth of the layers and
         /// every third layer between; the output head Q6_K (llama.cpp's `Q4_K_M`).
         case q4_k_m
@@ -29,6 +33,7 @@ public struct QuantizationPreset: Sendable, Hashable {
             "f16      every matrix F16 (reference quality, 16 bits per weight)",
             "q8_0     every matrix Q8_0 (8.5 bits per weight)",
             "q4_0     matrices Q4_0, output head Q6_K (as llama.cpp's Q4_0)",
+            "iq4_nl   matrices IQ4_NL (non-linear 4-bit grid), output head Q6_K (llama.cpp's IQ4_NL without its Q5_K rows)",
             "q4_k_m   matrices Q4_K, attention V / FFN down Q6_K in sensitive layers, output head Q6_K (as llama.cpp's Q4_K_M)",
             "default  the q4_k_m mix with scale search (and importance weights when calibrated)",
         ]
@@ -66,6 +71,9 @@ public struct QuantizationPreset: Sendable, Hashable {
         case .q4_0:
             if head { return (.quantized(.q6_K), "q4_0: output head Q6_K") }
             return (.quantized(.q4_0), "preset q4_0")
+        case .iq4_nl:
+            if head { return (.quantized(.q6_K), "iq4_nl: output head Q6_K") }
+            return (.quantized(.iq4_NL), "preset iq4_nl")
         case .q4_k_m, .default:
             if head { return (.quantized(.q6_K), "\(name.rawValue): output head Q6_K") }
             if role == .attentionValue || role == .ffnDown, let layer,

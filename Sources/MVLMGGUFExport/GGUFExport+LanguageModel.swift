@@ -156,7 +156,7 @@ extension GGUFExport {
     }
 
     /// `general.file_type` (llama.cpp's `llama_ftype`): the preset's, as llama-quantize writes the
-    /// type it was asked for (f16 1, q8_0 7, q4_0 2, q4_k_m and default 15 = Q4_K_M, even where
+    /// type it was asked for (f16 1, q8_0 7, q4_0 2, iq4_nl 25, q4_k_m and default 15 = Q4_K_M, even where
     /// rows took fallbacks); with overrides, the type holding most matrix weights.
     static func fileType(of decisions: [TensorDecision], plan: ConversionPlan) -> Int {
         if plan.overrides.isEmpty {
@@ -164,6 +164,7 @@ extension GGUFExport {
             case .f16: return 1
             case .q8_0: return 7
             case .q4_0: return 2
+            case .iq4_nl: return 25
             case .q4_k_m, .default: return 15
             }
         }
@@ -171,14 +172,14 @@ extension GGUFExport {
     }
 
     /// The `llama_ftype` of the type holding most matrix weights: F32 0, F16 1, Q4_0 2, Q4_1 3,
-    /// Q8_0 7, Q5_0 8, Q5_1 9, Q2_K 10, Q3_K 12, Q4_K 15 (Q4_K_M), Q5_K 17 (Q5_K_M), Q6_K 18, BF16 32.
+    /// Q8_0 7, Q5_0 8, Q5_1 9, Q2_K 10, Q3_K 12, Q4_K 15 (Q4_K_M), Q5_K 17 (Q5_K_M), Q6_K 18, IQ4_NL 25, BF16 32.
     static func fileType(of decisions: [TensorDecision]) -> Int {
         var weights: [String: Int] = [:]
         for decision in decisions where decision.shape.count >= 2 { weights[decision.outputDType.name, default: 0] += decision.elementCount }
         let dominant = weights.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key ?? "F32"
         let table = [
             "F32": 0, "F16": 1, "Q4_0": 2, "Q4_1": 3, "Q8_0": 7, "Q5_0": 8, "Q5_1": 9, "Q2_K": 10, "Q3_K": 12, "Q4_K": 15,
-            "Q5_K": 17, "Q6_K": 18, "BF16": 32,
+            "Q5_K": 17, "Q6_K": 18, "IQ4_NL": 25, "BF16": 32,
         ]
         return table[dominant] ?? 1
     }

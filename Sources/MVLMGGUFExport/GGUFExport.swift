@@ -71,7 +71,7 @@ public struct GGUFExport: Sendable {
             guard GGUFWriter.ggmlTypeID(of: decision.outputDType) != nil else {
                 throw MVLMError(
                     .unsupported,
-                    "\(decision.outputDType) has no ggml type, so llama.cpp cannot read it; choose a GGUF type for it (--override '\(decision.name)=Q8_0', or Q4_0, Q4_1, Q5_0, Q4_K, Q6_K, F16) or a GGUF preset (--quant q8_0, q4_0, q4_k_m)",
+                    "\(decision.outputDType) has no ggml type, so llama.cpp cannot read it; choose a GGUF type for it (--override '\(decision.name)=Q8_0', or Q4_0, Q4_1, Q5_0, IQ4_NL, Q4_K, Q6_K, F16) or a GGUF preset (--quant q8_0, q4_0, q4_k_m)",
                     file: checkpoint.path, subject: "tensor '\(decision.name)'")
             }
         }

@@ -4,13 +4,13 @@ import MVLMCore
 ///
 /// The arithmetic follows ggml's `dequantize_row_*` and gguf-python's `dequantize_blocks` operation
 /// for operation, so the output is bitwise equal to theirs (tested on llama.cpp-made and random
-/// blocks). Supported: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, and the toolkit's
+/// blocks). Supported: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, and the toolkit's
 /// INT8_B32 (the Q8_0 layout), AFFINE4_G32 (the Q4_1 layout), AFFINE4_G64, AFFINE4_G128 and INT8_PC
 /// (whose f32 scale heads every row, so its calls say how long a row is).
 public enum BlockDequantizer {
     /// The block types ``dequantize(_:from:into:)`` decodes.
     public static let supportedTypes: [BlockType] = [
-        .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K,
+        .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_NL,
         .int8Block32, .affine4G32, .affine4G64, .affine4G128, .int8PerChannel,
     ]
 
@@ -68,6 +68,7 @@ public enum BlockDequantizer {
         case .q4_K: Q4_KKernel.dequantizeRow(src, count: count, into: y)
         case .q5_K: dequantizeQ5_K(src, count: count, into: y)
         case .q6_K: Q6_KKernel.dequantizeRow(src, count: count, into: y)
+        case .iq4_NL: IQ4_NLKernel.dequantizeRow(src, count: count, into: y)
         default: break
         }
     }

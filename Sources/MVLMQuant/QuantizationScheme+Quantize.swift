@@ -113,6 +113,10 @@ extension QuantizationScheme {
             } else {
                 Q4_1Kernel.quantizeRow(x, count: count, into: out)
             }
+        case .iq4_NL:
+            // The reference already searches; importance (reaching here only with `search`) selects
+            // llama.cpp's imatrix path.
+            IQ4_NLKernel.quantizeRow(x, count: count, importance: importance, into: out)
         case .q4_K:
             // The vector kernels (CMVLMKernels, AVX2/AVX-512) produce the same bytes; the Swift
             // kernel is the portable path and the imatrix quantizer.
@@ -136,6 +140,7 @@ extension QuantizationScheme {
         case .q4_0: Q4_0Kernel.dequantizeRow(src, count: count, into: y)
         case .q5_0: BlockDequantizer.dequantizeQ5_0(src, count: count, into: y)
         case .q4_1: Q4_1Kernel.dequantizeRow(src, count: count, into: y)
+        case .iq4_NL: IQ4_NLKernel.dequantizeRow(src, count: count, into: y)
         case .q4_K: Q4_KKernel.dequantizeRow(src, count: count, into: y)
         case .q6_K: Q6_KKernel.dequantizeRow(src, count: count, into: y)
         case .int8PerChannel: Int8Kernel.dequantizePerChannel(src, count: count, into: y)

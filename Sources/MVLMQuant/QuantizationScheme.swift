@@ -37,6 +37,16 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
     /// Layout: `f16 d`, `f16 m` (bytes 0-3), 16 bytes of nibbles as in Q4_0. Value = `d * q + m`.
     /// Rounding: `m = min(x)`, `d = (max(x) - m) / 15`, `q = min(15, trunc((x - m) * (1/d) + 0.5))`.
     case q4_1
+    /// GGUF IQ4_NL: blocks of 32, 18 bytes, 4.5 bits per weight, a fixed non-linear grid.
+    ///
+    /// Layout: `f16 d` (bytes 0-1), 16 bytes of 4-bit indices as Q4_0's nibbles (byte `2+j`: q[j]
+    /// low, q[j+16] high). Value = `d * grid[q]`, grid = -127, -104, -83, -65, -49, -35, -22, -10, 1,
+    /// 13, 25, 38, 53, 69, 89, 113 (ggml's `kvalues_iq4nl`).
+    /// Rounding: llama.cpp's `quantize_iq4_nl` (what `llama-quantize` writes): per block, weights
+    /// `x²` (or, with importance, `importance * sqrt(σ² + x²)`), `d` fitted by weighted least squares
+    /// over 16 candidate scales, indices the nearest grid values. It already searches, so `search`
+    /// alone changes nothing; `search` with importance runs its imatrix path (`quant_weights`).
+    case iq4_NL
     /// GGUF Q4_K: super-blocks of 256 (8 sub-blocks of 32), 144 bytes, 4.5 bits per weight.
     ///
     /// Layout: `f16 d`, `f16 dmin` (bytes 0-3), 12 bytes of packed 6-bit sub-block scales and mins
@@ -82,7 +92,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
 
     /// Every scheme this module can quantize to.
     public static let allSchemes: [QuantizationScheme] =
-        [.q8_0, .q4_0, .q4_1, .q5_0, .q4_K, .q6_K, .int8PerChannel, .int8Block32]
+        [.q8_0, .q4_0, .q4_1, .q5_0, .iq4_NL, .q4_K, .q6_K, .int8PerChannel, .int8Block32]
         + affineGroupSizes.map { .affineInt4(groupSize: $0) }
 
     /// A short stable name: the GGUF spelling for GGUF types, else `INT8_PC`, `INT8_B32`,
@@ -93,6 +103,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
         case .q4_0: "Q4_0"
         case .q5_0: "Q5_0"
         case .q4_1: "Q4_1"
+        case .iq4_NL: "IQ4_NL"
         case .q4_K: "Q4_K"
         case .q6_K: "Q6_K"
         case .int8PerChannel: "INT8_PC"
@@ -118,6 +129,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
         case .q4_0: self = .q4_0
         case .q5_0: self = .q5_0
         case .q4_1: self = .q4_1
+        case .iq4_NL: self = .iq4_NL
         case .q4_K: self = .q4_K
         case .q6_K: self = .q6_K
         default: return nil
@@ -131,6 +143,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
         case .q4_0: .q4_0
         case .q5_0: .q5_0
         case .q4_1: .q4_1
+        case .iq4_NL: .iq4_NL
         case .q4_K: .q4_K
         case .q6_K: .q6_K
         case .int8PerChannel, .int8Block32, .affineInt4: nil
@@ -144,7 +157,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
     /// Elements per block (1 for ``int8PerChannel``: any row length works).
     public var blockElements: Int {
         switch self {
-        case .q8_0, .q4_0, .q4_1, .q5_0, .int8Block32: 32
+        case .q8_0, .q4_0, .q4_1, .q5_0, .iq4_NL, .int8Block32: 32
         case .q4_K, .q6_K: 256
         case .int8PerChannel: 1
         case .affineInt4(let groupSize): groupSize
@@ -155,7 +168,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
     public var blockBytes: Int {
         switch self {
         case .q8_0, .int8Block32: 34
-        case .q4_0: 18
+        case .q4_0, .iq4_NL: 18
         case .q5_0: 22
         case .q4_1: 20
         case .q4_K: 144

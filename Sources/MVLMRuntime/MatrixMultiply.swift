@@ -82,7 +82,14 @@ enum MatrixMultiply {
         }
         Parallel.forEachChunk(count: outputs, threads: threads, alignment: 16, minimumChunk: 16) { range in
             let (_, xp, w, b, out) = shared.value
-            if rows16 {
+            if code == 4 {  // IQ4_NL: row-major only; a scratch buffer per chunk for its Q8_0 rows
+                let scratch = UnsafeMutableRawPointer.allocate(
+                    byteCount: max(Int(mvlm_gemm_iq4nl_scratch_bytes(Int64(inputs))), 1), alignment: 64)
+                defer { scratch.deallocate() }
+                mvlm_gemm_iq4nl(
+                    w, rowBytes, Int64(range.lowerBound), Int64(range.upperBound), UnsafeRawPointer(xp), Int64(tokens),
+                    Int64(inputs), b, out, Int64(outputs), scratch)
+            } else if rows16 {
                 mvlm_gemm_q8_rows16(
                     code, w, rowBytes, Int64(range.lowerBound), Int64(range.upperBound), UnsafeRawPointer(xp), Int64(tokens),
                     Int64(inputs), b, out, Int64(outputs))

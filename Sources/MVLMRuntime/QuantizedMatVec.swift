@@ -2,14 +2,15 @@ import CMVLMKernels
 import Foundation
 import MVLMCore
 
-/// Products with Q4_0, Q8_0 (and INT8_B32), Q4_K and Q6_K weights (and Q5_0, Q4_1, Q5_1:
+/// Products with Q4_0, Q8_0 (and INT8_B32), Q4_K, Q6_K and IQ4_NL weights (and Q5_0, Q4_1, Q5_1:
 /// QuantizedMatVec+Legacy.swift) through the C kernels, on the
 /// stored blocks with activations quantized to 8 bits per block of 32 (what llama.cpp's CPU
 /// backend does):
 /// - decode (fewer than `LinearKernel.matrixThreshold` tokens): each token's activations are
 ///   quantized once to Q8_0 blocks, then every weight row is an integer dot product per block,
 ///   scaled by both blocks' f16 scales (`mvlm_matvec_q8`);
-/// - prefill of Q4_0, Q4_K and Q6_K: `MatrixMultiply.quantized` (tiles of weight rows decoded once
+/// - prefill of Q4_0, Q4_K, Q6_K and IQ4_NL (rewritten as Q8_0 16 rows at a time, `mvlm_gemm_iq4nl`):
+///   `MatrixMultiply.quantized` (tiles of weight rows decoded once
 ///   per call and swept by every token, `mvlm_gemm_q8`). Q8_0 and INT8_B32 prefill keeps f32
 ///   activations (`LinearKernel`'s widened tiles and the C float kernel): an 8-bit weight is chosen
 ///   for accuracy, and 8-bit activations would double its error (on the test fixtures' q8_0 file
@@ -35,6 +36,7 @@ enum QuantizedMatVec {
         case .affine4G32: Int32(MVLM_Q8_AFFINE4_G32)
         case .affine4G64: Int32(MVLM_Q8_AFFINE4_G64)
         case .affine4G128: Int32(MVLM_Q8_AFFINE4_G128)
+        case .iq4_NL: 4
         default: nil
         }
     }
@@ -42,7 +44,7 @@ enum QuantizedMatVec {
     /// The C kernel's code for a block type whose prefill uses 8-bit activations, if any.
     static func matrixKernelType(_ type: BlockType) -> Int32? {
         switch type {
-        case .q4_0, .q4_K, .q6_K, .int8PerChannel, .affine4G32, .affine4G64, .affine4G128: kernelType(type)
+        case .q4_0, .q4_K, .q6_K, .iq4_NL, .int8PerChannel, .affine4G32, .affine4G64, .affine4G128: kernelType(type)
         default: nil
         }
     }

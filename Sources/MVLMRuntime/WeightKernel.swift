@@ -46,6 +46,7 @@ extension Tensor {
             case .q4_0: return kernel.run(Q4_0Format.self, base)
             case .q4_1, .affine4G32: return kernel.run(Q4_1Format.self, base)
             case .q5_0: return kernel.run(Q5_0Format.self, base)
+            case .iq4_NL: return kernel.run(IQ4_NLFormat.self, base)
             case .q4_K: return kernel.run(Q4_KFormat.self, base)
             case .q6_K: return kernel.run(Q6_KFormat.self, base)
             case .affine4G64: return kernel.run(AffineInt4G64Format.self, base)

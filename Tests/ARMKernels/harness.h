@@ -81,6 +81,8 @@ void suite_quantize(void);
 /// Q5_0, Q4_1 and Q5_1 (test_legacy.c).
 void suite_legacy(void);
 void suite_own(void);  // test_own.c: INT8_PC and AFFINE4
+/// IQ4_NL decode and prefill (test_iq4nl.c).
+void suite_iq4nl(void);
 /// Real tensors (`--real DIR`): see real_tensors.c.
 int run_real_tensors(const char *dir, const char *out_dir);
 /// `--compare A B --real DIR`: the outputs two machines wrote with --out agree (real_tensors.c).

@@ -94,6 +94,7 @@ int main(int argc, char **argv) {
     suite_quantize();
     suite_legacy();
     suite_own();
+    suite_iq4nl();  // test_iq4nl.c
     printf("%ld passed, %ld failed\n", harness_passed, harness_failed);
     return harness_failed ? 1 : 0;
 }

@@ -7,7 +7,7 @@ import Testing
 struct SchemeAPITests {
     @Test func namesSizesAndDTypes() throws {
         #expect(QuantizationScheme.allSchemes.map(\.name) == [
-            "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q4_K", "Q6_K", "INT8_PC", "INT8_B32", "AFFINE4_G32", "AFFINE4_G64", "AFFINE4_G128",
+            "Q8_0", "Q4_0", "Q4_1", "Q5_0", "IQ4_NL", "Q4_K", "Q6_K", "INT8_PC", "INT8_B32", "AFFINE4_G32", "AFFINE4_G64", "AFFINE4_G128",
         ])
         for scheme in QuantizationScheme.allSchemes {
             #expect(QuantizationScheme(name: scheme.name) == scheme)

@@ -14,7 +14,7 @@ struct BlockFormatTests {
     /// scales within a block.
     static let types: [(BlockType, [Int])] = [
         (.q8_0, [0]), (.int8Block32, [0]), (.q4_0, [0]), (.q4_1, [0, 2]), (.affine4G32, [0, 2]), (.q5_0, [0]),
-        (.q4_K, [0, 2]), (.q6_K, [208]), (.affine4G64, [0, 2]), (.affine4G128, [0, 2]),
+        (.q4_K, [0, 2]), (.q6_K, [208]), (.affine4G64, [0, 2]), (.affine4G128, [0, 2]), (.iq4_NL, [0]),
     ]
 
     enum Pattern: String, CaseIterable {

@@ -57,6 +57,24 @@ void mvlm_matvec_q8(int type, const void *w, size_t row_bytes, int64_t first, in
 /// the packed block sums carry the min term, so `xsum` must not be NULL). n % 32 == 0 for all of them.
 enum { MVLM_Q8_INT8_PC = 16, MVLM_Q8_AFFINE4_G32 = 17, MVLM_Q8_AFFINE4_G64 = 18, MVLM_Q8_AFFINE4_G128 = 19 };
 
+/// IQ4_NL (iq4nl.c): mvlm_matvec_q8 with type 4 calls mvlm_matvec_iq4nl, y[r] = Σ over the row of
+/// w·x for rows [first, last) of IQ4_NL blocks (18 bytes: f16 d, 16 bytes of 4-bit indices into
+/// ggml's kvalues_iq4nl grid) against Q8_0 activations `xq` with their block sums `xsum` (the
+/// AVX-512 level needs them; NULL runs the AVX2 code). Exact int32 dot product per block.
+void mvlm_matvec_iq4nl(const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xq, const int32_t *xsum,
+                       int64_t n, float *y);
+
+/// Rewrites `blocks` IQ4_NL blocks as the Q8_0 blocks of the same values (same f16 d, q = grid[index]).
+void mvlm_iq4nl_to_q8_0(const void *src, int64_t blocks, void *dst);
+
+/// Bytes of the scratch buffer mvlm_gemm_iq4nl needs per call (16 rows of `k` inputs as Q8_0).
+int64_t mvlm_gemm_iq4nl_scratch_bytes(int64_t k);
+
+/// mvlm_gemm_q8 for a row-major IQ4_NL matrix: 16 rows at a time rewritten as Q8_0 into `scratch`
+/// (mvlm_gemm_iq4nl_scratch_bytes(k) bytes, one buffer per concurrent call), then the Q8_0 kernel.
+void mvlm_gemm_iq4nl(const void *w, size_t row_bytes, int64_t first, int64_t last, const void *xp, int64_t tokens, int64_t k,
+                     const float *bias, float *y, int64_t ldy, void *scratch);
+
 /// Element types of float weights for mvlm_gemm_float. MVLM_WEIGHT_F32_TRANSPOSED is f32 stored
 /// input-major: the weight of output n and input j is w[j * ldw + n] (attention's values).
 enum { MVLM_WEIGHT_F32 = 0, MVLM_WEIGHT_F16 = 1, MVLM_WEIGHT_BF16 = 2, MVLM_WEIGHT_F32_TRANSPOSED = 3 };
