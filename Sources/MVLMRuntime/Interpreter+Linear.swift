@@ -8,6 +8,7 @@ extension Interpreter {
         let node = step.node
         func value(_ index: Int) -> Activation { step.value(index) }
         let threads = self.threads
+        let eightBitActivations = self.eightBitActivations
 
         switch node.operation {
         case .linear:
@@ -21,7 +22,7 @@ extension Interpreter {
                 try output.withUnsafeMutableBufferPointer { y in
                     guard let yb = y.baseAddress, let xb = xs.baseAddress else { return }
                     func run(_ biasPointer: UnsafePointer<Float>?) throws {
-                        if QuantizedMatVec.applies(to: weight, tokens: rows) {
+                        if QuantizedMatVec.applies(to: weight, tokens: rows, eightBitActivations: eightBitActivations) {
                             QuantizedMatVec.run(weight: weight, x: xb, tokens: rows, bias: biasPointer, y: yb, threads: threads)
                             return
                         }

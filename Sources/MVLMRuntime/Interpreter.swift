@@ -22,6 +22,11 @@ public struct Interpreter: Sendable {
     public let threads: Int
     /// Tokens already in the key/value cache; the next token gets this position.
     public private(set) var cachedTokenCount = 0
+    /// Whether products with Q8_0 / INT8_B32 weights quantize a matrix of activations to 8 bits per
+    /// block of 32 and run through the integer GEMM (as Q4_0/Q4_K/Q6_K always do), instead of
+    /// keeping f32 activations. On for the vision encoder (its 8-bit tower: docs/vision.md), off
+    /// for the decoder, whose 8-bit weights are chosen for accuracy.
+    public var eightBitActivations = false
 
     let tensors: [Int: Tensor]
     let vectors: [Int: [Float]]
@@ -31,6 +36,8 @@ public struct Interpreter: Sendable {
 
     /// Seconds per operation of the last run, printed to stderr when `MVLM_PROFILE=1`.
     private var profile: [String: Double] = [:]
+    /// Seconds of the last run by part (`ProfilePart`), recorded when `MVLM_PROFILE=1` (empty otherwise).
+    public private(set) var lastRunParts: [String: Double] = [:]
     static let profiling = ProcessInfo.processInfo.environment["MVLM_PROFILE"] == "1"
 
     /// Seconds on the monotonic clock.
@@ -209,6 +216,7 @@ public struct Interpreter: Sendable {
             for input in node.inputs { lastUse[input] = node.id }
         }
         for (_, id) in requested { lastUse[id] = Int.max }
+        var parts: [String: Double] = [:]
 
         for node in nodes where needed[node.id] {
             switch node.operation {
@@ -223,7 +231,11 @@ public struct Interpreter: Sendable {
             let started = Self.profiling ? Self.clock() : 0
             values[node.id] = try compute(
                 node, values: values, tokens: tokenValues, past: past, newTokens: newTokens, bindings: bindings)
-            if Self.profiling { profile[node.operation.name, default: 0] += Self.clock() - started }
+            if Self.profiling {
+                let seconds = Self.clock() - started
+                profile[node.operation.name, default: 0] += seconds
+                parts[ProfilePart(node).rawValue, default: 0] += seconds
+            }
             for input in node.inputs where lastUse[input] == node.id { values[input] = nil }
         }
         if Self.profiling {
@@ -232,6 +244,7 @@ public struct Interpreter: Sendable {
             FileHandle.standardError.write(Data(("profile (MVLM_PROFILE=1), \(String(format: "%.3f", total * 1000)) ms:\n" + lines.joined(separator: "\n") + "\n").utf8))
             profile.removeAll()
         }
+        lastRunParts = parts
         cachedTokenCount = past + newTokens
         var result: [String: Activation] = [:]
         for (name, id) in requested { result[name] = values[id] }
