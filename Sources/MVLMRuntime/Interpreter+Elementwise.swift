@@ -18,7 +18,12 @@ extension Interpreter {
             }
             return binary(g, u) { g, u in Kernels.silu(g) * u }
         case .add:
-            return binary(value(0), value(1)) { $0 + $1 }
+            let a = value(0), b = value(1)
+            if a.shape == b.shape {
+                // Residual adds: 8 lanes at a time (the closure below is the reference).
+                return sameShape(a, b) { out, other in Vector.add(other, into: out) }
+            }
+            return binary(a, b) { $0 + $1 }
         case .mul:
             return binary(value(0), value(1)) { $0 * $1 }
         case .gelu:

@@ -1,5 +1,6 @@
 import CMVLMKernels
 import MVLMCore
+import MVLMGraph
 import MVLMQuant
 import MVLMTestSupport
 import Testing
@@ -85,5 +86,77 @@ struct VisionEightBitTests {
             }
             #expect(failures == 0, "level \(level) \(type.name)")
         }
+    }
+}
+
+/// The encoder's vectorized elementwise kernels against plain Double loops: LayerNorm over 577 rows
+/// of an odd width (8-lane body and scalar tail), rows with a large common offset (the two-pass
+/// variance must not cancel), a constant row (zero variance) and saturating magnitudes; residual
+/// adds of the same shape, which must equal the scalar sum exactly.
+@Suite("Vision encoder: vectorized LayerNorm and residual add")
+struct VisionElementwiseTests {
+    @Test("LayerNorm over 577 rows matches the Double reference", arguments: [1024, 1027, 7])
+    func layerNorm(width: Int) throws {
+        let rows = 577
+        var rng = SeededRandom(seed: UInt64(width))
+        var x = (0..<(rows * width)).map { _ in Float.random(in: -3...3, using: &rng) }
+        for i in 0..<width {
+            x[i] += 1e4  // row 0: a large common offset
+            x[width + i] = 2.5  // row 1: constant, zero variance
+            x[2 * width + i] = i % 2 == 0 ? 3e17 : -3e17  // row 2: huge magnitudes (squares near the f32 limit)
+        }
+        let weight = (0..<width).map { _ in Float.random(in: -2...2, using: &rng) }
+        let bias = (0..<width).map { _ in Float.random(in: -1...1, using: &rng) }
+        let epsilon: Float = 1e-5
+        var y = [Float](repeating: .nan, count: rows * width)
+        x.withUnsafeBufferPointer { xs in
+            weight.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { b in
+                    y.withUnsafeMutableBufferPointer { out in
+                        Kernels.layerNorm(
+                            xs.baseAddress!, rows: rows, width: width, weight: w.baseAddress!, bias: b.baseAddress!, epsilon: epsilon,
+                            into: out.baseAddress!, threads: 2)
+                    }
+                }
+            }
+        }
+        var failures = 0
+        for r in 0..<rows {
+            let row = x[(r * width)..<((r + 1) * width)].map(Double.init)
+            let mean = row.reduce(0, +) / Double(width)
+            let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(width)
+            let scale = 1 / (variance + Double(epsilon)).squareRoot()
+            for i in 0..<width {
+                let exact = (row[i] - mean) * scale * Double(weight[i]) + Double(bias[i])
+                let got = Double(y[r * width + i])
+                // f32 arithmetic on normalized values: a few ulps of |weight| + |bias|, and the
+                // offset row's inputs are only known to 1e4 · 2^-24.
+                let bound = 1e-5 * (abs(Double(weight[i])) + abs(Double(bias[i]))) + (r == 0 ? 2e-3 * abs(Double(weight[i])) : 0)
+                if !(abs(got - exact) <= bound) {
+                    failures += 1
+                    if failures <= 3 { Issue.record("width \(width) row \(r) column \(i): \(got) vs \(exact)") }
+                }
+            }
+        }
+        #expect(failures == 0)
+    }
+
+    @Test("a residual add of the same shape equals the scalar sum exactly")
+    func residualAdd() throws {
+        var rng = SeededRandom(seed: 9)
+        let shape = [577, 1027]
+        let count = shape.reduce(1, *)
+        var a = (0..<count).map { _ in Float.random(in: -1e3...1e3, using: &rng) }
+        let b = (0..<count).map { _ in Float.random(in: -1e-3...1e-3, using: &rng) }
+        a[5] = .greatestFiniteMagnitude  // overflows to +inf when added to a positive b
+        var g = GraphBuilder()
+        let x = try g.input("a", TensorType(.float32, shape: shape))
+        let z = try g.input("b", TensorType(.float32, shape: shape))
+        g.output("y", try g.add(.add, [x, z]))
+        var interpreter = try Interpreter(graph: try g.build(), weights: [:], threads: 2)
+        let y = try #require(try interpreter.run(
+            ["a": .floats(Activation(shape: shape, values: a)), "b": .floats(Activation(shape: shape, values: b))], outputs: ["y"])["y"])
+        let expected = zip(a, b).map { $0 + $1 }
+        #expect(y.values.elementsEqual(expected) { $0 == $1 || ($0.isNaN && $1.isNaN) })
     }
 }

@@ -30,6 +30,7 @@ def llama_encode_seconds(args):
     command = [
         os.path.join(args.llama_bin, "llama-mtmd-cli"), "-m", args.gguf, "--mmproj", args.mmproj, "--image", args.image,
         "-t", str(args.threads), "-p", "Describe the image.", "-n", "1", "--temp", "0", "--no-warmup",
+        "--chat-template", "deepseek",
     ]
     environment = dict(os.environ, LD_LIBRARY_PATH=args.llama_bin + ":" + os.environ.get("LD_LIBRARY_PATH", ""))
     result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
