@@ -36,6 +36,10 @@ public struct QuantizationPreset: Sendable, Hashable {
             "iq4_nl   matrices IQ4_NL (non-linear 4-bit grid), output head Q6_K (llama.cpp's IQ4_NL without its Q5_K rows)",
             "q4_k_m   matrices Q4_K, attention V / FFN down Q6_K in sensitive layers, output head Q6_K (as llama.cpp's Q4_K_M)",
             "default  the q4_k_m mix with scale search (and importance weights when calibrated)",
+            "A MobileVLM's vision tower block matrices and projector MLP are Q8_0 under every preset but f16",
+            "(8-bit products, chosen by measured accuracy and speed: docs/vision.md); to keep them F16 add",
+            "--override '*vision_tower*proj.weight=f16' --override '*vision_tower*fc?.weight=f16'",
+            "--override '*mm_projector*mlp*.weight=f16'. Embeddings, the patch filter and convolutions stay F16.",
         ]
     }
 
@@ -60,6 +64,12 @@ public struct QuantizationPreset: Sendable, Hashable {
     ) -> (StorageType, reason: String) {
         if rank < 2 { return (.float(.float32), "vectors (norms, biases) stay F32") }
         if role == .visionTower || role == .projector {
+            // The tower's block matrices (q/k/v/out, fc1, fc2) and the projector's MLP: Q8_0, run
+            // with 8-bit activations through the integer GEMM (docs/vision.md has the measured
+            // cost). Embeddings, the patch filter and the convolutions stay F16.
+            if name != .f16, rank == 2, role == .projector || layer != nil {
+                return (.quantized(.q8_0), "\(name.rawValue): \(role.rawValue) matrices Q8_0 (8-bit products; an f16 override keeps F16)")
+            }
             return (.float(.float16), "\(role.rawValue) defaults to F16 (quantize it with --override)")
         }
         let head = role == .outputHead || (tiedEmbeddings && role == .tokenEmbedding)

@@ -1,3 +1,4 @@
+import Foundation
 import MVLMCore
 import MVLMGraph
 import MVLMRuntime
@@ -10,6 +11,9 @@ public struct ImageEncoding: Sendable {
     public var imageFeatures: Activation
     /// Wall-clock seconds of the encoder (tower + projector).
     public var seconds: Double
+    /// Seconds by part (`ProfilePart` raw values: products, attention, elementwise, projector),
+    /// recorded when `MVLM_PROFILE=1`; empty otherwise.
+    public var parts: [String: Double] = [:]
 }
 
 extension LanguageModel {
@@ -25,6 +29,10 @@ extension LanguageModel {
             "this model has no vision encoder to take an image: \(visionProblem ?? "\(architecture) is a text-only architecture")")
     }
 
+    /// Whether the vision encoder runs Q8_0 products with 8-bit activations; `MVLM_VISION_ACTIVATIONS=f32`
+    /// keeps f32 activations (for comparisons).
+    static let eightBitVisionActivations = ProcessInfo.processInfo.environment["MVLM_VISION_ACTIVATIONS"] != "f32"
+
     /// Encodes one preprocessed image `pixels` (`[3, S, S]`, channel-major).
     /// - Throws: `MVLMError` when the model has no vision encoder or `pixels` has the wrong size.
     public func encodeImage(_ pixels: [Float], threads: Int = Interpreter.processorCount) throws -> ImageEncoding {
@@ -37,12 +45,15 @@ extension LanguageModel {
                 "the image tensor has \(pixels.count) values; the vision tower takes \(Shape.describe(shape)) = \(shape.reduce(1, *))")
         }
         var interpreter = try Interpreter(graph: parts.vision, weights: weights, threads: threads)
+        // The tower's and projector's Q8_0 products take 8-bit activations (integer GEMM); the
+        // accuracy this costs is measured by `mvlm verify --image` (docs/vision.md).
+        interpreter.eightBitActivations = Self.eightBitVisionActivations
         let start = GreedyGenerator.now()
         let outputs = try interpreter.run(
             ["pixel_values": .floats(Activation(shape: shape, values: pixels))], outputs: ["vision_features", "image_features"])
         return ImageEncoding(
             visionFeatures: outputs["vision_features"]!, imageFeatures: outputs["image_features"]!,
-            seconds: GreedyGenerator.now() - start)
+            seconds: GreedyGenerator.now() - start, parts: interpreter.lastRunParts)
     }
 
     /// `ids` with each image marker (`imageTokenID`) repeated once per image row, so positions run

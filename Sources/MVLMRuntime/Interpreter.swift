@@ -22,15 +22,22 @@ public struct Interpreter: Sendable {
     public let threads: Int
     /// Tokens already in the key/value cache; the next token gets this position.
     public private(set) var cachedTokenCount = 0
+    /// Whether products with Q8_0 / INT8_B32 weights quantize a matrix of activations to 8 bits per
+    /// block of 32 and run through the integer GEMM (as Q4_0/Q4_K/Q6_K always do), instead of
+    /// keeping f32 activations. On for the vision encoder (its 8-bit tower: docs/vision.md), off
+    /// for the decoder, whose 8-bit weights are chosen for accuracy.
+    public var eightBitActivations = false
 
-    private let tensors: [Int: Tensor]
-    private let vectors: [Int: [Float]]
-    private let frequencies: [Int: [Float]]
+    let tensors: [Int: Tensor]
+    let vectors: [Int: [Float]]
+    let frequencies: [Int: [Float]]
     private let cacheWidths: [Int]
-    private var cache: KeyValueCache
+    var cache: KeyValueCache
 
     /// Seconds per operation of the last run, printed to stderr when `MVLM_PROFILE=1`.
     private var profile: [String: Double] = [:]
+    /// Seconds of the last run by part (`ProfilePart`), recorded when `MVLM_PROFILE=1` (empty otherwise).
+    public private(set) var lastRunParts: [String: Double] = [:]
     static let profiling = ProcessInfo.processInfo.environment["MVLM_PROFILE"] == "1"
 
     /// Seconds on the monotonic clock.
@@ -212,6 +219,7 @@ public struct Interpreter: Sendable {
             for input in node.inputs { lastUse[input] = node.id }
         }
         for (_, id) in requested { lastUse[id] = Int.max }
+        var parts: [String: Double] = [:]
 
         for node in nodes where needed[node.id] {
             switch node.operation {
@@ -226,7 +234,11 @@ public struct Interpreter: Sendable {
             let started = Self.profiling ? Self.clock() : 0
             values[node.id] = try compute(
                 node, values: values, tokens: tokenValues, past: past, newTokens: newTokens, bindings: bindings)
-            if Self.profiling { profile[node.operation.name, default: 0] += Self.clock() - started }
+            if Self.profiling {
+                let seconds = Self.clock() - started
+                profile[node.operation.name, default: 0] += seconds
+                parts[ProfilePart(node).rawValue, default: 0] += seconds
+            }
             for input in node.inputs where lastUse[input] == node.id { values[input] = nil }
         }
         if Self.profiling {
@@ -235,6 +247,7 @@ public struct Interpreter: Sendable {
             FileHandle.standardError.write(Data(("profile (MVLM_PROFILE=1), \(String(format: "%.3f", total * 1000)) ms:\n" + lines.joined(separator: "\n") + "\n").utf8))
             profile.removeAll()
         }
+        lastRunParts = parts
         cachedTokenCount = past + newTokens
         var result: [String: Activation] = [:]
         for (name, id) in requested { result[name] = values[id] }
@@ -243,395 +256,27 @@ public struct Interpreter: Sendable {
 
     // MARK: One node
 
+    /// Computes one node by handing it to its operation family (one `Interpreter+Family.swift` each).
     private mutating func compute(
         _ node: Node, values: [Activation?], tokens: [Int: [Int32]], past: Int, newTokens: Int,
         bindings: [String: Int]
     ) throws -> Activation {
-        func fail(_ message: String) -> MVLMError {
-            MVLMError(.invalidArgument, message, subject: "node %\(node.id) (\(node.operation.name))\(node.label.isEmpty ? "" : " \(node.label)")")
-        }
-        func value(_ index: Int) -> Activation { values[node.inputs[index]]! }
-        let threads = self.threads
-
+        let step = NodeStep(node: node, values: values, tokens: tokens, past: past, newTokens: newTokens, bindings: bindings)
         switch node.operation {
         case .input, .weight:
             preconditionFailure("inputs and weights are not computed")
-
-        case .embedding:
-            let table = tensors[node.inputs[0]]!
-            let ids = tokens[node.inputs[1]]!
-            let rows = table.shape[0], width = table.shape[1]
-            let spliced = node.inputs.count == 3 ? value(2) : nil
-            var indices: [Int] = []
-            var textPositions: [Int] = []
-            indices.reserveCapacity(ids.count)
-            textPositions.reserveCapacity(ids.count)
-            var splicedCount = 0
-            for (position, id) in ids.enumerated() {
-                if id < 0, spliced != nil {
-                    splicedCount += 1
-                    continue
-                }
-                guard id >= 0, Int(id) < rows else { throw fail("token id \(id) is outside the vocabulary 0..<\(rows)") }
-                indices.append(Int(id))
-                textPositions.append(position)
-            }
-            if let spliced, spliced.shape[0] != splicedCount {
-                throw fail("the prompt has \(splicedCount) image positions (negative ids) but \(spliced.shape[0]) image rows were given")
-            }
-            var gathered = [Float](repeating: 0, count: indices.count * width)
-            try gathered.withUnsafeMutableBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                try table.apply(RowGather(rows: indices, width: width, output: base))
-            }
-            guard let spliced else { return Activation(shape: [ids.count, width], values: gathered) }
-            var output = [Float](repeating: 0, count: ids.count * width)
-            var text = 0, image = 0
-            for position in 0..<ids.count {
-                let target = position * width
-                if text < textPositions.count, textPositions[text] == position {
-                    output.replaceSubrange(target..<(target + width), with: gathered[(text * width)..<((text + 1) * width)])
-                    text += 1
-                } else {
-                    output.replaceSubrange(target..<(target + width), with: spliced.values[(image * width)..<((image + 1) * width)])
-                    image += 1
-                }
-            }
-            return Activation(shape: [ids.count, width], values: output)
-
-        case .rmsNorm(let epsilon):
-            let x = value(0)
-            let weight = vectors[node.inputs[1]]!
-            let width = x.lastDimension
-            var output = [Float](repeating: 0, count: x.values.count)
-            x.values.withUnsafeBufferPointer { xs in
-                weight.withUnsafeBufferPointer { w in
-                    output.withUnsafeMutableBufferPointer { y in
-                        guard let yb = y.baseAddress else { return }
-                        Kernels.rmsNorm(xs.baseAddress!, rows: x.rowCount, width: width, weight: w.baseAddress!, epsilon: epsilon, into: yb, threads: threads)
-                    }
-                }
-            }
-            return Activation(shape: x.shape, values: output)
-
-        case .layerNorm(let epsilon):
-            let x = value(0)
-            let weight = vectors[node.inputs[1]]!
-            let bias = vectors[node.inputs[2]]!
-            var output = [Float](repeating: 0, count: x.values.count)
-            x.values.withUnsafeBufferPointer { xs in
-                weight.withUnsafeBufferPointer { w in
-                    bias.withUnsafeBufferPointer { b in
-                        output.withUnsafeMutableBufferPointer { y in
-                            guard let yb = y.baseAddress else { return }
-                            Kernels.layerNorm(xs.baseAddress!, rows: x.rowCount, width: x.lastDimension, weight: w.baseAddress!, bias: b.baseAddress!, epsilon: epsilon, into: yb, threads: threads)
-                        }
-                    }
-                }
-            }
-            return Activation(shape: x.shape, values: output)
-
+        case .embedding, .rope, .attention:
+            return try computeDecoder(step)
+        case .rmsNorm, .layerNorm:
+            return try computeNormalization(step)
         case .linear:
-            let x = value(0)
-            let weight = tensors[node.inputs[1]]!
-            let bias = node.inputs.count == 3 ? vectors[node.inputs[2]]! : nil
-            let outputsCount = weight.shape[0], inputsCount = weight.shape[1]
-            let rows = x.rowCount
-            var output = [Float](repeating: 0, count: rows * outputsCount)
-            try x.values.withUnsafeBufferPointer { xs in
-                try output.withUnsafeMutableBufferPointer { y in
-                    guard let yb = y.baseAddress, let xb = xs.baseAddress else { return }
-                    func run(_ biasPointer: UnsafePointer<Float>?) throws {
-                        if QuantizedMatVec.applies(to: weight, tokens: rows) {
-                            QuantizedMatVec.run(weight: weight, x: xb, tokens: rows, bias: biasPointer, y: yb, threads: threads)
-                            return
-                        }
-                        try weight.apply(LinearKernel(
-                            x: xb, tokens: rows, inputs: inputsCount, outputs: outputsCount,
-                            bias: biasPointer, y: yb, threads: threads))
-                    }
-                    if let bias {
-                        try bias.withUnsafeBufferPointer { try run($0.baseAddress) }
-                    } else {
-                        try run(nil)
-                    }
-                }
-            }
-            return Activation(shape: Array(x.shape.dropLast()) + [outputsCount], values: output)
-
-        case .rope(let rope):
-            var x = value(0)
-            let inverse = frequencies[node.id]!
-            let rows = x.rowCount, width = x.lastDimension
-            x.values.withUnsafeMutableBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                Kernels.rope(
-                    base, tokens: rows, width: width, firstPosition: past, inverseFrequencies: inverse,
-                    headDimension: rope.headDimension, interleaved: rope.interleaved)
-            }
-            return x
-
-        case .attention(let p):
-            let q = value(0), k = value(1), v = value(2)
-            let rows = q.shape[0]
-            guard rows == newTokens, k.shape[0] == rows, v.shape[0] == rows else {
-                throw fail("attention over \(rows) rows, but this call adds \(newTokens) tokens")
-            }
-            cache.keys[p.cacheSlot].append(contentsOf: k.values)
-            cache.values[p.cacheSlot].append(contentsOf: v.values)
-            var output = [Float](repeating: 0, count: q.values.count)
-            q.values.withUnsafeBufferPointer { qs in
-                cache.keys[p.cacheSlot].withUnsafeBufferPointer { keys in
-                    cache.values[p.cacheSlot].withUnsafeBufferPointer { cachedValues in
-                        output.withUnsafeMutableBufferPointer { out in
-                            guard let o = out.baseAddress else { return }
-                            if rows >= AttentionKernel.minimumRows && NativeKernels.isEnabled {
-                                // Both products as matrix multiplications (C kernels).
-                                AttentionKernel.run(
-                                    q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
-                                    output: o, tokens: rows, past: past, parameters: p, causal: true, threads: threads)
-                            } else if NativeKernels.isEnabled {
-                                // Decode: vector dot products per (token, head) in C.
-                                AttentionKernel.runRows(
-                                    q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
-                                    output: o, tokens: rows, past: past, parameters: p, causal: true, threads: threads)
-                            } else {
-                                Kernels.attention(
-                                    q: qs.baseAddress!, keys: keys.baseAddress!, values: cachedValues.baseAddress!,
-                                    output: o, tokens: rows, past: past, parameters: p, threads: threads)
-                            }
-                        }
-                    }
-                }
-            }
-            return Activation(shape: q.shape, values: output)
-
-        case .siluMul:
-            let g = value(0), u = value(1)
-            if NativeKernels.isEnabled && g.shape == u.shape {
-                // SwiGLU in C (vector exp); the Swift closure below is the reference.
-                return sameShape(g, u) { out, up in mvlm_silu_mul(out.baseAddress!, up.baseAddress!, out.baseAddress!, Int64(out.count)) }
-            }
-            return binary(g, u) { g, u in Kernels.silu(g) * u }
-        case .add:
-            return binary(value(0), value(1)) { $0 + $1 }
-        case .mul:
-            return binary(value(0), value(1)) { $0 * $1 }
-        case .gelu:
-            return unary(value(0)) { Kernels.gelu($0) }
-        case .quickGelu:
-            var output = value(0).values
-            output.withUnsafeMutableBufferPointer { buffer in
-                let box = UncheckedSendable(buffer)
-                Kernels.elementwise(count: buffer.count, threads: threads) { range in
-                    let part = UnsafeMutableBufferPointer(rebasing: box.value[range])
-                    if NativeKernels.isEnabled, let base = part.baseAddress {
-                        // In C (vector exp at every level, NEON too); the Swift SIMD path is the reference.
-                        mvlm_quick_gelu(base, base, Int64(part.count))
-                    } else {
-                        VisionKernels.quickGelu(part)
-                    }
-                }
-            }
-            return Activation(shape: value(0).shape, values: output)
-        case .relu:
-            return unary(value(0)) { max($0, 0) }
-        case .hardSwish:
-            return unary(value(0)) { VisionKernels.hardSwish($0) }
-        case .hardSigmoid:
-            return unary(value(0)) { VisionKernels.hardSigmoid($0) }
-
-        case .encoderAttention(let heads, let headDimension, let scale):
-            let q = value(0), k = value(1), v = value(2)
-            let rows = q.shape[0]
-            var output = [Float](repeating: 0, count: q.values.count)
-            q.values.withUnsafeBufferPointer { qs in
-                k.values.withUnsafeBufferPointer { ks in
-                    v.values.withUnsafeBufferPointer { vs in
-                        output.withUnsafeMutableBufferPointer { out in
-                            guard let o = out.baseAddress else { return }
-                            if !NativeKernels.isEnabled {
-                                VisionKernels.encoderAttention(
-                                    q: qs.baseAddress!, k: ks.baseAddress!, v: vs.baseAddress!, output: o, tokens: rows,
-                                    heads: heads, headDimension: headDimension, scale: scale, threads: threads)
-                            } else {
-                                AttentionKernel.run(
-                                    q: qs.baseAddress!, keys: ks.baseAddress!, values: vs.baseAddress!, output: o, tokens: rows, past: 0,
-                                    parameters: AttentionParameters(
-                                        heads: heads, keyValueHeads: heads, headDimension: headDimension, scale: scale, cacheSlot: 0),
-                                    causal: false, threads: threads)
-                            }
-                        }
-                    }
-                }
-            }
-            return Activation(shape: q.shape, values: output)
-
-        case .patchify(let patch):
-            let x = value(0)
-            let shape = node.type.shape()!
-            var output = [Float](repeating: 0, count: shape[0] * shape[1])
-            x.values.withUnsafeBufferPointer { xs in
-                output.withUnsafeMutableBufferPointer { out in
-                    VisionKernels.patchify(
-                        xs.baseAddress!, channels: x.shape[0], height: x.shape[1], width: x.shape[2], patch: patch,
-                        into: out.baseAddress!)
-                }
-            }
-            return Activation(shape: shape, values: output)
-
-        case .depthwiseConv2d(let window):
-            let x = value(0)
-            let channels = x.shape[1]
-            let weight = vectors[node.inputs[1]]!
-            let bias = node.inputs.count == 3 ? vectors[node.inputs[2]]! : nil
-            let positions = window.outputHeight * window.outputWidth
-            var output = [Float](repeating: 0, count: positions * channels)
-            x.values.withUnsafeBufferPointer { xs in
-                weight.withUnsafeBufferPointer { w in
-                    output.withUnsafeMutableBufferPointer { out in
-                        func run(_ b: UnsafePointer<Float>?) {
-                            VisionKernels.depthwiseConv2d(
-                                xs.baseAddress!, channels: channels, window: window, weight: w.baseAddress!, bias: b,
-                                into: out.baseAddress!, threads: threads)
-                        }
-                        if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
-                    }
-                }
-            }
-            return Activation(shape: [positions, channels], values: output)
-
-        case .averagePool2d(let window):
-            let x = value(0)
-            let channels = x.shape[1]
-            let positions = window.outputHeight * window.outputWidth
-            var output = [Float](repeating: 0, count: positions * channels)
-            x.values.withUnsafeBufferPointer { xs in
-                output.withUnsafeMutableBufferPointer { out in
-                    VisionKernels.averagePool2d(xs.baseAddress!, channels: channels, window: window, into: out.baseAddress!)
-                }
-            }
-            return Activation(shape: [positions, channels], values: output)
-
-        case .meanRows:
-            let x = value(0)
-            let channels = x.shape[1]
-            var output = [Float](repeating: 0, count: channels)
-            x.values.withUnsafeBufferPointer { xs in
-                output.withUnsafeMutableBufferPointer { out in
-                    VisionKernels.meanRows(xs.baseAddress!, rows: x.shape[0], channels: channels, into: out.baseAddress!)
-                }
-            }
-            return Activation(shape: [1, channels], values: output)
-
-        case .weightValues:
-            return Activation(shape: node.type.shape()!, values: vectors[node.inputs[0]]!)
-
-        case .reshape:
-            let x = value(0)
-            guard let shape = node.type.shape(bindings), shape.reduce(1, *) == x.values.count else {
-                throw fail("cannot reshape \(Shape.describe(x.shape)) to \(node.type)")
-            }
-            return Activation(shape: shape, values: x.values)
-
-        case .concat(let axis):
-            let parts = node.inputs.indices.map { value($0) }
-            var shape = parts[0].shape
-            shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
-            let outer = shape[..<axis].reduce(1, *)
-            var output: [Float] = []
-            output.reserveCapacity(shape.reduce(1, *))
-            for o in 0..<outer {
-                for part in parts {
-                    let run = part.shape[axis...].reduce(1, *)
-                    output.append(contentsOf: part.values[(o * run)..<((o + 1) * run)])
-                }
-            }
-            return Activation(shape: shape, values: output)
-
-        case .slice(let axis, let start, let end):
-            let x = value(0)
-            guard let range = SliceBounds.resolve(start: start, end: end, size: x.shape[axis]) else {
-                throw fail("range \(start)..<\(end.map(String.init) ?? "end") is outside axis \(axis) of \(Shape.describe(x.shape))")
-            }
-            var shape = x.shape
-            shape[axis] = range.count
-            let outer = x.shape[..<axis].reduce(1, *)
-            let inner = x.shape[(axis + 1)...].reduce(1, *)
-            var output: [Float] = []
-            output.reserveCapacity(shape.reduce(1, *))
-            for o in 0..<outer {
-                let base = (o * x.shape[axis] + range.lowerBound) * inner
-                output.append(contentsOf: x.values[base..<(base + range.count * inner)])
-            }
-            return Activation(shape: shape, values: output)
+            return try computeLinear(step)
+        case .siluMul, .add, .mul, .gelu, .quickGelu, .relu, .hardSwish, .hardSigmoid:
+            return try computeElementwise(step)
+        case .encoderAttention, .patchify, .depthwiseConv2d, .averagePool2d, .meanRows, .weightValues:
+            return try computeVision(step)
+        case .reshape, .concat, .slice:
+            return try computeLayout(step)
         }
-    }
-
-    private func unary(_ x: Activation, _ f: @escaping (Float) -> Float) -> Activation {
-        var output = x.values
-        output.withUnsafeMutableBufferPointer { buffer in
-            let box = UncheckedSendable(buffer)
-            Kernels.elementwise(count: buffer.count, threads: threads) { range in
-                for i in range { box.value[i] = f(box.value[i]) }
-            }
-        }
-        return Activation(shape: x.shape, values: output)
-    }
-
-    private func binary(_ a: Activation, _ b: Activation, _ f: @escaping (Float, Float) -> Float) -> Activation {
-        if a.shape != b.shape { return broadcast(a, b, f) }
-        return sameShape(a, b) { out, other in
-            for i in out.indices { out[i] = f(out[i], other[i]) }
-        }
-    }
-
-    /// A copy of `a` that `body` updates from `b` (same shape) in place, slice by slice:
-    /// `body(out[range], b[range])` over disjoint ranges, from up to `threads` threads.
-    private func sameShape(
-        _ a: Activation, _ b: Activation,
-        _ body: @escaping (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void
-    ) -> Activation {
-        var output = a.values
-        output.withUnsafeMutableBufferPointer { buffer in
-            b.values.withUnsafeBufferPointer { other in
-                let box = UncheckedSendable((buffer, other))
-                Kernels.elementwise(count: buffer.count, threads: threads) { range in
-                    let (out, other) = box.value
-                    body(UnsafeMutableBufferPointer(rebasing: out[range]), UnsafeBufferPointer(rebasing: other[range]))
-                }
-            }
-        }
-        return Activation(shape: a.shape, values: output)
-    }
-
-    /// `f(a, b)` with `b` broadcast along its size-1 dimensions (type inference checked the shapes).
-    private func broadcast(_ a: Activation, _ b: Activation, _ f: (Float, Float) -> Float) -> Activation {
-        var output = a.values
-        let rank = a.shape.count
-        if rank >= 1, b.shape.dropLast().allSatisfy({ $0 == 1 }), b.shape.last == a.shape.last {
-            // [.., C] with [1, .., C]: one row of b against every row of a.
-            let width = a.lastDimension
-            for row in 0..<a.rowCount {
-                for c in 0..<width { output[row * width + c] = f(output[row * width + c], b.values[c]) }
-            }
-            return Activation(shape: a.shape, values: output)
-        }
-        var bStrides = [Int](repeating: 0, count: rank)
-        var stride = 1
-        for axis in (0..<rank).reversed() {
-            bStrides[axis] = b.shape[axis] == 1 ? 0 : stride
-            stride *= b.shape[axis]
-        }
-        for index in output.indices {
-            var rest = index, offset = 0
-            for axis in (0..<rank).reversed() {
-                let coordinate = rest % a.shape[axis]
-                rest /= a.shape[axis]
-                offset += coordinate * bStrides[axis]
-            }
-            output[index] = f(output[index], b.values[offset])
-        }
-        return Activation(shape: a.shape, values: output)
     }
 }

@@ -31,7 +31,8 @@ enum Kernels {
         }
     }
 
-    /// `(x - mean) / sqrt(var + eps) * weight + bias`, per row (biased variance, as PyTorch).
+    /// `(x - mean) / sqrt(var + eps) * weight + bias`, per row (biased variance, as PyTorch); two
+    /// passes (mean, then centered squares) with 8-lane accumulators.
     static func layerNorm(
         _ x: UnsafePointer<Float>, rows: Int, width: Int, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>, epsilon: Float, into y: UnsafeMutablePointer<Float>, threads: Int
@@ -39,19 +40,45 @@ enum Kernels {
         let box = UncheckedSendable((x, weight, bias, y))
         Parallel.forEachChunk(count: rows, threads: threads, minimumChunk: max(1, 8192 / max(width, 1))) { range in
             let (x, weight, bias, y) = box.value
+            let w = UnsafeRawPointer(weight), b = UnsafeRawPointer(bias)
+            let body = width & ~7
             for row in range {
                 let xr = x + row &* width
                 let yr = y + row &* width
-                var sum: Float = 0
-                for i in 0..<width { sum += xr[i] }
+                let raw = UnsafeRawPointer(xr), out = UnsafeMutableRawPointer(yr)
+                var lanes = SIMD8<Float>()
+                var k = 0
+                while k < body {
+                    lanes += raw.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<Float>.self)
+                    k &+= 8
+                }
+                var sum = lanes.sum()
+                for i in body..<width { sum += xr[i] }
                 let mean = sum / Float(width)
-                var squares: Float = 0
-                for i in 0..<width {
+                let mean8 = SIMD8<Float>(repeating: mean)
+                lanes = SIMD8<Float>()
+                k = 0
+                while k < body {
+                    let d = raw.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<Float>.self) - mean8
+                    lanes += d * d
+                    k &+= 8
+                }
+                var squares = lanes.sum()
+                for i in body..<width {
                     let d = xr[i] - mean
                     squares += d * d
                 }
                 let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
-                for i in 0..<width { yr[i] = (xr[i] - mean) * scale * weight[i] + bias[i] }
+                let scale8 = SIMD8<Float>(repeating: scale)
+                k = 0
+                while k < body {
+                    let v = (raw.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<Float>.self) - mean8) * scale8
+                        * w.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<Float>.self)
+                        + b.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<Float>.self)
+                    out.storeBytes(of: v, toByteOffset: k &* 4, as: SIMD8<Float>.self)
+                    k &+= 8
+                }
+                for i in body..<width { yr[i] = (xr[i] - mean) * scale * weight[i] + bias[i] }
             }
         }
     }

@@ -14,8 +14,9 @@ import MVLMCore
 ///   per call and swept by every token, `mvlm_gemm_q8`). Q8_0 and INT8_B32 prefill keeps f32
 ///   activations (`LinearKernel`'s widened tiles and the C float kernel): an 8-bit weight is chosen
 ///   for accuracy, and 8-bit activations would double its error (on the test fixtures' q8_0 file
-///   the prompt logits moved from 0.24 to 0.34 off transformers'). `mvlm_gemm_q8` implements and
-///   tests Q8_0 too; `matrixKernelType` decides.
+///   the prompt logits moved from 0.24 to 0.34 off transformers'). The vision encoder's products
+///   are the exception (`Interpreter.eightBitActivations`): there Q8_0 prefill runs through
+///   `mvlm_gemm_q8` too, measured in docs/vision.md; `matrixKernelType` decides.
 ///
 /// Used where the C kernels are enabled (`NativeKernels`: x86-64 with AVX2 and FMA, the CPU checked
 /// at run time). The 8-bit activations add an error of at most half a quantization step per
@@ -41,10 +42,14 @@ enum QuantizedMatVec {
         }
     }
 
-    /// The C kernel's code for a block type whose prefill uses 8-bit activations, if any.
-    static func matrixKernelType(_ type: BlockType) -> Int32? {
+    /// The C kernel's code for a block type whose prefill uses 8-bit activations, if any. With
+    /// `eightBitActivations` (the vision encoder's products, `Interpreter.eightBitActivations`)
+    /// Q8_0 and INT8_B32 prefill does too: 8-bit weights times 8-bit activations through the
+    /// integer GEMM.
+    static func matrixKernelType(_ type: BlockType, eightBitActivations: Bool = false) -> Int32? {
         switch type {
         case .q4_0, .q4_K, .q6_K, .iq4_NL, .int8PerChannel, .affine4G32, .affine4G64, .affine4G128: kernelType(type)
+        case .q8_0, .int8Block32: eightBitActivations ? kernelType(type) : nil
         default: nil
         }
     }
@@ -52,17 +57,19 @@ enum QuantizedMatVec {
     /// Whether `weight` times `tokens` rows of activations goes through these kernels. A matrix in
     /// the rows16 layout always does (the C kernels are its only reader; on a CPU without AVX2, or
     /// with `MVLM_KERNELS=swift`, their portable versions run as detected).
-    static func applies(to weight: Tensor, tokens: Int) -> Bool {
+    static func applies(to weight: Tensor, tokens: Int, eightBitActivations: Bool = false) -> Bool {
         if weight.layout == .rows16 { return true }
         guard isAvailable, case .block(let type) = weight.dtype else { return false }
-        return integerApplies(type, shape: weight.shape, tokens: tokens)
+        return integerApplies(type, shape: weight.shape, tokens: tokens, eightBitActivations: eightBitActivations)
     }
 
     /// Whether a row-major matrix of `type` and `shape` has an integer kernel for `tokens` rows
     /// (the activations are Q8_0 blocks of 32, so the row length must be a multiple of 32).
-    static func integerApplies(_ type: BlockType, shape: [Int], tokens: Int) -> Bool {
+    static func integerApplies(_ type: BlockType, shape: [Int], tokens: Int, eightBitActivations: Bool = false) -> Bool {
         guard shape.count == 2, shape[1] % type.blockElements == 0, shape[1] % 32 == 0 else { return false }
-        let code = tokens >= LinearKernel.matrixThreshold ? matrixKernelType(type) : kernelType(type)
+        let code =
+            tokens >= LinearKernel.matrixThreshold
+            ? matrixKernelType(type, eightBitActivations: eightBitActivations) : kernelType(type)
         return code != nil || legacyType(type) != nil
     }
 

@@ -43,4 +43,24 @@ enum Vector {
             k &+= 1
         }
     }
+
+    /// `y[i] += x[i]` for every element (8 lanes at a time; each sum is the same single rounding as
+    /// the scalar loop's).
+    static func add(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
+        precondition(x.count == y.count, "add of \(x.count) values into \(y.count)")
+        guard let xb = x.baseAddress, let yb = y.baseAddress else { return }
+        let rx = UnsafeRawPointer(xb), ry = UnsafeMutableRawPointer(yb)
+        let body = y.count & ~7
+        var k = 0
+        while k < body {
+            let sum = ry.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<Float>.self)
+                + rx.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<Float>.self)
+            ry.storeBytes(of: sum, toByteOffset: k &* 4, as: SIMD8<Float>.self)
+            k &+= 8
+        }
+        while k < y.count {
+            yb[k] += xb[k]
+            k &+= 1
+        }
+    }
 }

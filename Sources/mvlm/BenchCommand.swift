@@ -31,6 +31,12 @@ struct BenchCommand: ParsableCommand {
               mvlm bench ml14-q4_0.mvlm --threads 2
               mvlm bench ml14-q4_k_m.mvlm --threads 1 --prompt-tokens 512 --gen-tokens 64 --json
               mvlm bench ml14-q4_0.mvlm --gen-tokens 64 --decode-context 512
+              MVLM_PROFILE=1 mvlm bench mvlm2.mvlm --threads 2 --image photo.png   # encode split by part
+
+            A vision-language model also gets its image encode timed (tower + projector, after one \
+            warm-up, median and spread of --repetitions): on --image FILE, or a fixed pseudo-random \
+            image. With MVLM_PROFILE=1 the encode is split into products, attention, elementwise \
+            operations and the projector (medians per part).
             """)
 
     @Argument(help: "An .mvlm file, a checkpoint folder or a weights file.")
@@ -50,6 +56,11 @@ struct BenchCommand: ParsableCommand {
 
     @Option(parsing: .unconditional, help: "Prefill timings (after one warm-up); the median is reported.")
     var repetitions: Int = 3
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "A vision-language model: time the image encode on this image file (PNG or JPEG) instead of a fixed pseudo-random image.",
+        valueName: "file"))
+    var image: String?
 
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -78,19 +89,29 @@ struct BenchCommand: ParsableCommand {
             repetitions: repetitions)[0]
         // A vision-language model: image encode time (tower + projector) on a fixed
         // pseudo-random image, after one warm-up, median of the repetitions.
+        // With MVLM_PROFILE=1 each encode is also split by part (products, attention, elementwise,
+        // projector); the median of each part is reported.
         var encode: [Double] = []
+        var partSeconds: [String: [Double]] = [:]
+        if image != nil { _ = try languageModel.requireVision() }
         if let vision = languageModel.multimodal {
             let c = vision.configuration
             var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-            let pixels = (0..<(c.channels * c.imageSize * c.imageSize)).map { _ -> Float in
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
-            }
+            let pixels = try image.map { try ImageInput.pixelValues(image: $0, tensor: nil, model: languageModel) }
+                ?? (0..<(c.channels * c.imageSize * c.imageSize)).map { _ -> Float in
+                    state = state &* 6364136223846793005 &+ 1442695040888963407
+                    return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
+                }
             _ = try languageModel.encodeImage(pixels, threads: threadCount)
-            for _ in 0..<repetitions { encode.append(try languageModel.encodeImage(pixels, threads: threadCount).seconds) }
+            for _ in 0..<repetitions {
+                let encoding = try languageModel.encodeImage(pixels, threads: threadCount)
+                encode.append(encoding.seconds)
+                for (part, seconds) in encoding.parts { partSeconds[part, default: []].append(seconds) }
+            }
             encode.sort()
         }
         let encodeMedian = encode.isEmpty ? nil : encode[encode.count / 2]
+        let partMedians = partSeconds.mapValues { $0.sorted()[$0.count / 2] }
         let fileBytes = checkpoint.files.reduce(0) { $0 + $1.bytes }
         let prefill = result.prefillTokensPerSecond[0].rate
         let spread = result.prefillSpread.first
@@ -119,6 +140,7 @@ struct BenchCommand: ParsableCommand {
             if let encodeMedian {
                 object["image_encode_seconds"] = .float(encodeMedian)
                 object["image_encode_spread"] = .object(["fastest": .float(encode.first!), "slowest": .float(encode.last!)])
+                if !partMedians.isEmpty { object["image_encode_parts_seconds"] = .object(partMedians.mapValues { .float($0) }) }
             }
             print(try JSONOutput.text(object))
             return
@@ -132,7 +154,11 @@ struct BenchCommand: ParsableCommand {
         print("  memory bandwidth     \(f(result.readBandwidth / 1e9, 2)) GB/s read -> decode ceiling \(f(result.decodeCeiling, 2)) tok/s; decode reaches \(f(ceilingPercent))%")
         print("  cores used (decode)  \(f(result.decodeCoresUsed, 2)) of \(threadCount)")
         if let encodeMedian {
-            print("  image encode         \(f(encodeMedian, 3)) s median (\(f(encode.first!, 3))-\(f(encode.last!, 3)) over \(repetitions)), tower + projector")
+            print("  image encode         \(f(encodeMedian, 3)) s median (\(f(encode.first!, 3))-\(f(encode.last!, 3)) over \(repetitions)), tower + projector\(image == nil ? "" : ", \(image!)")")
+            if !partMedians.isEmpty {
+                let split = ProfilePart.allCases.compactMap { part in partMedians[part.rawValue].map { "\(part.rawValue) \(f($0, 3)) s" } }
+                print("    by part (medians)  \(split.joined(separator: ", "))")
+            }
         }
     }
 }

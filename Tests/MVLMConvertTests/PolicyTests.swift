@@ -43,7 +43,20 @@ struct PolicyTests {
         #expect(preset.storage(role: .tokenEmbedding, layer: nil, layerCount: 0, rank: 2, tiedEmbeddings: false).0 == .quantized(.q4_K))
         #expect(preset.storage(role: .tokenEmbedding, layer: nil, layerCount: 0, rank: 2, tiedEmbeddings: true).0 == .quantized(.q6_K))
         #expect(preset.storage(role: .norm, layer: 3, layerCount: 24, rank: 1, tiedEmbeddings: false).0 == .float(.float32))
-        #expect(preset.storage(role: .visionTower, layer: 3, layerCount: 24, rank: 2, tiedEmbeddings: false).0 == .float(.float16))
+        // The vision tower's block matrices and the projector's MLP: Q8_0 (8-bit products);
+        // the tower's embeddings (no layer) and the projector's convolutions (rank 4) F16.
+        #expect(preset.storage(role: .visionTower, layer: 3, layerCount: 24, rank: 2, tiedEmbeddings: false).0 == .quantized(.q8_0))
+        #expect(preset.storage(role: .projector, layer: nil, layerCount: 0, rank: 2, tiedEmbeddings: false).0 == .quantized(.q8_0))
+        #expect(preset.storage(role: .visionTower, layer: nil, layerCount: 24, rank: 2, tiedEmbeddings: false).0 == .float(.float16))
+        #expect(preset.storage(role: .visionTower, layer: nil, layerCount: 24, rank: 4, tiedEmbeddings: false).0 == .float(.float16))
+        #expect(preset.storage(role: .projector, layer: nil, layerCount: 0, rank: 4, tiedEmbeddings: false).0 == .float(.float16))
+        #expect(preset.storage(role: .visionTower, layer: 3, layerCount: 24, rank: 1, tiedEmbeddings: false).0 == .float(.float32))
+        for name in [QuantizationPreset.Name.q8_0, .q4_0, .default] {
+            #expect(QuantizationPreset(name).storage(role: .visionTower, layer: 0, layerCount: 24, rank: 2, tiedEmbeddings: false).0 == .quantized(.q8_0))
+        }
+        // The f16 preset keeps the whole encoder F16.
+        #expect(QuantizationPreset(.f16).storage(role: .visionTower, layer: 3, layerCount: 24, rank: 2, tiedEmbeddings: false).0 == .float(.float16))
+        #expect(QuantizationPreset(.f16).storage(role: .projector, layer: nil, layerCount: 0, rank: 2, tiedEmbeddings: false).0 == .float(.float16))
     }
 
     @Test("q4_0 and q8_0 presets")
