@@ -6,6 +6,7 @@ import MVLMModels
 import MVLMRuntime
 import MVLMBenchmarking
 import MVLMModelLoading
+import MVLMConversionJob
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
