@@ -78,9 +78,20 @@ TARGET MVLM_INLINE void FN(qtile)(int type, int hh, int lane0, const uint8_t *pa
 #pragma clang loop unroll(full)
             for (int p = 0; p < groups / 2; p++) {
                 const uint8_t *xg = xb + (h * groups / 2 + p) * 64 + (lane0 / 2) * 16;
-                int8x16_t x0 = vld1q_s8((const int8_t *)xg), x1 = vld1q_s8((const int8_t *)(xg + 16));
                 const int8_t *w0 = (const int8_t *)(ps + 2 * p * 64 + hh * 32), *w1 = w0 + 64;
-                int8x16_t a0 = vld1q_s8(w0), b0 = vld1q_s8(w0 + 16), a1 = vld1q_s8(w1), b1 = vld1q_s8(w1 + 16);
+                // Second halves behind MVLM_OPAQUE: no LDP of q registers, which the in-order
+                // Cortex-A55 issues at a third of the rate of two LDRs (LLVM's model: its load
+                // unit was this loop's bottleneck); the big cores take either form at one cost.
+                // Not for Q4_K, whose loop the A55 model runs slower without the LDPs.
+                const uint8_t *xg1 = xg + 16;
+                const int8_t *w0h = w0 + 16, *w1h = w1 + 16;
+                if (type != T_Q4_K) {
+                    MVLM_OPAQUE(xg1);
+                    MVLM_OPAQUE(w0h);
+                    MVLM_OPAQUE(w1h);
+                }
+                int8x16_t x0 = vld1q_s8((const int8_t *)xg), x1 = vld1q_s8((const int8_t *)xg1);
+                int8x16_t a0 = vld1q_s8(w0), b0 = vld1q_s8(w0h), a1 = vld1q_s8(w1), b1 = vld1q_s8(w1h);
                 // x0 lanes: token 0 group 2p, token 0 group 2p + 1, token 1 ..., x1 tokens 2, 3.
                 acc[0][0] = SDOT(acc[0][0], a0, x0, 0);
                 acc[0][1] = SDOT(acc[0][1], b0, x0, 0);
