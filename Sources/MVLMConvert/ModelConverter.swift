@@ -18,6 +18,9 @@ public struct ModelConverter: Sendable {
     /// Where the importance weights came from (recorded in the manifest), e.g.
     /// `{"input": "calib.txt", "tokens": 4096}`.
     public var calibration: MetadataValue?
+    /// Per source tensor, its input's second moment: those tensors are quantized with GPTQ's
+    /// error-compensating rounding (`mvlm convert --gptq`; ModelConverter+GPTQ.swift).
+    public var gptq: [String: GPTQStatistics] = [:]
 
     public init(checkpoint: Checkpoint, plan: ConversionPlan) {
         self.checkpoint = checkpoint
@@ -84,6 +87,7 @@ public struct ModelConverter: Sendable {
             "overrides": .array(plan.overrides.map { .string($0) }, elementType: "JSON"),
             "scale_search": .bool(search),
             "importance": .bool(!importance.isEmpty),
+            "gptq": .bool(!gptq.isEmpty),
             "calibration": calibration ?? .null,
             "bits_per_weight": .float((plan.bitsPerWeight * 1000).rounded() / 1000),
             "decisions": .array(plan.decisions.map(Self.record), elementType: "JSON"),
@@ -188,6 +192,14 @@ public struct ModelConverter: Sendable {
                 let rowBytes = try scheme.rowByteCount(elements: rowLength)
                 let weights = importance[sourceName]
                 let rowGroup = rows16 ? RowInterleave.groupRows : 1
+                if let statistics = gptq[sourceName], statistics.columns == rowLength {
+                    let encoded = try quantizeWithGPTQ(
+                        source, rows: source.elementCount / rowLength, rowLength: rowLength, scheme: scheme,
+                        statistics: statistics, search: search)
+                    try background.submit(rows16 ? Self.interleaved(encoded, block, rows: encoded.count / rowBytes, rowBytes: rowBytes) : encoded)
+                    advance(encoded.count)
+                    continue
+                }
                 try streamRows(source, rows: source.elementCount / rowLength, rowLength: rowLength, rowGroup: rowGroup) { floats in
                     let chunkRows = floats.count / rowLength
                     // Every byte is written by the quantizer (no zero fill first).
@@ -258,7 +270,7 @@ public struct ModelConverter: Sendable {
 
     /// Hands `body` the tensor's rows as f32, a chunk of rows at a time. Chunks hold a multiple of
     /// `rowGroup` rows (except a last, shorter one).
-    private func streamRows(
+    func streamRows(
         _ tensor: Tensor, rows: Int, rowLength: Int, rowGroup: Int = 1, _ body: (UnsafeBufferPointer<Float>) throws -> Void
     ) throws {
         let rowsPerChunk = max(rowGroup, ConversionPlan.chunkElements / rowLength / rowGroup * rowGroup)

@@ -42,7 +42,9 @@ struct ConvertCommand: ParsableCommand {
             activation of every input column of every linear layer (an importance matrix, as \
             llama-imatrix makes). The quantizers' scale search then weighs each column's error by it; \
             with calibration every preset searches. Use text like the model's real inputs, and \
-            verify on other text.
+            verify on other text. --gptq (with --calibrate) gathers each layer input's second \
+            moment XᵀX instead and rounds every quantized matrix with GPTQ's error compensation \
+            into the same block types (docs/quantization.md).
 
             Verification: --verify runs `mvlm verify --against SRC` on the written file before it \
             is published (on --verify-tokens, or the built-in input of 256 pseudo-random ids) and \
@@ -100,6 +102,9 @@ struct ConvertCommand: ParsableCommand {
 
     @OptionGroup var template: ChatTemplateOptions
 
+    @Flag(help: "With --calibrate: GPTQ error-compensating rounding (same block types; needs memory for every layer input's XᵀX).")
+    var gptq = false
+
     @Flag(help: "Verify the written file against the source and record the summary in its manifest.")
     var verify = false
 
@@ -134,6 +139,7 @@ struct ConvertCommand: ParsableCommand {
         if !dryRun && !printPasses && output == nil {
             throw ValidationError("give the output file with -o OUT.mvlm (or use --dry-run)")
         }
+        if gptq && calibrate == nil { throw ValidationError("--gptq needs --calibrate FILE") }
         if verifyTokens != nil && !verify { throw ValidationError("--verify-tokens goes with --verify") }
         if (image != nil || imageTensor != nil) && !verify { throw ValidationError("--image and --image-tensor go with --verify") }
         if image != nil && imageTensor != nil { throw ValidationError("give the image as --image or --image-tensor, not both") }
@@ -164,16 +170,20 @@ struct ConvertCommand: ParsableCommand {
         if let calibrate, !dryRun {
             let ids = try Self.calibrationIDs(calibrate, source: source, tokenizer: tokenizer)
             let model = try LanguageModel.load(checkpoint)
-            let bar = ProgressBar(label: "calibrate", unit: .items("windows"))
-            let collector = try ImportanceCollector.collect(model: model, tokens: ids, context: ctx, threads: threads) {
-                bar.update(done: $0, total: $1)
+            if gptq {
+                try Self.calibrateGPTQ(&converter, model: model, ids: ids, ctx: ctx, threads: threads, input: calibrate)
+            } else {
+                let bar = ProgressBar(label: "calibrate", unit: .items("windows"))
+                let collector = try ImportanceCollector.collect(model: model, tokens: ids, context: ctx, threads: threads) {
+                    bar.update(done: $0, total: $1)
+                }
+                bar.finish()
+                converter.importance = collector.importance
+                converter.calibration = .object([
+                    "input": .string((calibrate as NSString).lastPathComponent), "tokens": .int(Int64(ids.count)),
+                    "context": .int(Int64(ctx)), "layers": .int(Int64(collector.importance.count)),
+                ])
             }
-            bar.finish()
-            converter.importance = collector.importance
-            converter.calibration = .object([
-                "input": .string((calibrate as NSString).lastPathComponent), "tokens": .int(Int64(ids.count)),
-                "context": .int(Int64(ctx)), "layers": .int(Int64(collector.importance.count)),
-            ])
         }
         if outputFormat == .gguf { return try convertToGGUF(converter: converter, engineConfig: engineConfig) }
         var base = ModelManifest(
