@@ -255,3 +255,42 @@ enum ReferenceGPTQ {
         return result
     }
 }
+
+@Suite("Equivalence-preserving channel scaling (AWQ-style)")
+struct ChannelScalingTests {
+    /// RMSNorm then a linear layer, in Double: W (g ⊙ x / rms(x)).
+    static func normLinear(_ x: [Float], norm g: [Float], weights w: [Float], columns: Int) -> [Double] {
+        let rms = (x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(columns) + 1e-5).squareRoot()
+        let y = (0..<columns).map { Double(g[$0]) * Double(x[$0]) / rms }
+        return (0..<(w.count / columns)).map { r in (0..<columns).reduce(0.0) { $0 + Double(w[r * columns + $1]) * y[$1] } }
+    }
+
+    @Test("Folding the scales into the norm weight leaves the float output unchanged (f32 rounding)")
+    func foldIsEquivalent() throws {
+        let columns = 64, rows = 8
+        var random = SeededRandom(seed: 21)
+        let g = (0..<columns).map { _ in Float.random(in: 0.5...2, using: &random) }
+        let w = (0..<(rows * columns)).map { _ in TestRows.gaussian(&random) * 0.1 }
+        let magnitudes = (0..<columns).map { _ in Float.random(in: 0.01...10, using: &random) }
+        let s = ChannelScaling.scales(magnitudes: magnitudes, alpha: 0.7)
+        let x = (0..<columns).map { _ in TestRows.gaussian(&random) }
+        let before = Self.normLinear(x, norm: g, weights: w, columns: columns)
+        let after = Self.normLinear(
+            x, norm: ChannelScaling.foldIntoNorm(g, by: s), weights: ChannelScaling.scaleColumns(w, columns: columns, by: s),
+            columns: columns)
+        for (a, b) in zip(before, after) { #expect(abs(a - b) <= 1e-5 * max(abs(a), 1), "\(a) vs \(b)") }
+        #expect(s.contains { abs($0 - 1) > 0.1 })  // the scaling did something
+    }
+
+    @Test("The search never loses to no scaling and wins on channels of uneven size", arguments: [QuantizationScheme.q4_0, .q4_1, .q5_0])
+    func searchHelps(_ scheme: QuantizationScheme) throws {
+        let columns = 256, rows = 16
+        var random = SeededRandom(seed: 4)
+        let w = (0..<(rows * columns)).map { _ in TestRows.gaussian(&random) * 0.05 }
+        // A few loud channels, as in real activations.
+        let meanSquares = (0..<columns).map { $0 % 37 == 0 ? Float(400) : Float.random(in: 0.1...2, using: &random) }
+        let choice = try ChannelScaling.search(matrices: [w], columns: columns, meanSquares: meanSquares, scheme: scheme)
+        #expect(choice.error <= choice.unscaledError)
+        #expect(choice.alpha > 0 && choice.error < 0.9 * choice.unscaledError, "α \(choice.alpha): \(choice.error) vs \(choice.unscaledError)")
+    }
+}
