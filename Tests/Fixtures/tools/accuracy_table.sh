@@ -46,7 +46,7 @@ verify() {  # mvlm verify's mean KL divergence of an .mvlm file on the held-out 
     local f="$1"
     [ -f "$f.json" ] || "$mvlm" verify "$f" --against "$src" --tokens "$ids/gpl3_heldout_ids.txt" --no-weights \
         --json "$f.json" > /dev/null
-    "$python" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['logits']['kl_divergence']['mean'])" "$f.json"
+    "$python" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['kld']['mean'])" "$f.json"
 }
 bpw() {  # tensor bits / parameters of a GGUF (gguf-py), as llama.cpp's BPW
     PYTHONPATH="${GGUF_PY:-}" "$python" -c "
