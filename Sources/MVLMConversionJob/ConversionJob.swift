@@ -68,6 +68,11 @@ public struct ConversionJob: Sendable {
         if let calibration = options.calibration {
             let ids = try Self.calibrationIDs(calibration, source: options.source, tokenizer: options.tokenizer)
             let model = try LanguageModel.load(prepared.checkpoint)
+            if options.gptq {
+                try Self.calibrateGPTQ(
+                    &converter, model: model, ids: ids, context: options.context, threads: options.threads, input: calibration
+                ) { progress(.calibrating, $0, $1) }
+            } else {
             let collector = try ImportanceCollector.collect(
                 model: model, tokens: ids, context: options.context, threads: options.threads
             ) { progress(.calibrating, $0, $1) }
@@ -76,6 +81,7 @@ public struct ConversionJob: Sendable {
                 "input": .string((calibration as NSString).lastPathComponent), "tokens": .int(Int64(ids.count)),
                 "context": .int(Int64(options.context)), "layers": .int(Int64(collector.importance.count)),
             ])
+            }
         }
         if options.format == .gguf {
             return try writeGGUF(converter: converter, engineConfig: prepared.engineConfig, output: output, progress: progress)

@@ -39,6 +39,9 @@ public struct ConversionOptions: Sendable {
     public var target: DeviceTarget = .x86AVX512
     /// Calibration input: token ids (a list, .txt or .npy) or a text file.
     public var calibration: String?
+    /// With `calibration`: GPTQ error-compensating rounding (the second moment XᵀX of every linear
+    /// layer's input, gathered on the calibration text; `mvlm convert --gptq`).
+    public var gptq = false
     /// The tokenizer to embed and to read a calibration text with (default: the source's own).
     public var tokenizer: String?
     /// Replaces the embedded tokenizer's chat template: given the tokenizer, the template text

@@ -17,6 +17,9 @@ public struct ModelConverter: Sendable {
     /// Where the importance weights came from (recorded in the manifest), e.g.
     /// `{"input": "calib.txt", "tokens": 4096}`.
     public var calibration: MetadataValue?
+    /// Per source tensor, its input's second moment: those tensors are quantized with GPTQ's
+    /// error-compensating rounding (`mvlm convert --gptq`; ModelConverter+GPTQ.swift).
+    public var gptq: [String: GPTQStatistics] = [:]
 
     public init(checkpoint: Checkpoint, plan: ConversionPlan) {
         self.checkpoint = checkpoint
@@ -88,6 +91,7 @@ public struct ModelConverter: Sendable {
             "overrides": .array(plan.overrides.map { .string($0) }, elementType: "JSON"),
             "scale_search": .bool(search),
             "importance": .bool(!importance.isEmpty),
+            "gptq": .bool(!gptq.isEmpty),
             "calibration": calibration ?? .null,
             "bits_per_weight": .float((plan.bitsPerWeight * 1000).rounded() / 1000),
             "decisions": .array(plan.decisions.map { (try? $0.manifestValue) ?? .null }, elementType: "JSON"),
@@ -132,7 +136,7 @@ public struct ModelConverter: Sendable {
         case .float(let dtype):
             try CastStreamer(dtype: dtype).stream(decision, sources: sources, into: writer, advance: advance)
         case .quantized(let scheme):
-            let streamer = QuantizeStreamer(scheme: scheme, search: search, importance: importance)
+            let streamer = QuantizeStreamer(scheme: scheme, search: search, importance: importance, gptq: gptq)
             try streamer.stream(decision, sources: sources, into: writer, advance: advance)
         }
     }

@@ -11,6 +11,9 @@ struct QuantizeStreamer {
     var search: Bool
     /// Per source tensor, the importance of each input column.
     var importance: [String: [Float]]
+    /// Per source tensor, the GPTQ statistics of its input (`mvlm convert --gptq`): such a matrix is
+    /// quantized whole with error feedback (QuantizeStreamer+GPTQ.swift).
+    var gptq: [String: GPTQStatistics] = [:]
 
     func stream(_ decision: TensorDecision, sources: [Tensor], into writer: some ConversionSink, advance: (Int) -> Void) throws {
         guard case .block(let block) = try StorageType.quantized(scheme).outputDType(sourceDType: decision.sourceDType) else {
@@ -24,6 +27,19 @@ struct QuantizeStreamer {
             let rowBytes = try scheme.rowByteCount(elements: rowLength)
             let weights = importance[sourceName]
             let rowGroup = rows16 ? RowInterleave.groupRows : 1
+            if let statistics = gptq[sourceName], statistics.columns == rowLength, scheme.hasLinearLevels {
+                let rows = source.elementCount / rowLength
+                let encoded = try quantizeWithGPTQ(source, rows: rows, rowLength: rowLength, statistics: statistics)
+                if rows16 {
+                    try background.submit(encoded) { encoded in
+                        Self.interleaved(encoded, block, rows: rows, rowBytes: rowBytes)
+                    }
+                } else {
+                    try background.submit(encoded)
+                }
+                advance(encoded.count)
+                continue
+            }
             try RowStreamer(tensor: source).rows(source.elementCount / rowLength, rowLength: rowLength, rowGroup: rowGroup) { floats in
                 let chunkRows = floats.count / rowLength
                 // Every byte is written by the quantizer (no zero fill first).

@@ -79,9 +79,15 @@ public struct LinearPath: Sendable, Hashable {
         case .block(let type):
             if layout == .rows16 || (nativeKernels && QuantizedMatVec.integerApplies(type, shape: shape, tokens: tokens)) {
                 let function =
-                    prefill
-                    ? (layout == .rows16 ? "mvlm_gemm_q8_rows16" : "mvlm_gemm_q8")
-                    : (layout == .rows16 ? "mvlm_matvec_q8_rows16" : "mvlm_matvec_q8")
+                    if layout != .rows16 && QuantizedMatVec.legacyType(type) != nil {
+                        prefill ? "mvlm_gemm_legacy" : "mvlm_matvec_legacy"  // Q5_0, Q4_1, Q5_1 (matvec_legacy.c)
+                    } else if layout != .rows16 && type == .iq4_NL && prefill {
+                        "mvlm_gemm_iq4nl"  // rewritten as Q8_0 16 rows at a time (iq4nl.c)
+                    } else {
+                        prefill
+                            ? (layout == .rows16 ? "mvlm_gemm_q8_rows16" : "mvlm_gemm_q8")
+                            : (layout == .rows16 ? "mvlm_matvec_q8_rows16" : "mvlm_matvec_q8")
+                    }
                 return LinearPath(route: .integer, kernel: "\(function) \(type.name)", level: levelName)
             }
             if Tensor.readsInPlace(type) {

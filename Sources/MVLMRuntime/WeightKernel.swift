@@ -59,7 +59,7 @@ extension Tensor {
     /// Whether `applyInPlace` has a format for `type` (else kernels take the reference path).
     static func readsInPlace(_ type: BlockType) -> Bool {
         switch type {
-        case .q8_0, .int8Block32, .q4_0, .q4_1, .affine4G32, .q5_0, .q4_K, .q6_K, .affine4G64, .affine4G128: true
+        case .q8_0, .int8Block32, .q4_0, .q4_1, .affine4G32, .q5_0, .q4_K, .q6_K, .affine4G64, .affine4G128, .iq4_NL: true
         default: false
         }
     }

@@ -44,7 +44,9 @@ struct ConvertCommand: ParsableCommand {
             activation of every input column of every linear layer (an importance matrix, as \
             llama-imatrix makes). The quantizers' scale search then weighs each column's error by it; \
             with calibration every preset searches. Use text like the model's real inputs, and \
-            verify on other text.
+            verify on other text. --gptq (with --calibrate) gathers each layer input's second \
+            moment XᵀX instead and rounds every quantized matrix with GPTQ's error compensation \
+            into the same block types (docs/quantization.md).
 
             Verification (on by default): before the file is published, it is checked against \
             SRC as `mvlm verify --against SRC` does (on --verify-tokens, or the built-in input of 256 \
@@ -107,6 +109,9 @@ struct ConvertCommand: ParsableCommand {
 
     @OptionGroup var template: ChatTemplateOptions
 
+    @Flag(help: "With --calibrate: GPTQ error-compensating rounding (same block types; needs memory for every layer input's XᵀX).")
+    var gptq = false
+
     @Flag(help: "Require verification (fail when the source cannot be verified); it runs by default whenever it can.")
     var verify = false
 
@@ -142,6 +147,7 @@ struct ConvertCommand: ParsableCommand {
         if !dryRun && !printPasses && output == nil {
             throw ValidationError("give the output file with -o OUT.mvlm (or use --dry-run)")
         }
+        if gptq && calibrate == nil { throw ValidationError("--gptq needs --calibrate FILE") }
         if verify && noVerify { throw ValidationError("--verify and --no-verify contradict each other; give one") }
         if noVerify && (verifyTokens != nil || image != nil || imageTensor != nil || maxKld != nil || minTop1 != nil) {
             throw ValidationError("--verify-tokens, --image, --image-tensor, --max-kld and --min-top1 need verification; drop --no-verify")
@@ -163,6 +169,7 @@ struct ConvertCommand: ParsableCommand {
         options.fuse = !noFuse
         options.target = deviceTarget
         options.calibration = calibrate
+        options.gptq = gptq
         options.tokenizer = tokenizer
         if template.chatTemplate != nil {
             let template = self.template

@@ -84,7 +84,11 @@ struct RunConvertedTests {
             matrices += 1
         }
         #expect(matrices > 0)
-        try expectNearTransformers(path, fixture: fixture, tolerance: 0.05, label: scheme)
+        // INT8_PC's products take 8-bit activations (Q8_0 blocks of 32) in decode and prefill
+        // (matvec_own.c, gemm_q8.c): with its one scale per row that adds about as much error as
+        // the weights themselves (docs/performance.md: KL 0.0086 -> 0.0122 on SmolLM2), so its
+        // bound is wider than INT8_B32's, whose prefill keeps f32 activations as Q8_0's does.
+        try expectNearTransformers(path, fixture: fixture, tolerance: scheme == "INT8_PC" ? 0.08 : 0.05, label: scheme)
     }
 
     func expectNearTransformers(_ path: String, fixture: String, tolerance: Float, label: String) throws {

@@ -42,7 +42,7 @@ struct LinearPathTests {
         }
     }
 
-    @Test("predicted paths: own types are integer at every level, Q5_0 is widened, Q2_K the reference, rows16 always integer")
+    @Test("predicted paths: own and legacy types are integer at every level, Q8_0 prefill is widened, Q2_K the reference, rows16 always integer")
     func predicted() {
         for level in 0...2 {
             for type in [BlockType.int8PerChannel, .affine4G32, .affine4G64, .affine4G128, .q4_0, .q4_K, .q6_K] {
@@ -53,8 +53,17 @@ struct LinearPathTests {
                 #expect(decode.isFast == (level > 0), "level \(level): \(decode.description)")
             }
         }
-        let q5 = LinearPath.predicted(dtype: .block(.q5_0), layout: .rowMajor, shape: [64, 256], tokens: 1, level: 2, arm: false)
-        #expect(q5.route == .widened && !q5.isFast)
+        for type in [BlockType.q5_0, .q4_1, .q5_1] {
+            let decode = LinearPath.predicted(dtype: .block(type), layout: .rowMajor, shape: [64, 256], tokens: 1, level: 2, arm: false)
+            let prefill = LinearPath.predicted(dtype: .block(type), layout: .rowMajor, shape: [64, 256], tokens: 64, level: 2, arm: false)
+            #expect(decode.route == .integer && decode.kernel == "mvlm_matvec_legacy \(type.name)" && decode.isFast)
+            #expect(prefill.route == .integer && prefill.kernel == "mvlm_gemm_legacy \(type.name)")
+        }
+        let iq4 = LinearPath.predicted(dtype: .block(.iq4_NL), layout: .rowMajor, shape: [64, 256], tokens: 64, level: 2, arm: false)
+        #expect(iq4.route == .integer && iq4.kernel == "mvlm_gemm_iq4nl IQ4_NL")
+        // Q8_0 prefill keeps f32 activations (widened tiles through the float GEMM): not an integer kernel.
+        let q8 = LinearPath.predicted(dtype: .block(.q8_0), layout: .rowMajor, shape: [64, 256], tokens: 64, level: 2, arm: false)
+        #expect(q8.route == .widened)
         let q2 = LinearPath.predicted(dtype: .block(.q2_K), layout: .rowMajor, shape: [64, 256], tokens: 1, level: 2, arm: false)
         #expect(q2.route == .reference && !q2.isFast)
         // INT8_PC rows that are not whole activation blocks of 32 have no integer kernel.
