@@ -34,7 +34,7 @@ enum QuantizedMatVec {
         case .q4_K: 2
         case .q6_K: 3
         case .int8PerChannel: Int32(MVLM_Q8_INT8_PC)
-        case .affine4G32: Int32(MVLM_Q8_AFFINE4_G32)
+        case .affine4G32, .q4_1: Int32(MVLM_Q8_AFFINE4_G32)  // the same bytes
         case .affine4G64: Int32(MVLM_Q8_AFFINE4_G64)
         case .affine4G128: Int32(MVLM_Q8_AFFINE4_G128)
         case .iq4_NL: 4
@@ -48,7 +48,7 @@ enum QuantizedMatVec {
     /// integer GEMM.
     static func matrixKernelType(_ type: BlockType, eightBitActivations: Bool = false) -> Int32? {
         switch type {
-        case .q4_0, .q4_K, .q6_K, .iq4_NL, .int8PerChannel, .affine4G32, .affine4G64, .affine4G128: kernelType(type)
+        case .q4_0, .q4_K, .q6_K, .iq4_NL, .int8PerChannel, .affine4G32, .q4_1, .affine4G64, .affine4G128: kernelType(type)
         case .q8_0, .int8Block32: eightBitActivations ? kernelType(type) : nil
         default: nil
         }

@@ -45,7 +45,7 @@ struct LinearPathTests {
     @Test("predicted paths: own and legacy types are integer at every level, Q8_0 prefill is widened, Q2_K the reference, rows16 always integer")
     func predicted() {
         for level in 0...2 {
-            for type in [BlockType.int8PerChannel, .affine4G32, .affine4G64, .affine4G128, .q4_0, .q4_K, .q6_K] {
+            for type in [BlockType.int8PerChannel, .affine4G32, .affine4G64, .affine4G128, .q4_1, .q4_0, .q4_K, .q6_K] {
                 let decode = LinearPath.predicted(dtype: .block(type), layout: .rowMajor, shape: [64, 256], tokens: 1, level: level, arm: false)
                 let prefill = LinearPath.predicted(dtype: .block(type), layout: .rowMajor, shape: [64, 256], tokens: 64, level: level, arm: false)
                 #expect(decode.route == .integer && decode.kernel == "mvlm_matvec_q8 \(type.name)")
@@ -53,7 +53,7 @@ struct LinearPathTests {
                 #expect(decode.isFast == (level > 0), "level \(level): \(decode.description)")
             }
         }
-        for type in [BlockType.q5_0, .q4_1, .q5_1] {
+        for type in [BlockType.q5_0, .q5_1] {
             let decode = LinearPath.predicted(dtype: .block(type), layout: .rowMajor, shape: [64, 256], tokens: 1, level: 2, arm: false)
             let prefill = LinearPath.predicted(dtype: .block(type), layout: .rowMajor, shape: [64, 256], tokens: 64, level: 2, arm: false)
             #expect(decode.route == .integer && decode.kernel == "mvlm_matvec_legacy \(type.name)" && decode.isFast)
