@@ -126,8 +126,8 @@ let package = Package(
             name: "MVLMConversionJob",
             dependencies: [
                 "MVLMCore", "MVLMFileIO", "MVLMCheckpoint", "MVLMModelFile", "MVLMConvert", "MVLMGGUFExport", "MVLMGGUF",
-                "MVLMVerify", "MVLMModels", "MVLMModelLoading", "MVLMNumPy", "MVLMRuntime", "MVLMTokenizer", "MVLMTemplate",
-                "MVLMImage",
+                "MVLMVerify", "MVLMModels", "MVLMModelLoading", "MVLMNumPy", "MVLMQuant", "MVLMRuntime", "MVLMTokenizer",
+                "MVLMTemplate", "MVLMImage",
             ]),
 
         // Verification: the float source against the quantized file, calibration statistics.
