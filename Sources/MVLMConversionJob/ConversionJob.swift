@@ -7,6 +7,7 @@ import MVLMImage
 import MVLMModelFile
 import MVLMModelLoading
 import MVLMModels
+import MVLMTokenizer
 import MVLMVerify
 
 /// `mvlm convert` as a library: plans the conversion (the engine's view of the checkpoint, the

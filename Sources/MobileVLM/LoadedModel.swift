@@ -61,7 +61,7 @@ public final class LoadedModel: Sendable {
                 return try SamplingOptions(generationConfig: fields)
             }
             if let value = manifest.tokenizer {
-                let tokenizer = try Tokenizer(manifestValue: value, file: path)
+                let tokenizer = try TokenizerSource(manifestValue: value, file: path).tokenizer()
                 self.tokenizer = tokenizer
                 let modelType = config["model_type"]?.stringValue
                 let hasTemplate = modelType == "mobilevlm" || !(tokenizer.chatTemplate ?? "").isEmpty

@@ -7,6 +7,7 @@ import MVLMFileIO
 import MVLMModelFile
 import MVLMModels
 import MVLMRuntime
+import MVLMTokenizer
 import MVLMVerify
 import MVLMModelLoading
 
