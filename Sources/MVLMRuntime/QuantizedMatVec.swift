@@ -2,7 +2,8 @@ import CMVLMKernels
 import Foundation
 import MVLMCore
 
-/// Products with Q4_0, Q8_0 (and INT8_B32), Q4_K, Q6_K and IQ4_NL weights (and Q5_0, Q4_1, Q5_1:
+/// Products with Q4_0, Q8_0 (and INT8_B32), Q4_K, Q6_K, IQ4_NL, INT8_PC, AFFINE4 and Q4_1 (AFFINE4_G32's bytes)
+/// weights (and Q5_0, Q5_1:
 /// QuantizedMatVec+Legacy.swift) through the C kernels, on the
 /// stored blocks with activations quantized to 8 bits per block of 32 (what llama.cpp's CPU
 /// backend does):
@@ -81,7 +82,7 @@ enum QuantizedMatVec {
         guard case .block(let type) = weight.dtype else { preconditionFailure("not a kernel type") }
         let outputs = weight.shape[0], inputs = weight.shape[1]
         let rowBytes = type.rowByteCount(elements: inputs) ?? 0
-        if let legacy = legacyType(type) {  // Q5_0, Q4_1, Q5_1 (QuantizedMatVec+Legacy.swift)
+        if let legacy = legacyType(type) {  // Q5_0, Q5_1 (QuantizedMatVec+Legacy.swift)
             runLegacy(code: legacy, weight: weight, rowBytes: rowBytes, x: x, tokens: tokens, bias: bias, y: y, threads: threads)
             return
         }
