@@ -88,6 +88,8 @@ struct ConversionJobTests {
 
         let contradiction = try CommandLineTool.run(["convert", Self.source, "-o", over, "--no-verify", "--max-kld", "1"])
         #expect(contradiction.status == 64 && contradiction.stderr.contains("drop --no-verify"))
+        let gptqAlone = try CommandLineTool.run(["convert", Self.source, "-o", over, "--gptq"])
+        #expect(gptqAlone.status == 64 && gptqAlone.stderr.contains("--gptq needs --calibrate FILE"))
     }
 
     @Test("a source the engine does not run is converted unverified, and the manifest says why; --verify then fails")
